@@ -1,0 +1,32 @@
+# One virtual environment at .venv/ holds the project, its instrumentors and the test tools.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+INSTRUMENTORS := $(wildcard instrumentors/*/pyproject.toml)
+
+.PHONY: setup test lint demo soak clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml $(INSTRUMENTORS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(INSTRUMENTORS),-e $(dir $(p)))
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check src instrumentors tests
+	$(BIN)/mypy --strict src instrumentors/*/src
+
+demo: setup
+	$(BIN)/agentops-otel demo
+
+soak: setup
+	$(BIN)/python -m pytest -q -m soak
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,324 @@
+"""What each OpenAI endpoint's request and response mean in GenAI semantic-convention attributes."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_OUTPUT_TYPE,
+    GEN_AI_REQUEST_CHOICE_COUNT,
+    GEN_AI_REQUEST_ENCODING_FORMATS,
+    GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    GEN_AI_REQUEST_MAX_TOKENS,
+    GEN_AI_REQUEST_PRESENCE_PENALTY,
+    GEN_AI_REQUEST_SEED,
+    GEN_AI_REQUEST_STOP_SEQUENCES,
+    GEN_AI_REQUEST_STREAM,
+    GEN_AI_REQUEST_TEMPERATURE,
+    GEN_AI_REQUEST_TOP_P,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_RESPONSE_ID,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+
+from agentops_otel.content import capture_content
+from agentops_otel.llm_call import Attributes
+from agentops_otel.serialization import to_json
+
+# Request body field -> attribute, for numeric sampling parameters shared by chat and completions.
+_SAMPLING = (
+    ("temperature", GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", GEN_AI_REQUEST_TOP_P),
+    ("frequency_penalty", GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", GEN_AI_REQUEST_PRESENCE_PENALTY),
+    ("seed", GEN_AI_REQUEST_SEED),
+)
+
+
+def _sampling_attributes(body: Mapping[str, Any], max_tokens_fields: tuple[str, ...]) -> Attributes:
+    attributes: Attributes = {}
+    for field, key in _SAMPLING:
+        value = body.get(field)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            attributes[key] = value
+    for field in max_tokens_fields:
+        value = body.get(field)
+        if isinstance(value, int):
+            attributes[GEN_AI_REQUEST_MAX_TOKENS] = value
+            break
+    n = body.get("n")
+    if isinstance(n, int) and n != 1:
+        attributes[GEN_AI_REQUEST_CHOICE_COUNT] = n
+    stop = body.get("stop")
+    if isinstance(stop, str):
+        attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
+    elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
+        attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    if body.get("stream") is True:
+        attributes[GEN_AI_REQUEST_STREAM] = True
+    return attributes
+
+
+def _model(body: Mapping[str, Any]) -> str | None:
+    model = body.get("model")
+    return model if isinstance(model, str) else None
+
+
+def _parsed(result: Any) -> Any:
+    """The model object behind a ``with_raw_response`` result (whose ``parse()`` caches)."""
+    parse = getattr(result, "parse", None)
+    if parse is not None and hasattr(result, "http_response") and not inspect.iscoroutinefunction(parse):
+        return parse()
+    return result
+
+
+def _usage(usage: Any, input_field: str, output_field: str) -> Attributes:
+    attributes: Attributes = {}
+    if usage is None:
+        return attributes
+    value = getattr(usage, input_field, None)
+    if isinstance(value, int):
+        attributes[GEN_AI_USAGE_INPUT_TOKENS] = value
+    value = getattr(usage, output_field, None)
+    if isinstance(value, int):
+        attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = value
+    return attributes
+
+
+def _id_and_model(response: Any, attributes: Attributes) -> None:
+    response_id = getattr(response, "id", None)
+    if isinstance(response_id, str):
+        attributes[GEN_AI_RESPONSE_ID] = response_id
+    model = getattr(response, "model", None)
+    if isinstance(model, str):
+        attributes[GEN_AI_RESPONSE_MODEL] = model
+
+
+def _message_dict(message: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": getattr(message, "role", "assistant"), "content": getattr(message, "content", None)}
+    tool_calls = getattr(message, "tool_calls", None)
+    if tool_calls:
+        out["tool_calls"] = [
+            {"id": call.id, "name": call.function.name, "arguments": call.function.arguments}
+            for call in tool_calls if getattr(call, "function", None) is not None
+        ]
+    return out
+
+
+class ChatCompletions:
+    """``POST /chat/completions``: ``chat.completions.create`` and ``.parse``."""
+
+    operation = "chat"
+
+    def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
+        attributes = _sampling_attributes(body, ("max_completion_tokens", "max_tokens"))
+        response_format = body.get("response_format")
+        if isinstance(response_format, Mapping) and isinstance(response_format.get("type"), str):
+            kind = response_format["type"]
+            attributes[GEN_AI_OUTPUT_TYPE] = "json" if kind.startswith("json") else kind
+        if capture_content() and body.get("messages") is not None:
+            attributes[GEN_AI_INPUT_MESSAGES] = to_json(body.get("messages"))
+        return _model(body), attributes
+
+    def response(self, result: Any) -> Attributes:
+        completion = _parsed(result)
+        attributes: Attributes = {}
+        _id_and_model(completion, attributes)
+        choices = getattr(completion, "choices", None) or ()
+        attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(c.finish_reason) for c in choices if c.finish_reason]
+        attributes.update(_usage(getattr(completion, "usage", None), "prompt_tokens", "completion_tokens"))
+        fingerprint = getattr(completion, "system_fingerprint", None)
+        if isinstance(fingerprint, str):
+            attributes[GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+        if capture_content():
+            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([_message_dict(c.message) for c in choices])
+        return attributes
+
+    def accumulator(self) -> ChatStreamAccumulator:
+        return ChatStreamAccumulator()
+
+
+class ChatStreamAccumulator:
+    """Reads ``ChatCompletionChunk`` objects: id, model, finish reasons, usage (final chunk)."""
+
+    __slots__ = ("finish_reasons", "model", "parts", "response_id", "usage")
+
+    def __init__(self) -> None:
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.finish_reasons: list[str] = []
+        self.usage: Any = None
+        self.parts: list[str] | None = [] if capture_content() else None
+
+    def feed(self, chunk: Any) -> None:
+        if self.response_id is None:
+            self.response_id = chunk.id
+            self.model = chunk.model
+        for choice in chunk.choices:
+            if choice.finish_reason:
+                self.finish_reasons.append(choice.finish_reason)
+            if self.parts is not None and choice.delta is not None and choice.delta.content:
+                self.parts.append(choice.delta.content)
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+
+    def attributes(self) -> Attributes:
+        attributes: Attributes = {GEN_AI_RESPONSE_FINISH_REASONS: self.finish_reasons}
+        if self.response_id:
+            attributes[GEN_AI_RESPONSE_ID] = self.response_id
+        if self.model:
+            attributes[GEN_AI_RESPONSE_MODEL] = self.model
+        attributes.update(_usage(self.usage, "prompt_tokens", "completion_tokens"))
+        if self.parts is not None:
+            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([{"role": "assistant", "content": "".join(self.parts)}])
+        return attributes
+
+
+class Completions(ChatCompletions):
+    """``POST /completions``: the legacy text completion endpoint."""
+
+    operation = "text_completion"
+
+    def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
+        attributes = _sampling_attributes(body, ("max_tokens",))
+        if capture_content() and body.get("prompt") is not None:
+            attributes[GEN_AI_INPUT_MESSAGES] = to_json(body.get("prompt"))
+        return _model(body), attributes
+
+    def response(self, result: Any) -> Attributes:
+        completion = _parsed(result)
+        attributes: Attributes = {}
+        _id_and_model(completion, attributes)
+        choices = getattr(completion, "choices", None) or ()
+        attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(c.finish_reason) for c in choices if c.finish_reason]
+        attributes.update(_usage(getattr(completion, "usage", None), "prompt_tokens", "completion_tokens"))
+        if capture_content():
+            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([c.text for c in choices])
+        return attributes
+
+    def accumulator(self) -> ChatStreamAccumulator:
+        return _CompletionStreamAccumulator()
+
+
+class _CompletionStreamAccumulator(ChatStreamAccumulator):
+    __slots__ = ()
+
+    def feed(self, chunk: Any) -> None:
+        if self.response_id is None:
+            self.response_id = chunk.id
+            self.model = chunk.model
+        for choice in chunk.choices:
+            if choice.finish_reason:
+                self.finish_reasons.append(choice.finish_reason)
+            if self.parts is not None and choice.text:
+                self.parts.append(choice.text)
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+
+
+class Responses:
+    """``POST /responses``: the Responses API (``responses.create``, ``.parse``, ``.stream``)."""
+
+    operation = "chat"
+
+    def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
+        attributes = _sampling_attributes(body, ("max_output_tokens",))
+        if capture_content():
+            if body.get("input") is not None:
+                attributes[GEN_AI_INPUT_MESSAGES] = to_json(body.get("input"))
+            if isinstance(body.get("instructions"), str):
+                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = body["instructions"]
+        return _model(body), attributes
+
+    def response(self, result: Any) -> Attributes:
+        return response_attributes(_parsed(result))
+
+    def accumulator(self) -> ResponsesStreamAccumulator:
+        return ResponsesStreamAccumulator()
+
+
+def response_attributes(response: Any) -> Attributes:
+    """Attributes of a complete ``Response`` object of the Responses API."""
+    attributes: Attributes = {}
+    if response is None:
+        return attributes
+    _id_and_model(response, attributes)
+    incomplete = getattr(response, "incomplete_details", None)
+    reason = getattr(incomplete, "reason", None) if incomplete is not None else None
+    status = getattr(response, "status", None)
+    finish = reason or status
+    attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(finish)] if finish else []
+    attributes.update(_usage(getattr(response, "usage", None), "input_tokens", "output_tokens"))
+    if capture_content():
+        text = getattr(response, "output_text", None)
+        attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([{"role": "assistant", "content": text}])
+    return attributes
+
+
+class ResponsesStreamAccumulator:
+    """Keeps the final ``Response`` from a Responses API event stream."""
+
+    __slots__ = ("final",)
+
+    _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+    def __init__(self) -> None:
+        self.final: Any = None
+
+    def feed(self, event: Any) -> None:
+        kind = getattr(event, "type", None)
+        if kind in self._FINAL_EVENTS or (kind == "response.created" and self.final is None):
+            self.final = event.response
+
+    def attributes(self) -> Attributes:
+        return response_attributes(self.final)
+
+
+class Embeddings:
+    """``POST /embeddings``."""
+
+    operation = "embeddings"
+
+    def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
+        attributes: Attributes = {}
+        encoding = body.get("encoding_format")
+        if isinstance(encoding, str):
+            attributes[GEN_AI_REQUEST_ENCODING_FORMATS] = [encoding]
+        dimensions = body.get("dimensions")
+        if isinstance(dimensions, int):
+            attributes[GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dimensions
+        return _model(body), attributes
+
+    def response(self, result: Any) -> Attributes:
+        response = _parsed(result)
+        attributes: Attributes = {}
+        _id_and_model(response, attributes)
+        attributes.update(_usage(getattr(response, "usage", None), "prompt_tokens", "completion_tokens"))
+        return attributes
+
+    def accumulator(self) -> ChatStreamAccumulator:
+        return ChatStreamAccumulator()  # embeddings never stream; present for the protocol
+
+
+ENDPOINTS: dict[str, Any] = {
+    "/chat/completions": ChatCompletions(),
+    "/completions": Completions(),
+    "/responses": Responses(),
+    "/embeddings": Embeddings(),
+}
+
+
+def endpoint_for(options: Any) -> Any:
+    """The endpoint a request goes to, if it is one we trace (POST only)."""
+    if options.method != "post":
+        return None
+    return ENDPOINTS.get(options.url)

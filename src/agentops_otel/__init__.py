@@ -1,0 +1,57 @@
+"""agentops-otel: sessions for AI agents on OpenTelemetry.
+
+Every run of an agent is a *session*: a root span whose children are the agent's LLM calls, tool
+calls and actions, and whose status is the run's outcome.
+
+Example::
+
+    import agentops_otel as agentops
+
+    session = agentops.init(tags=["checkout"])
+    agentops.record(agentops.ActionEvent(action_type="plan", params={"goal": "..."}))
+    agentops.end_session("Success")
+"""
+
+from __future__ import annotations
+
+from agentops_otel.analytics import SessionAnalytics
+from agentops_otel.client import (
+    add_tags,
+    end_session,
+    get_active_sessions,
+    init,
+    record,
+    set_tags,
+    start_session,
+)
+from agentops_otel.end_state import EndState
+from agentops_otel.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
+from agentops_otel.exceptions import MultiSessionException, NoSessionException, SessionEndedException
+from agentops_otel.exporters import ConfigurationError
+from agentops_otel.processor import SessionSpanProcessor
+from agentops_otel.session import Session
+from agentops_otel.version import __version__
+
+__all__ = [
+    "ActionEvent",
+    "ConfigurationError",
+    "EndState",
+    "ErrorEvent",
+    "Event",
+    "LLMEvent",
+    "MultiSessionException",
+    "NoSessionException",
+    "Session",
+    "SessionAnalytics",
+    "SessionEndedException",
+    "SessionSpanProcessor",
+    "ToolEvent",
+    "__version__",
+    "add_tags",
+    "end_session",
+    "get_active_sessions",
+    "init",
+    "record",
+    "set_tags",
+    "start_session",
+]

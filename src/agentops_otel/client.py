@@ -1,0 +1,192 @@
+"""The module-level API: ``init``, ``start_session`` and the single-session-mode functions."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from agentops_otel import content, lifecycle, provider, registry
+from agentops_otel.end_state import EndState
+from agentops_otel.events import Event
+from agentops_otel.exporters import ConfigurationError
+from agentops_otel.session import Session
+from agentops_otel.tags import normalise_tags
+from agentops_otel.version import __version__
+
+logger = logging.getLogger(__name__)
+
+INSTRUMENTOR_GROUP = "opentelemetry_instrumentor"
+OUR_INSTRUMENTOR_PREFIX = "agentops-otel-"
+"""Distributions whose ``opentelemetry_instrumentor`` entry points ``init()`` activates."""
+
+_lock = threading.RLock()
+_tracer: trace.Tracer | None = None
+_settings: dict[str, Any] = {}
+
+
+def init(
+    *,
+    service_name: str | None = None,
+    auto_start_session: bool = True,
+    tags: str | Iterable[str] | None = None,
+    instrument_llm_calls: bool = True,
+    exporter: SpanExporter | None = None,
+    capture_content: bool | None = None,
+) -> Session | None:
+    """Set up OpenTelemetry for sessions and, by default, start one.
+
+    Installs an SDK ``TracerProvider`` configured by the standard ``OTEL_*`` variables, unless one
+    is installed already (the application's own or ``opentelemetry-instrument``'s), which it joins.
+    Calling it again configures nothing again.
+
+    Args:
+        service_name: ``service.name`` of the resource (default: ``OTEL_SERVICE_NAME``).
+        auto_start_session: start a session and return it (else return ``None``).
+        tags: tags of the session started now.
+        instrument_llm_calls: instrument every installed LLM client (OpenAI, Anthropic).
+        exporter: export spans with this exporter instead of the one ``OTEL_TRACES_EXPORTER`` picks.
+        capture_content: record prompts and completions on spans (default: off, or
+            ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
+
+    Example::
+
+        import agentops_otel as agentops
+
+        session = agentops.init(tags=["checkout"])
+        ...
+        agentops.end_session("Success")
+
+    Raises:
+        ConfigurationError: an ``OTEL_*`` variable is malformed, or a second ``init()`` asks for
+            settings that differ from the first one's.
+    """
+    global _tracer
+    for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+    if capture_content is not None and not isinstance(capture_content, bool):
+        raise TypeError(f"capture_content must be True, False or None; got {type(capture_content).__name__}")
+    if service_name is not None and (not isinstance(service_name, str) or not service_name.strip()):
+        raise TypeError(f"service_name must be a non-empty str or None; got {service_name!r:.80}")
+    if exporter is not None and not isinstance(exporter, SpanExporter):
+        raise TypeError(f"exporter must be an opentelemetry SpanExporter; got {type(exporter).__name__}")
+    session_tags = normalise_tags(tags) if tags is not None else None
+
+    requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content}
+    with _lock:
+        if _tracer is None:
+            tracer_provider = provider.configure(service_name, exporter)
+            if capture_content is not None:
+                content.set_capture_content(capture_content)
+            if instrument_llm_calls:
+                instrument_installed_clients()
+            _settings.update(requested)
+            _tracer = tracer_provider.get_tracer("agentops_otel", __version__)
+        else:
+            _check_same_settings(requested)
+    if not auto_start_session:
+        return None
+    return start_session(tags=session_tags)
+
+
+def _check_same_settings(requested: dict[str, Any]) -> None:
+    for name, value in requested.items():
+        first = _settings.get(name)
+        if value is None or value is first or value == first:
+            continue
+        raise ConfigurationError(
+            f"init() was already called with {name}={first!r}; a second init() cannot change it to "
+            f"{value!r}. Pass every setting to the first init() call."
+        )
+
+
+def is_initialized() -> bool:
+    return _tracer is not None
+
+
+def _get_tracer() -> trace.Tracer:
+    if _tracer is None:
+        init(auto_start_session=False)
+    assert _tracer is not None
+    return _tracer
+
+
+def start_session(tags: str | Iterable[str] | None = None) -> Session:
+    """Start a new session (initialising with defaults if ``init()`` was not called).
+
+    With two or more sessions active the module-level functions raise ``MultiSessionException``;
+    call the session's own methods instead.
+
+    Example::
+
+        session = agentops_otel.start_session(tags=["nightly"])
+        session.end_session("Success")
+    """
+    session_tags = normalise_tags(tags) if tags is not None else None
+    tracer = _get_tracer()
+    session = Session(tracer, session_tags)
+    lifecycle.install()
+    return session
+
+
+def end_session(end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None) -> None:
+    """End the only active session (single-session mode). See ``Session.end_session``.
+
+    Raises:
+        NoSessionException: no session is active.
+        MultiSessionException: two or more sessions are active; call ``session.end_session()``.
+    """
+    registry.only_session().end_session(end_state, end_state_reason)
+
+
+def add_tags(tags: str | list[str]) -> None:
+    """Add tags to the only active session (single-session mode). See ``Session.add_tags``."""
+    registry.only_session().add_tags(tags)
+
+
+def set_tags(tags: str | list[str]) -> None:
+    """Replace the tags of the only active session (single-session mode)."""
+    registry.only_session().set_tags(tags)
+
+
+def record(event: Event) -> None:
+    """Record an event on the only active session (single-session mode). See ``Session.record``."""
+    registry.only_session().record(event)
+
+
+def get_active_sessions() -> list[Session]:
+    """The sessions that have started and not ended, oldest first."""
+    return registry.active_sessions()
+
+
+def instrument_installed_clients() -> list[str]:
+    """Instrument every LLM client for which an agentops-otel instrumentor is installed.
+
+    Honours ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``. Returns the entry point names instrumented.
+    A client library that is not installed, or an instrumentor that fails, is skipped (logged).
+    """
+    disabled = {name.strip() for name in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
+    done: list[str] = []
+    for entry_point in entry_points(group=INSTRUMENTOR_GROUP):
+        dist = getattr(entry_point, "dist", None)
+        if dist is None or not dist.name.replace("_", "-").startswith(OUR_INSTRUMENTOR_PREFIX):
+            continue
+        if entry_point.name in disabled:
+            continue
+        try:
+            instrumentor = entry_point.load()()
+            if instrumentor.is_instrumented_by_opentelemetry:
+                done.append(entry_point.name)
+                continue
+            if instrumentor.instrument() is not None or instrumentor.is_instrumented_by_opentelemetry:
+                done.append(entry_point.name)
+        except Exception:
+            logger.debug("agentops-otel: could not instrument %s", entry_point.name, exc_info=True)
+    return done

@@ -1,0 +1,104 @@
+"""Choosing span exporters from the standard ``OTEL_*`` environment variables.
+
+The same rules as the OpenTelemetry SDK's auto-configuration (``OTEL_TRACES_EXPORTER`` names
+entry points of the ``opentelemetry_traces_exporter`` group; ``otlp`` picks gRPC or HTTP by
+``OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL``), but checked first, so that a malformed variable is
+reported with what was wrong and what is allowed instead of a traceback from deep in an exporter.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import entry_points
+
+from opentelemetry.sdk.trace.export import SpanExporter
+
+TRACES_EXPORTER_GROUP = "opentelemetry_traces_exporter"
+PROTOCOLS = {"grpc": "otlp_proto_grpc", "http/protobuf": "otlp_proto_http"}
+DEFAULT_PROTOCOL = "grpc"
+
+
+class ConfigurationError(ValueError):
+    """An ``OTEL_*`` variable or an ``init()`` argument has a value that cannot be used."""
+
+
+def _env(*names: str) -> tuple[str, str] | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and value.strip():
+            return name, value.strip()
+    return None
+
+
+def otlp_protocol() -> str:
+    found = _env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+    if found is None:
+        return DEFAULT_PROTOCOL
+    name, value = found
+    if value not in PROTOCOLS:
+        allowed = ", ".join(repr(p) for p in PROTOCOLS)
+        raise ConfigurationError(f"{name}={value!r} is not a supported OTLP protocol; allowed: {allowed}")
+    return value
+
+
+def exporter_names() -> list[str]:
+    """The entry point names ``OTEL_TRACES_EXPORTER`` selects (default ``otlp``); [] for ``none``."""
+    raw = os.environ.get("OTEL_TRACES_EXPORTER", "").strip() or "otlp"
+    names = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    if not names:
+        raise ConfigurationError(f"OTEL_TRACES_EXPORTER={raw!r} names no exporter")
+    if "none" in names:
+        return []
+    return [PROTOCOLS[otlp_protocol()] if name == "otlp" else name for name in names]
+
+
+def check_otlp_variables() -> None:
+    """Reject malformed OTLP timeout, endpoint and header variables with a clear message."""
+    for name in ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"):
+        value = os.environ.get(name)
+        if value is None or not value.strip():
+            continue
+        try:
+            seconds_or_ms = float(value)
+        except ValueError:
+            raise ConfigurationError(f"{name}={value!r} is not a number; give the timeout in milliseconds, "
+                                     "e.g. 10000") from None
+        if seconds_or_ms < 0:
+            raise ConfigurationError(f"{name}={value!r} is negative; give a timeout of 0 or more milliseconds")
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        value = os.environ.get(name)
+        value = (value or "").strip()
+        if ("://" in value and not value.startswith(("http://", "https://"))) or " " in value:
+            raise ConfigurationError(f"{name}={value!r} must be a URL starting with http:// or https://, "
+                                     "e.g. http://localhost:4317")
+    for name in ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"):
+        value = os.environ.get(name)
+        if not value or not value.strip():
+            continue
+        for item in value.split(","):
+            if item.strip() and ("=" not in item or not item.split("=", 1)[0].strip()):
+                raise ConfigurationError(f"{name} has a malformed entry {item.strip()[:40]!r}; "
+                                         "use comma-separated key=value pairs, e.g. 'api-key=abc,team=x'")
+
+
+def exporters_from_env() -> list[SpanExporter]:
+    """Instantiate the span exporters the environment selects.
+
+    Raises:
+        ConfigurationError: a variable is malformed or names an exporter that is not installed.
+    """
+    names = exporter_names()
+    if not names:
+        return []
+    check_otlp_variables()
+    available = {ep.name: ep for ep in entry_points(group=TRACES_EXPORTER_GROUP)}
+    exporters: list[SpanExporter] = []
+    for name in names:
+        entry_point = available.get(name)
+        if entry_point is None:
+            allowed = ", ".join(sorted({"otlp", "none", *available}))
+            raise ConfigurationError(f"OTEL_TRACES_EXPORTER names {name!r}, which is not installed; "
+                                     f"available: {allowed}")
+        exporter_class = entry_point.load()
+        exporters.append(exporter_class())
+    return exporters

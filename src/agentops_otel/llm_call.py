@@ -1,0 +1,302 @@
+"""One LLM client call as a GenAI client span, shared by every instrumentor.
+
+An instrumentor decides *what* a call is (operation, model, request and response attributes);
+this module decides *where* it goes and *how* it ends: the span starts in the context of the
+session the call belongs to (see ``registry.resolve_for_call``), is current while the request
+runs, and ends exactly once, on the response, on an error, or when a stream is exhausted, closed,
+leaves its ``with`` block, or is garbage collected unfinished. The GenAI client metrics are
+recorded at the same moment.
+
+Nothing here may break the user's call: failures of our own code are logged at debug level and
+the call's result (or original exception) reaches the caller unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, trace
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_SYSTEM,
+    GEN_AI_TOKEN_TYPE,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+from opentelemetry.semconv._incubating.metrics.gen_ai_metrics import (
+    create_gen_ai_client_operation_duration,
+    create_gen_ai_client_token_usage,
+)
+from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
+from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
+from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
+
+from agentops_otel import registry
+from agentops_otel.version import __version__
+
+logger = logging.getLogger("agentops_otel.instrumentation")
+
+Attributes = dict[str, AttributeValue]
+
+
+class LLMTelemetry:
+    """The tracer and GenAI client metrics of one instrumented provider (``openai``, ...)."""
+
+    def __init__(
+        self,
+        provider_name: str,
+        scope: str,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+    ) -> None:
+        self.provider_name = provider_name
+        self.tracer = trace.get_tracer(scope, __version__, tracer_provider=tracer_provider)
+        meter = metrics.get_meter(scope, __version__, meter_provider=meter_provider)
+        self.duration = create_gen_ai_client_operation_duration(meter)
+        self.token_usage = create_gen_ai_client_token_usage(meter)
+        self.base_attributes: Attributes = {GEN_AI_PROVIDER_NAME: provider_name, GEN_AI_SYSTEM: provider_name}
+
+    def start_call(self, operation: str, model: str | None, attributes: Attributes) -> LLMCall:
+        """Start the span of a call that is about to be sent.
+
+        Raises:
+            MultiSessionException: two or more sessions are active and none is current. This is
+                the one exception allowed through: the documented contract of multi-session mode.
+        """
+        ctx, _session = registry.resolve_for_call()
+        return LLMCall(self, operation, model, attributes, ctx)
+
+
+class LLMCall:
+    """A call in flight: its span, made current while the request runs, and how it ends."""
+
+    __slots__ = ("_ended", "_start", "_token", "model", "operation", "span", "telemetry")
+
+    def __init__(
+        self,
+        telemetry: LLMTelemetry,
+        operation: str,
+        model: str | None,
+        attributes: Attributes,
+        ctx: otel_context.Context | None,
+    ) -> None:
+        self.telemetry = telemetry
+        self.operation = operation
+        self.model = model
+        attributes.update(telemetry.base_attributes)
+        attributes[GEN_AI_OPERATION_NAME] = operation
+        if model:
+            attributes[GEN_AI_REQUEST_MODEL] = model
+        name = f"{operation} {model}" if model else operation
+        self.span = telemetry.tracer.start_span(name, context=ctx, kind=SpanKind.CLIENT, attributes=attributes)
+        self._ended = False
+        self._token: object | None = None
+        self._start = time.perf_counter()
+
+    # The span is current while the request runs, so HTTP-level spans nest under it.
+    def __enter__(self) -> LLMCall:
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            otel_context.detach(self._token)  # type: ignore[arg-type]
+            self._token = None
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def succeed(self, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+        """End the span after a successful call, with the response's attributes."""
+        if self._ended:
+            return
+        self._ended = True
+        span = self.span
+        if attributes:
+            span.set_attributes(attributes)
+        self._record_metrics(attributes or {}, None)
+        span.end()
+
+    def fail(self, error: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> None:
+        """End the span after a failed call: status ERROR, ``error.type``, the exception recorded."""
+        if self._ended:
+            return
+        self._ended = True
+        span = self.span
+        error_type = type(error).__qualname__
+        try:
+            if attributes:
+                span.set_attributes(attributes)
+            span.set_attribute(ERROR_TYPE, error_type)
+            status_code = getattr(error, "status_code", None)
+            if isinstance(status_code, int):
+                span.set_attribute(HTTP_RESPONSE_STATUS_CODE, status_code)
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, f"{error_type}: {error}"))
+            self._record_metrics(attributes or {}, error_type)
+        finally:
+            span.end()
+
+    def _record_metrics(self, response: Mapping[str, AttributeValue], error_type: str | None) -> None:
+        telemetry = self.telemetry
+        attributes: Attributes = {
+            GEN_AI_OPERATION_NAME: self.operation,
+            GEN_AI_PROVIDER_NAME: telemetry.provider_name,
+        }
+        if self.model:
+            attributes[GEN_AI_REQUEST_MODEL] = self.model
+        for key in (GEN_AI_RESPONSE_MODEL, SERVER_ADDRESS, SERVER_PORT):
+            value = response.get(key)
+            if value is not None:
+                attributes[key] = value
+        if error_type is not None:
+            attributes[ERROR_TYPE] = error_type
+        telemetry.duration.record(time.perf_counter() - self._start, attributes)
+        for key, token_type in ((GEN_AI_USAGE_INPUT_TOKENS, "input"), (GEN_AI_USAGE_OUTPUT_TOKENS, "output")):
+            tokens = response.get(key)
+            if isinstance(tokens, int):
+                telemetry.token_usage.record(tokens, {**attributes, GEN_AI_TOKEN_TYPE: token_type})
+
+
+def call_safely(what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a piece of our own instrumentation code; on any error log it and return ``None``."""
+    try:
+        return fn(*args)
+    except Exception:
+        logger.debug("agentops-otel: skipped %s after an error in the instrumentation", what, exc_info=True)
+        return None
+
+
+class StreamAccumulator(Protocol):
+    """What an instrumentor keeps while a stream is read: usage, finish reasons, ids, ..."""
+
+    def feed(self, chunk: Any) -> None: ...
+
+    def attributes(self) -> Attributes: ...
+
+
+class _StreamEnding:
+    """Ends a stream's call exactly once, with what the accumulator saw."""
+
+    @staticmethod
+    def finish(call: LLMCall, accumulator: StreamAccumulator, error: BaseException | None = None) -> None:
+        if call.ended:
+            return
+        attributes = call_safely("stream attributes", accumulator.attributes) or {}
+        if error is None:
+            call.succeed(attributes)
+        else:
+            call.fail(error, attributes)
+
+
+class TracedStream(wrapt.ObjectProxy[Any]):
+    """A synchronous stream whose call span ends when the stream does.
+
+    Behaves as the wrapped stream (attributes, ``isinstance``, context manager); the span ends
+    when iteration stops, on ``close()``, on leaving ``with``, or when the stream is collected.
+    """
+
+    def __init__(self, stream: Any, call: LLMCall, accumulator: StreamAccumulator) -> None:
+        super().__init__(stream)
+        self._self_call = call
+        self._self_accumulator = accumulator
+
+    def __iter__(self) -> TracedStream:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            chunk = self.__wrapped__.__next__()
+        except StopIteration:
+            _StreamEnding.finish(self._self_call, self._self_accumulator)
+            raise
+        except BaseException as error:
+            _StreamEnding.finish(self._self_call, self._self_accumulator, error)
+            raise
+        try:
+            self._self_accumulator.feed(chunk)
+        except Exception:
+            logger.debug("agentops-otel: skipped a stream chunk it could not read", exc_info=True)
+        return chunk
+
+    def __enter__(self) -> TracedStream:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            _StreamEnding.finish(self._self_call, self._self_accumulator)
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            _StreamEnding.finish(self._self_call, self._self_accumulator)
+
+    def __del__(self) -> None:
+        _StreamEnding.finish(self._self_call, self._self_accumulator)
+
+
+class TracedAsyncStream(wrapt.ObjectProxy[Any]):
+    """The asynchronous counterpart of ``TracedStream``."""
+
+    def __init__(self, stream: Any, call: LLMCall, accumulator: StreamAccumulator) -> None:
+        super().__init__(stream)
+        self._self_call = call
+        self._self_accumulator = accumulator
+
+    def __aiter__(self) -> TracedAsyncStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            chunk = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            _StreamEnding.finish(self._self_call, self._self_accumulator)
+            raise
+        except BaseException as error:
+            _StreamEnding.finish(self._self_call, self._self_accumulator, error)
+            raise
+        try:
+            self._self_accumulator.feed(chunk)
+        except Exception:
+            logger.debug("agentops-otel: skipped a stream chunk it could not read", exc_info=True)
+        return chunk
+
+    async def __aenter__(self) -> TracedAsyncStream:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            _StreamEnding.finish(self._self_call, self._self_accumulator)
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            _StreamEnding.finish(self._self_call, self._self_accumulator)
+
+    async def aclose(self) -> None:
+        try:
+            await self.__wrapped__.aclose()
+        finally:
+            _StreamEnding.finish(self._self_call, self._self_accumulator)
+
+    def __del__(self) -> None:
+        _StreamEnding.finish(self._self_call, self._self_accumulator)

@@ -1,0 +1,113 @@
+"""The set of active sessions, and which session a piece of work belongs to.
+
+The registry holds only sessions that have not ended, so every lookup is O(1) in the number of
+sessions that ever existed. The session id also lives in the OpenTelemetry context under
+``SESSION_ID_KEY``: that is how work done inside ``with session:``, ``session.patch(fn)``, or a
+thread or task started there, is attributed to the right session.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from opentelemetry import baggage
+from opentelemetry.context import Context, create_key, get_current
+
+from agentops_otel.attributes import BAGGAGE_SESSION_ID
+from agentops_otel.exceptions import MultiSessionException, NoSessionException
+
+if TYPE_CHECKING:
+    from agentops_otel.session import Session
+
+SESSION_ID_KEY = create_key("agentops-session-id")
+"""Context key whose value is the id (a str) of the session whose context is current."""
+
+_lock = threading.Lock()
+_active: dict[str, Session] = {}
+
+
+def register(session: Session) -> None:
+    with _lock:
+        _active[session.session_id] = session
+
+
+def unregister(session: Session) -> None:
+    with _lock:
+        _active.pop(session.session_id, None)
+
+
+def active_sessions() -> list[Session]:
+    """The sessions that have started and not ended, oldest first."""
+    with _lock:
+        return list(_active.values())
+
+
+def get(session_id: str) -> Session | None:
+    return _active.get(session_id)
+
+
+def clear() -> None:
+    """Forget every active session without ending it (used in a forked child)."""
+    with _lock:
+        _active.clear()
+
+
+def only_session() -> Session:
+    """The one active session, for the module-level functions of single-session mode.
+
+    Raises:
+        NoSessionException: no session is active.
+        MultiSessionException: two or more sessions are active.
+    """
+    while True:
+        count = len(_active)
+        if count == 0:
+            raise NoSessionException()
+        if count > 1:
+            raise MultiSessionException()
+        try:
+            return next(iter(_active.values()))
+        except (StopIteration, RuntimeError):  # the session ended meanwhile: count again
+            continue
+
+
+def current_session_id(context: Context | None = None) -> str | None:
+    """The id of the session whose context is current (or in ``context``), local or propagated."""
+    ctx = get_current() if context is None else context
+    session_id = ctx.get(SESSION_ID_KEY)
+    if session_id is not None:
+        return str(session_id)
+    # A session started in another process arrives as W3C baggage (see ``propagation``).
+    value = baggage.get_baggage(BAGGAGE_SESSION_ID, ctx)
+    return None if value is None else str(value)
+
+
+def resolve_for_call() -> tuple[Context | None, Session | None]:
+    """Which session an LLM call made now belongs to, and the context to start its span in.
+
+    In this order: the session whose context is current (bound by ``session.patch``, ``with
+    session:`` or inherited by a thread or task); else the only active session; else, with none
+    active, no session at all (the call is traced under whatever span is current). Returns
+    ``(None, ...)`` when the current context is the right parent.
+
+    Raises:
+        MultiSessionException: two or more sessions are active and none was chosen. Raised
+            before the request is sent, as the product documentation promises.
+    """
+    ctx = get_current()
+    session_id = ctx.get(SESSION_ID_KEY)
+    if session_id is not None:
+        return None, _active.get(str(session_id))
+    if baggage.get_baggage(BAGGAGE_SESSION_ID, ctx) is not None:
+        return None, None  # joined a session owned by another process
+    count = len(_active)
+    if count == 0:
+        return None, None
+    if count == 1:
+        try:
+            session = next(iter(_active.values()))
+        except (StopIteration, RuntimeError):  # it ended (or another started) meanwhile
+            return resolve_for_call()
+        return session.context(), session
+    raise MultiSessionException()

@@ -1,0 +1,302 @@
+"""A session: one run of an agent, recorded as a root span and the context under it."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import uuid
+import warnings
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar, cast
+
+from opentelemetry import baggage, trace
+from opentelemetry.context import Context, attach, detach, get_current, set_value
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+from opentelemetry.trace import SpanKind, Tracer
+
+from agentops_otel import registry
+from agentops_otel.analytics import AnalyticsCounter, SessionAnalytics
+from agentops_otel.attributes import (
+    BAGGAGE_SESSION_ID,
+    SESSION_ACTIONS,
+    SESSION_END_STATE,
+    SESSION_END_STATE_REASON,
+    SESSION_ERRORS,
+    SESSION_ID,
+    SESSION_LLM_CALLS,
+    SESSION_SPAN_NAME,
+    SESSION_TAGS,
+    SESSION_TOOL_CALLS,
+)
+from agentops_otel.end_state import EndState
+from agentops_otel.events import Event
+from agentops_otel.exceptions import SessionEndedException
+from agentops_otel.tags import normalise_tags
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_EVENT_TYPES = "ActionEvent, ToolEvent, ErrorEvent or LLMEvent"
+
+
+class Session:
+    """One run of an agent: a root span named ``session`` and the context under it.
+
+    Create sessions with ``agentops_otel.init()`` or ``agentops_otel.start_session()``, not
+    directly. Every span started while the session's context is current (inside ``with
+    session:``, in a function bound with ``session.patch``, in threads and tasks started there)
+    becomes part of the session's trace and carries ``agentops.session.id``.
+
+    Example::
+
+        session = agentops_otel.start_session(tags=["checkout"])
+        session.record(ActionEvent(action_type="plan", params={"goal": "..."}))
+        session.end_session("Success")
+
+        with agentops_otel.start_session() as session:   # Success, or Fail if the block raises
+            ...
+    """
+
+    def __init__(self, tracer: Tracer, tags: list[str] | None = None) -> None:
+        self.session_id: str = str(uuid.uuid4())
+        self._tracer = tracer
+        self._tags: dict[str, None] = dict.fromkeys(tags or ())
+        self._lock = threading.Lock()
+        self._end_state: EndState | None = None
+        self._tokens: list[object] = []
+        self.analytics = AnalyticsCounter()
+        attributes: dict[str, Any] = {SESSION_ID: self.session_id}
+        if self._tags:
+            attributes[SESSION_TAGS] = list(self._tags)
+        # An empty parent context: a session is always the root of its own trace.
+        self._span = tracer.start_span(SESSION_SPAN_NAME, context=Context(), kind=SpanKind.INTERNAL,
+                                       attributes=attributes)
+        self._context = self._context_over(Context())
+        registry.register(self)
+
+    # -- identity and state -------------------------------------------------------------------
+
+    @property
+    def span(self) -> trace.Span:
+        """The session's root span."""
+        return self._span
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self._tags)
+
+    @property
+    def end_state(self) -> EndState | None:
+        """How the session ended, or ``None`` while it is active."""
+        return self._end_state
+
+    @property
+    def is_ended(self) -> bool:
+        return self._end_state is not None
+
+    def __repr__(self) -> str:
+        state = self._end_state.value if self._end_state else "active"
+        return f"<Session {self.session_id} {state} tags={self.tags}>"
+
+    # -- context ------------------------------------------------------------------------------
+
+    def _context_over(self, base: Context) -> Context:
+        ctx = trace.set_span_in_context(self._span, base)
+        ctx = set_value(registry.SESSION_ID_KEY, self.session_id, ctx)
+        return baggage.set_baggage(BAGGAGE_SESSION_ID, self.session_id, ctx)
+
+    def context(self, base: Context | None = None) -> Context:
+        """An OpenTelemetry context in which this session is current.
+
+        Built over ``base`` when given (keeping its other entries), else over an empty context.
+        """
+        return self._context if base is None else self._context_over(base)
+
+    def patch(self, fn: Callable[P, R]) -> Callable[P, R]:
+        """``fn`` bound to this session: every call runs with this session's context current.
+
+        Use it in multi-session mode to say which session an LLM call belongs to. Works for
+        functions, bound methods and async functions; a stream returned by ``fn`` stays with the
+        session until it ends.
+
+        Example::
+
+            create = session.patch(client.chat.completions.create)
+            response = create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}])
+        """
+        if not callable(fn):
+            raise TypeError(f"session.patch() takes a function or method to bind; got {type(fn).__name__} {fn!r:.80}")
+        session = self
+
+        if inspect.iscoroutinefunction(fn):
+            async_fn = cast(Callable[..., Awaitable[Any]], fn)
+
+            @functools.wraps(fn)
+            async def bound_async(*args: Any, **kwargs: Any) -> Any:
+                token = attach(session.context(get_current()))
+                try:
+                    return await async_fn(*args, **kwargs)
+                finally:
+                    detach(token)
+
+            return cast(Callable[P, R], bound_async)
+
+        @functools.wraps(fn)
+        def bound(*args: P.args, **kwargs: P.kwargs) -> R:
+            ctx = session.context(get_current())
+            token = attach(ctx)
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                detach(token)
+            if inspect.isawaitable(result):
+                # A sync function returning a coroutine (as the OpenAI SDK's decorated async
+                # methods do): the work happens when it is awaited, so bind the await too.
+                return cast(R, _await_in_context(result, ctx))
+            return result
+
+        return bound
+
+    def __enter__(self) -> Session:
+        self._tokens.append(attach(self.context(get_current())))
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._tokens:
+            detach(self._tokens.pop())  # type: ignore[arg-type]
+        if self.is_ended:
+            return
+        if exc_type is None:
+            self.end_session(EndState.SUCCESS)
+        else:
+            self.end_session(EndState.FAIL, end_state_reason=f"{exc_type.__name__}: {exc}")
+
+    async def __aenter__(self) -> Session:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    # -- tags and events ----------------------------------------------------------------------
+
+    def _check_open(self, action: str) -> None:
+        if self._end_state is not None:
+            raise SessionEndedException(
+                f"Cannot {action}: session {self.session_id} already ended ({self._end_state.value}). "
+                "Start a new session with agentops_otel.start_session()."
+            )
+
+    def add_tags(self, tags: str | list[str]) -> None:
+        """Add tags to the session (order kept, duplicates ignored).
+
+        Example::
+
+            session.add_tags(["beta", "eu-west"])
+        """
+        new = normalise_tags(tags)
+        with self._lock:
+            self._check_open("add tags")
+            merged = dict(self._tags)
+            merged.update(dict.fromkeys(new))
+            self._tags = dict.fromkeys(normalise_tags(list(merged)))
+            self._span.set_attribute(SESSION_TAGS, list(self._tags))
+
+    def set_tags(self, tags: str | list[str]) -> None:
+        """Replace the session's tags."""
+        new = normalise_tags(tags)
+        with self._lock:
+            self._check_open("set tags")
+            self._tags = dict.fromkeys(new)
+            self._span.set_attribute(SESSION_TAGS, list(self._tags))
+
+    def record(self, event: Event) -> None:
+        """Record an event as a child span of this session, with the event's own start and end.
+
+        Example::
+
+            session.record(ToolEvent(name="search", params={"q": "weather"}, returns="sunny"))
+        """
+        if not isinstance(event, Event):
+            raise TypeError(f"record() takes an {_EVENT_TYPES}; got {type(event).__name__} {event!r:.80}")
+        self._check_open("record an event")
+        span = self._tracer.start_span(
+            event.span_name(),
+            context=self._context,
+            kind=event.span_kind(),
+            attributes=event.attributes(),
+            start_time=event.start_ns(),
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+        exception = event.recorded_exception()
+        if exception is not None:
+            span.record_exception(exception)
+        status = event.status()
+        if status is not None:
+            span.set_status(status)
+        span.end(end_time=event.end_ns())
+
+    def get_analytics(self) -> SessionAnalytics:
+        """What the session did so far: LLM calls, tool calls, actions, errors, tokens, duration."""
+        return self.analytics.snapshot()
+
+    # -- ending -------------------------------------------------------------------------------
+
+    def end_session(
+        self, end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None
+    ) -> None:
+        """End the session: its root span gets the end state as status and attributes and ends.
+
+        ``Success`` sets status OK, ``Fail`` ERROR (with the reason as description),
+        ``Indeterminate`` leaves it UNSET. Ending twice does nothing but warn.
+
+        Raises:
+            ValueError: ``end_state`` is not one of ``Success``, ``Fail``, ``Indeterminate``
+                (the session stays open).
+            TypeError: ``end_state`` is not a string or ``EndState``, or the reason is not a str.
+        """
+        state = EndState.parse(end_state)
+        if end_state_reason is not None and not isinstance(end_state_reason, str):
+            raise TypeError(f"end_state_reason must be a str or None; got {type(end_state_reason).__name__}")
+        with self._lock:
+            if self._end_state is not None:
+                warnings.warn(
+                    f"session {self.session_id} already ended ({self._end_state.value}); "
+                    "end_session() called again is ignored",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                return
+            self._end_state = state
+        registry.unregister(self)
+        stats = self.analytics.snapshot()
+        span = self._span
+        span.set_attribute(SESSION_END_STATE, state.value)
+        if end_state_reason:
+            span.set_attribute(SESSION_END_STATE_REASON, end_state_reason)
+        span.set_attribute(SESSION_TAGS, list(self._tags))
+        span.set_attribute(SESSION_LLM_CALLS, stats.llm_calls)
+        span.set_attribute(SESSION_TOOL_CALLS, stats.tool_calls)
+        span.set_attribute(SESSION_ACTIONS, stats.actions)
+        span.set_attribute(SESSION_ERRORS, stats.errors)
+        span.set_attribute(GEN_AI_USAGE_INPUT_TOKENS, stats.input_tokens)
+        span.set_attribute(GEN_AI_USAGE_OUTPUT_TOKENS, stats.output_tokens)
+        span.set_status(state.status(end_state_reason))
+        span.end()
+
+
+async def _await_in_context(awaitable: Awaitable[R], ctx: Context) -> R:
+    token = attach(ctx)
+    try:
+        return await awaitable
+    finally:
+        detach(token)

@@ -1,0 +1,10 @@
+"""The installed version of agentops-otel."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("agentops-otel")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
