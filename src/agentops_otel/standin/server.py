@@ -151,15 +151,7 @@ class StandInServer:
 
 
 def default_routes() -> dict[tuple[str, str], Handler]:
-    """The routes of every stand-in API module that is present."""
-    routes: dict[tuple[str, str], Handler] = {}
-    from agentops_otel.standin import openai_api
+    """The routes of both stand-in APIs."""
+    from agentops_otel.standin import anthropic_api, openai_api
 
-    routes.update(openai_api.ROUTES)
-    try:
-        from agentops_otel.standin import anthropic_api
-    except ImportError:
-        pass
-    else:
-        routes.update(anthropic_api.ROUTES)
-    return routes
+    return {**openai_api.ROUTES, **anthropic_api.ROUTES}
