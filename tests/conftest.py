@@ -1,0 +1,66 @@
+"""Shared test set-up.
+
+OpenTelemetry's global tracer and meter providers can be set once per process, so the suite
+installs one SDK provider of each here, exporting to memory, before agentops_otel joins them.
+Scenarios that need their own provider or configuration run in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import agentops_otel
+from agentops_otel import content, registry
+from agentops_otel.standin import StandInServer
+
+os.environ.pop("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", None)
+# anthropic traces itself when a provider is set; our instrumentor must cope, so leave it on.
+
+EXPORTER = InMemorySpanExporter()
+METRIC_READER = InMemoryMetricReader()
+
+_provider = TracerProvider()
+_provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
+trace.set_tracer_provider(_provider)
+metrics.set_meter_provider(MeterProvider(metric_readers=[METRIC_READER]))
+agentops_otel.init(auto_start_session=False)
+
+
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """The in-memory exporter every span of the test process reaches, emptied for the test."""
+    EXPORTER.clear()
+    yield EXPORTER
+    EXPORTER.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_sessions() -> Iterator[None]:
+    """Each test starts and ends with no active session and content capture off."""
+    for session in registry.active_sessions():
+        session.end_session("Indeterminate")
+    content.set_capture_content(None)
+    yield
+    for session in registry.active_sessions():
+        session.end_session("Indeterminate")
+    content.set_capture_content(None)
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandInServer]:
+    """The stand-in OpenAI/Anthropic API server on 127.0.0.1."""
+    with StandInServer() as server:
+        yield server
+
+
+def spans_named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
+    return [span for span in exporter.get_finished_spans() if span.name == name]
