@@ -238,7 +238,7 @@ class OTLPReceiver:
                 return trace_service_pb2.ExportTraceServiceResponse()
 
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Servicer(), server)
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Servicer(), server)  # type: ignore[no-untyped-call]
         # Binding port 0 lets gRPC pick a free port and tell us which, with no race.
         self.port = server.add_insecure_port("127.0.0.1:0")
         if not self.port:  # pragma: no cover - very old grpc returning 0 for port 0
