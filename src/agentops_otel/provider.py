@@ -32,6 +32,13 @@ def has_session_processor(provider: object) -> bool:
     return bool(getattr(provider, _MARK, False))
 
 
+def mark_session_processor(provider: TracerProvider) -> None:
+    """Record that ``provider`` was built with a ``SessionSpanProcessor`` (by the SDK configurator),
+    so that ``ensure_session_processor`` does not add a second one."""
+    with _lock:
+        setattr(provider, _MARK, True)
+
+
 def configure(service_name: str | None, exporter: SpanExporter | None) -> trace.TracerProvider:
     """The global tracer provider, with session stamping, installing one if there is none.
 

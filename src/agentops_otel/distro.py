@@ -1,0 +1,169 @@
+"""Zero-code set-up: the distro and SDK configurator that ``opentelemetry-instrument`` loads.
+
+Under ``opentelemetry-instrument python app.py`` the auto-instrumentation start-up (run from
+``sitecustomize`` before the app) calls, in this order:
+
+1. the ``opentelemetry_distro`` entry point (:class:`AgentOpsDistro`), which fills in defaults for
+   the ``OTEL_*`` variables the user did not set;
+2. the ``opentelemetry_configurator`` entry point (:class:`AgentOpsConfigurator`), which builds the
+   SDK from those variables with the session span processor in it and, when
+   ``AGENTOPS_AUTO_START_SESSION=true``, starts one session for the whole process;
+3. every ``opentelemetry_instrumentor`` entry point not listed in
+   ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` (ours instrument the OpenAI and Anthropic clients).
+
+An app started this way may still call ``agentops_otel.init()`` / ``start_session()``: they join
+the provider configured here rather than making a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from importlib.metadata import EntryPoint
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.environment_variables import OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_TRACES_EXPORTER
+from opentelemetry.instrumentation.dependencies import DependencyConflictError
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
+from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+from opentelemetry.sdk.environment_variables import (
+    OTEL_CONFIG_FILE,
+    OTEL_EXPORTER_OTLP_PROTOCOL,
+    OTEL_RESOURCE_ATTRIBUTES,
+    OTEL_SERVICE_NAME,
+)
+from opentelemetry.sdk.resources import SERVICE_NAME
+from opentelemetry.sdk.trace import TracerProvider
+
+from agentops_otel import client, provider
+from agentops_otel.exporters import DEFAULT_PROTOCOL
+from agentops_otel.processor import SessionSpanProcessor
+
+logger = logging.getLogger(__name__)
+
+AGENTOPS_AUTO_START_SESSION = "AGENTOPS_AUTO_START_SESSION"
+"""``true`` starts one session for the whole process at start-up; it ends when the process exits."""
+AGENTOPS_TAGS = "AGENTOPS_TAGS"
+"""Comma-separated tags for the session ``AGENTOPS_AUTO_START_SESSION`` starts."""
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"", "false", "0", "no", "off"}
+
+
+class AgentOpsDistro(BaseDistro):  # type: ignore[misc]  # BaseDistro's module is untyped (Any)
+    """Defaults for ``opentelemetry-instrument``: OTLP traces, no metrics or logs, a service name.
+
+    Only variables the user left unset are filled in, so anything set in the environment or on the
+    ``opentelemetry-instrument`` command line wins.
+    """
+
+    def _configure(self, **kwargs: Any) -> None:
+        os.environ.setdefault(OTEL_TRACES_EXPORTER, "otlp")
+        os.environ.setdefault(OTEL_EXPORTER_OTLP_PROTOCOL, DEFAULT_PROTOCOL)
+        # Sessions are traces; exporting metrics and logs by default would send them to an
+        # endpoint the user may not run (the SDK logs an export error for every batch).
+        os.environ.setdefault(OTEL_METRICS_EXPORTER, "none")
+        os.environ.setdefault(OTEL_LOGS_EXPORTER, "none")
+        if not _service_name_configured():
+            name = default_service_name()
+            if name:
+                os.environ[OTEL_SERVICE_NAME] = name
+
+    def load_instrumentor(self, entry_point: EntryPoint, **kwargs: Any) -> None:
+        """Activate one instrumentor; one that fails is logged and skipped, not fatal.
+
+        The auto-instrumentation loop stops at the first instrumentor that raises, leaving the
+        rest of the app uninstrumented; the app itself must run on regardless.
+        """
+        try:
+            super().load_instrumentor(entry_point, **kwargs)
+        except (ImportError, DependencyConflictError):  # the loop reports these itself, then goes on
+            raise
+        except Exception:
+            logger.exception("agentops-otel: instrumentation %s failed; skipped", entry_point.name)
+
+
+def _service_name_configured() -> bool:
+    if os.environ.get(OTEL_SERVICE_NAME, "").strip():
+        return True
+    for item in os.environ.get(OTEL_RESOURCE_ATTRIBUTES, "").split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == SERVICE_NAME and value.strip():
+            return True
+    return False
+
+
+def default_service_name() -> str | None:
+    """The program's name: the script's file stem, or the module run with ``-m``; else ``None``."""
+    argv = sys.argv
+    if not argv or not argv[0] or argv[0] == "-c":
+        return None
+    if argv[0] == "-m":
+        # At start-up ``sys.argv[0]`` is still "-m"; the module name is in the original command line.
+        orig = list(getattr(sys, "orig_argv", ()))
+        if "-m" in orig[:-1]:
+            return orig[orig.index("-m") + 1] or None
+        return None
+    return Path(argv[0]).stem or None
+
+
+class AgentOpsConfigurator(_OTelSDKConfigurator):
+    """Configures the OpenTelemetry SDK once, with the ``SessionSpanProcessor`` in the provider.
+
+    Exporters, sampler, resource and the rest come from the standard ``OTEL_*`` variables, as with
+    the SDK's own configurator. Then, if ``AGENTOPS_AUTO_START_SESSION=true``, one session (tagged
+    from ``AGENTOPS_TAGS``) is started; it ends ``Indeterminate`` at exit (``Fail`` if the process
+    dies of an uncaught exception).
+    """
+
+    _lock = threading.Lock()
+    _configured = False
+
+    def _configure(self, **kwargs: Any) -> None:
+        with AgentOpsConfigurator._lock:
+            if AgentOpsConfigurator._configured:
+                return
+            AgentOpsConfigurator._configured = True
+            _configure_sdk(super()._configure, kwargs)
+        try:
+            _auto_start_session()
+        except Exception:  # a bad AGENTOPS_* value must not stop the app or its instrumentation
+            logger.exception("agentops-otel: could not start the session for %s", AGENTOPS_AUTO_START_SESSION)
+
+
+def _configure_sdk(sdk_configure: Any, kwargs: dict[str, Any]) -> None:
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):  # the SDK was set up already: only join it
+        provider.ensure_session_processor(current)
+        return
+    if os.environ.get(OTEL_CONFIG_FILE):
+        # Declarative configuration ignores span_processors: add ours to what the file builds.
+        sdk_configure(**kwargs)
+        installed = trace.get_tracer_provider()
+        if isinstance(installed, TracerProvider):
+            provider.ensure_session_processor(installed)
+        return
+    processors = [*(kwargs.pop("span_processors", None) or ()), SessionSpanProcessor()]
+    sdk_configure(span_processors=processors, **kwargs)
+    installed = trace.get_tracer_provider()
+    if isinstance(installed, TracerProvider):
+        provider.mark_session_processor(installed)
+
+
+def _auto_start_session() -> None:
+    raw = os.environ.get(AGENTOPS_AUTO_START_SESSION, "")
+    flag = raw.strip().lower()
+    if flag in _FALSE:
+        return
+    if flag not in _TRUE:
+        logger.warning("agentops-otel: %s=%r is not true or false; no session started",
+                       AGENTOPS_AUTO_START_SESSION, raw)
+        return
+    tags = [tag.strip() for tag in os.environ.get(AGENTOPS_TAGS, "").split(",") if tag.strip()]
+    # The instrumentors are loaded by opentelemetry-instrument right after this configurator.
+    client.init(auto_start_session=False, instrument_llm_calls=False)
+    client.start_session(tags=tags or None)
