@@ -1,0 +1,254 @@
+"""What the Anthropic Messages API's requests and responses mean in GenAI semantic-convention attributes.
+
+``POST /v1/messages`` serves ``messages.create`` (plain and ``stream=True``), ``messages.stream``,
+``messages.parse`` and their ``beta`` twins: a ``Message`` comes back whole, or as a stream of
+``RawMessageStreamEvent`` objects that ``MessageStreamAccumulator`` reads.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_REQUEST_MAX_TOKENS,
+    GEN_AI_REQUEST_STOP_SEQUENCES,
+    GEN_AI_REQUEST_STREAM,
+    GEN_AI_REQUEST_TEMPERATURE,
+    GEN_AI_REQUEST_TOP_K,
+    GEN_AI_REQUEST_TOP_P,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_RESPONSE_ID,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOOL_DEFINITIONS,
+    GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+
+from agentops_otel.content import capture_content
+from agentops_otel.llm_call import Attributes
+from agentops_otel.serialization import to_json
+
+# Request body field -> attribute. The current SDK takes the sampling parameters only through
+# ``extra_body``; older releases and the raw API take them as fields.
+_SAMPLING = (
+    ("temperature", GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", GEN_AI_REQUEST_TOP_P),
+    ("top_k", GEN_AI_REQUEST_TOP_K),
+)
+
+_USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with the SDK's pydantic models (a previous reply's content blocks, passed back in
+    the conversation) turned into dicts, so that captured content is JSON rather than ``repr``."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    model_dump = getattr(value, "model_dump", None)
+    if callable(model_dump):
+        return model_dump(mode="json", exclude_none=True)
+    return value
+
+
+class Usage:
+    """Token counts of one Message, filled from a whole ``Message`` or from stream events."""
+
+    __slots__ = _USAGE_FIELDS
+
+    def __init__(self) -> None:
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.cache_read_input_tokens: int | None = None
+        self.cache_creation_input_tokens: int | None = None
+
+    def update(self, usage: Any) -> None:
+        """Take every count ``usage`` reports (a stream's ``message_delta`` leaves some ``None``)."""
+        if usage is None:
+            return
+        for field in _USAGE_FIELDS:
+            value = getattr(usage, field, None)
+            if isinstance(value, int):
+                setattr(self, field, value)
+
+    def attributes(self) -> Attributes:
+        attributes: Attributes = {}
+        cache_read = self.cache_read_input_tokens or 0
+        cache_creation = self.cache_creation_input_tokens or 0
+        if self.input_tokens is not None:
+            # The API's ``input_tokens`` leaves out cached tokens; the convention's count includes them.
+            attributes[GEN_AI_USAGE_INPUT_TOKENS] = self.input_tokens + cache_read + cache_creation
+        if self.output_tokens is not None:
+            attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = self.output_tokens
+        if self.cache_read_input_tokens is not None:
+            attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cache_read_input_tokens
+        if self.cache_creation_input_tokens is not None:
+            attributes[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = self.cache_creation_input_tokens
+        return attributes
+
+
+def _part(block: Mapping[str, Any]) -> dict[str, Any]:
+    """A content block of a reply as a message part of the GenAI output-messages format."""
+    kind = block.get("type")
+    if kind == "text":
+        return {"type": "text", "content": block.get("text")}
+    if kind in ("tool_use", "server_tool_use"):
+        return {"type": "tool_call", "id": block.get("id"), "name": block.get("name"),
+                "arguments": block.get("input")}
+    if kind == "thinking":
+        return {"type": "reasoning", "content": block.get("thinking")}
+    return {"type": kind}
+
+
+def _message_attributes(response_id: Any, model: Any, stop_reason: Any, usage: Usage,
+                        blocks: list[dict[str, Any]] | None) -> Attributes:
+    attributes: Attributes = {GEN_AI_RESPONSE_FINISH_REASONS: [stop_reason] if isinstance(stop_reason, str) else []}
+    if isinstance(response_id, str):
+        attributes[GEN_AI_RESPONSE_ID] = response_id
+    if isinstance(model, str):
+        attributes[GEN_AI_RESPONSE_MODEL] = model
+    attributes.update(usage.attributes())
+    if blocks is not None:
+        message: dict[str, Any] = {"role": "assistant", "parts": [_part(block) for block in blocks]}
+        if isinstance(stop_reason, str):
+            message["finish_reason"] = stop_reason
+        attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([message])
+    return attributes
+
+
+def _arguments(text: str) -> Any:
+    """Tool arguments streamed as JSON text in pieces: the object they make, or the text if it is cut short."""
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:
+        return text
+
+
+def _parsed(result: Any) -> Any:
+    """The ``Message`` behind a ``with_raw_response`` result (whose ``parse()`` caches)."""
+    parse = getattr(result, "parse", None)
+    if parse is not None and hasattr(result, "http_response") and not inspect.iscoroutinefunction(parse):
+        return parse()
+    return result
+
+
+class Messages:
+    """``POST /v1/messages``."""
+
+    operation = "chat"
+
+    def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
+        attributes: Attributes = {}
+        for field, key in _SAMPLING:
+            value = body.get(field)
+            if _number(value):
+                attributes[key] = value
+        max_tokens = body.get("max_tokens")
+        if isinstance(max_tokens, int) and not isinstance(max_tokens, bool):
+            attributes[GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
+        stop = body.get("stop_sequences")
+        if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
+            attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+        if body.get("stream") is True:
+            attributes[GEN_AI_REQUEST_STREAM] = True
+        if capture_content():
+            # Unset fields hold the SDK's ``Omit`` marker at this point, so test for the real types.
+            if isinstance(body.get("messages"), (list, tuple)):
+                attributes[GEN_AI_INPUT_MESSAGES] = to_json(_plain(body["messages"]))
+            system = body.get("system")
+            if isinstance(system, str):
+                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = system
+            elif isinstance(system, (list, tuple)):
+                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = to_json(_plain(system))
+            if isinstance(body.get("tools"), (list, tuple)):
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(_plain(body["tools"]))
+        model = body.get("model")
+        return (model if isinstance(model, str) else None), attributes
+
+    def response(self, result: Any) -> Attributes:
+        message = _parsed(result)
+        if getattr(message, "type", None) != "message":
+            return {}  # e.g. the raw response of a stream, whose events were not read here
+        usage = Usage()
+        usage.update(getattr(message, "usage", None))
+        blocks = [_plain(block) for block in message.content] if capture_content() else None
+        return _message_attributes(message.id, message.model, message.stop_reason, usage, blocks)
+
+    def accumulator(self) -> MessageStreamAccumulator:
+        return MessageStreamAccumulator()
+
+
+class MessageStreamAccumulator:
+    """Reads ``RawMessageStreamEvent`` objects: id, model and input usage from ``message_start``,
+    stop reason and output usage from ``message_delta``; content deltas only when capture is on."""
+
+    __slots__ = ("blocks", "model", "partial_json", "response_id", "stop_reason", "usage")
+
+    def __init__(self) -> None:
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.stop_reason: str | None = None
+        self.usage = Usage()
+        self.blocks: dict[int, dict[str, Any]] | None = {} if capture_content() else None
+        self.partial_json: dict[int, list[str]] = {}
+
+    def feed(self, event: Any) -> None:
+        kind = getattr(event, "type", None)
+        if kind == "message_start":
+            message = event.message
+            self.response_id = message.id
+            self.model = message.model
+            self.usage.update(message.usage)
+        elif kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason or self.stop_reason
+            self.usage.update(event.usage)
+        elif self.blocks is not None:
+            if kind == "content_block_start":
+                self.blocks[event.index] = _plain(event.content_block)
+            elif kind == "content_block_delta":
+                self._add_delta(event.index, event.delta)
+
+    def _add_delta(self, index: int, delta: Any) -> None:
+        assert self.blocks is not None
+        block = self.blocks.setdefault(index, {})
+        kind = getattr(delta, "type", None)
+        if kind == "text_delta":
+            block["text"] = (block.get("text") or "") + delta.text
+        elif kind == "thinking_delta":
+            block["thinking"] = (block.get("thinking") or "") + delta.thinking
+        elif kind == "input_json_delta":
+            self.partial_json.setdefault(index, []).append(delta.partial_json)
+
+    def attributes(self) -> Attributes:
+        blocks: list[dict[str, Any]] | None = None
+        if self.blocks is not None:
+            blocks = []
+            for index in sorted(self.blocks):
+                block = self.blocks[index]
+                if index in self.partial_json:
+                    block = {**block, "input": _arguments("".join(self.partial_json[index]))}
+                blocks.append(block)
+        return _message_attributes(self.response_id, self.model, self.stop_reason, self.usage, blocks)
+
+
+MESSAGES = Messages()
+
+
+def endpoint_for(options: Any) -> Messages | None:
+    """The endpoint a request goes to, if it is one we trace: ``POST /v1/messages`` (and its beta twin)."""
+    if options.method != "post":
+        return None
+    return MESSAGES if options.url == "/v1/messages" else None
