@@ -67,6 +67,9 @@ def _start(telemetry: LLMTelemetry, endpoint_for: EndpointLookup, instance: Any,
         if endpoint is None:
             return None
         body = options.json_data if isinstance(options.json_data, Mapping) else {}
+        extra_body = getattr(options, "extra_json", None)
+        if isinstance(extra_body, Mapping):  # ``extra_body=...``: sent as part of the body, so read with it
+            body = {**body, **extra_body}
         model, attributes = endpoint.request(body)
         attributes.update(server_attributes(instance))
         return telemetry.start_call(endpoint.operation, model, attributes), endpoint
