@@ -21,6 +21,9 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
+NO_LLM_INSTRUMENTATION = {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "agentops_openai,agentops_anthropic"}
+"""Env for scripts that make no LLM call: skips importing the LLM clients (about a second)."""
+
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment without any ``OTEL_*`` variable, plus ``extra``."""
@@ -45,14 +48,15 @@ def run_python(
 
 
 def json_documents(text: str) -> list[Any]:
-    """Every JSON document in ``text`` (e.g. the spans ``ConsoleSpanExporter`` prints), skipping other lines."""
+    """Every JSON object or array in ``text`` (e.g. the spans ``ConsoleSpanExporter`` prints), skipping other text."""
     decoder = json.JSONDecoder()
     documents: list[Any] = []
     index = 0
     while True:
-        start = text.find("{", index)
-        if start < 0:
+        starts = [found for found in (text.find("{", index), text.find("[", index)) if found >= 0]
+        if not starts:
             return documents
+        start = min(starts)
         try:
             document, index = decoder.raw_decode(text, start)
         except json.JSONDecodeError:

@@ -1,0 +1,153 @@
+"""``init()``: configuring OpenTelemetry once, joining an existing provider, and lazy start."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from subprocesses import NO_LLM_INSTRUMENTATION, json_documents, run_python
+
+import agentops_otel as agentops
+from agentops_otel import ConfigurationError
+from agentops_otel.attributes import SESSION_ID, SESSION_TAGS
+
+CONSOLE = {"OTEL_TRACES_EXPORTER": "console", **NO_LLM_INSTRUMENTATION}
+
+
+def console_spans(stdout: str) -> list[dict[str, object]]:
+    """The spans ``ConsoleSpanExporter`` printed (each a JSON object with a ``name``)."""
+    return [doc for doc in json_documents(stdout) if isinstance(doc, dict) and "context" in doc]
+
+
+def test_second_init_in_process_returns_none_and_adds_nothing(exporter: InMemorySpanExporter) -> None:
+    provider = trace.get_tracer_provider()
+    assert agentops.init(auto_start_session=False) is None
+    assert trace.get_tracer_provider() is provider
+    session = agentops.init(tags=["again"])  # an already-initialised init still starts a session
+    assert session is not None
+    session.end_session()
+    # One export per span: no second exporter or stamping processor was added.
+    assert [span.name for span in exporter.get_finished_spans()] == ["session"]
+
+
+def test_second_init_cannot_change_settings() -> None:
+    with pytest.raises(ConfigurationError, match="service_name"):
+        agentops.init(service_name="another-service", auto_start_session=False)
+
+
+def test_init_twice_configures_once() -> None:
+    result = run_python(
+        """
+        import agentops_otel as agentops
+        from opentelemetry import trace
+        first = agentops.init(service_name="svc", tags=["one"])
+        provider = trace.get_tracer_provider()
+        second = agentops.init(service_name="svc", auto_start_session=False)
+        assert second is None
+        assert trace.get_tracer_provider() is provider
+        first.end_session("Success")
+        """,
+        CONSOLE,
+    )
+    assert result.returncode == 0, result.stderr
+    spans = console_spans(result.stdout)
+    # Printed once: a second init() would have added a second console exporter.
+    assert [span["name"] for span in spans] == ["session"]
+    assert spans[0]["resource"]["attributes"]["service.name"] == "svc"  # type: ignore[index]
+    assert spans[0]["status"]["status_code"] == "OK"  # type: ignore[index]
+
+
+def test_start_session_before_init_initialises_with_defaults() -> None:
+    result = run_python(
+        """
+        import agentops_otel as agentops
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        session = agentops.start_session(tags=["lazy"])
+        assert isinstance(trace.get_tracer_provider(), TracerProvider)
+        with trace.get_tracer("user").start_as_current_span("child", context=session.context()):
+            pass
+        session.end_session("Success")
+        print("SESSION", session.session_id)
+        """,
+        {**CONSOLE, "OTEL_SERVICE_NAME": "from-env"},
+    )
+    assert result.returncode == 0, result.stderr
+    session_id = result.stdout.split("SESSION ")[1].split()[0]
+    spans = {span["name"]: span for span in console_spans(result.stdout)}
+    root, child = spans["session"], spans["child"]
+    assert root["attributes"][SESSION_ID] == session_id  # type: ignore[index]
+    assert root["attributes"][SESSION_TAGS] == ["lazy"]  # type: ignore[index]
+    assert root["resource"]["attributes"]["service.name"] == "from-env"  # type: ignore[index]
+    assert child["parent_id"] == root["context"]["span_id"]  # type: ignore[index]
+    assert child["attributes"][SESSION_ID] == session_id  # type: ignore[index]
+
+
+def test_init_joins_an_installed_provider_without_installing_another() -> None:
+    result = run_python(
+        """
+        import json
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        exporter = InMemorySpanExporter()
+        mine = TracerProvider()
+        mine.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.set_tracer_provider(mine)
+
+        import agentops_otel as agentops
+        session = agentops.init(tags=["joined"])
+        assert trace.get_tracer_provider() is mine, trace.get_tracer_provider()
+        def work():
+            with trace.get_tracer("user").start_as_current_span("user-span"):
+                pass
+        session.patch(work)()
+        agentops.end_session("Success")
+        agentops.init(auto_start_session=False)
+        agentops.start_session().end_session()
+        spans = exporter.get_finished_spans()
+        print(json.dumps([
+            {"name": s.name, "attributes": dict(s.attributes),
+             "parent": s.parent.span_id if s.parent else None, "span_id": s.context.span_id}
+            for s in spans
+        ]))
+        """,
+        CONSOLE,  # would print spans if init() had installed its own exporter
+    )
+    assert result.returncode == 0, result.stderr
+    assert console_spans(result.stdout) == []
+    [spans] = [doc for doc in json_documents(result.stdout) if isinstance(doc, list)]
+    assert [span["name"] for span in spans] == ["user-span", "session", "session"]
+    user_span, root = spans[0], spans[1]
+    assert user_span["parent"] == root["span_id"]
+    assert user_span["attributes"][SESSION_ID] == root["attributes"][SESSION_ID]
+
+
+def test_otel_traces_exporter_none_exports_nothing() -> None:
+    result = run_python(
+        """
+        import agentops_otel as agentops
+        agentops.init().end_session("Success")
+        print("done")
+        """,
+        {"OTEL_TRACES_EXPORTER": "none", **NO_LLM_INSTRUMENTATION},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done"
+
+
+def test_malformed_protocol_is_a_configuration_error() -> None:
+    result = run_python(
+        """
+        import agentops_otel as agentops
+        try:
+            agentops.init()
+        except agentops.ConfigurationError as error:
+            print("ERROR", error)
+        """,
+        {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json", **NO_LLM_INSTRUMENTATION},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL" in result.stdout and "'grpc'" in result.stdout
