@@ -118,14 +118,21 @@ class LLMCall:
         return self._ended
 
     def succeed(self, attributes: Mapping[str, AttributeValue] | None = None) -> None:
-        """End the span after a successful call, with the response's attributes."""
+        """End the span after a call that got a response, with the response's attributes.
+
+        A response that reports a failure (a Responses API stream ending in ``response.failed``:
+        the endpoint sets ``error.type``) ends with status ERROR, though nothing was raised.
+        """
         if self._ended:
             return
         self._ended = True
         span = self.span
+        error_type = attributes.get(ERROR_TYPE) if attributes else None
         if attributes:
             span.set_attributes(attributes)
-        self._record_metrics(attributes or {}, None)
+        if isinstance(error_type, str):
+            span.set_status(Status(StatusCode.ERROR, error_type))
+        self._record_metrics(attributes or {}, error_type if isinstance(error_type, str) else None)
         span.end()
 
     def fail(self, error: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> None:

@@ -11,10 +11,12 @@ calls it knows and ``None`` for the others, which pass through untouched.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
+import wrapt
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 
 from agentops_otel.exceptions import MultiSessionException
@@ -25,6 +27,7 @@ from agentops_otel.llm_call import (
     StreamAccumulator,
     TracedAsyncStream,
     TracedStream,
+    _StreamEnding,
     call_safely,
 )
 
@@ -81,6 +84,10 @@ def _start(telemetry: LLMTelemetry, endpoint_for: EndpointLookup, instance: Any,
 
 
 def _finish(call: LLMCall, endpoint: Endpoint, result: Any, stream: bool, is_async: bool) -> Any:
+    if _is_raw_response(result) and (stream or not _body_read(result)):
+        # ``with_raw_response`` of a stream, or ``with_streaming_response``: what the response
+        # holds is known only when the caller parses it, so the span ends then (or on close).
+        return TracedRawResponse(result, call, endpoint, stream)
     if stream:
         accumulator = call_safely("a stream accumulator", endpoint.accumulator)
         if accumulator is not None:
@@ -90,6 +97,94 @@ def _finish(call: LLMCall, endpoint: Endpoint, result: Any, stream: bool, is_asy
                 return TracedStream(result, call, accumulator)
     call.succeed(call_safely("response attributes", endpoint.response, result))
     return result
+
+
+def _is_raw_response(result: Any) -> bool:
+    """Whether the SDK returned its raw response object (``LegacyAPIResponse``, ``APIResponse``)."""
+    return hasattr(result, "http_response") and callable(getattr(result, "parse", None))
+
+
+def _body_read(result: Any) -> bool:
+    """Whether a raw response's body is read already (``with_raw_response`` of a non-stream)."""
+    return not inspect.iscoroutinefunction(result.parse) and bool(
+        getattr(result.http_response, "is_stream_consumed", True))
+
+
+class TracedRawResponse(wrapt.ObjectProxy):  # type: ignore[type-arg]
+    """A raw response whose call span ends when the caller parses it, closes it, or drops it.
+
+    ``parse()`` of a streamed call returns the stream traced (its span ends with the stream, with
+    the usage of its final chunk); ``parse()`` of any other call ends the span with the parsed
+    response's attributes. Behaves as the wrapped response otherwise (``isinstance`` included).
+    """
+
+    def __init__(self, response: Any, call: LLMCall, endpoint: Endpoint, stream: bool) -> None:
+        super().__init__(response)
+        self._self_call = call
+        self._self_endpoint = endpoint
+        self._self_stream = stream
+        self._self_accumulator: StreamAccumulator | None = None
+        self._self_parsed: Any = None
+        self._self_traced: Any = None
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        parse = self.__wrapped__.parse
+        if inspect.iscoroutinefunction(parse):
+            return self._self_parse_async(parse, *args, **kwargs)
+        return self._self_trace(parse(*args, **kwargs))
+
+    async def _self_parse_async(self, parse: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        return self._self_trace(await parse(*args, **kwargs))
+
+    def _self_trace(self, parsed: Any) -> Any:
+        call = self._self_call
+        if not self._self_stream:
+            call.succeed(call_safely("response attributes", self._self_endpoint.response, parsed))
+            return parsed
+        if parsed is self._self_parsed:  # the SDK caches what parse() returns: so do we
+            return self._self_traced
+        if call.ended or self._self_parsed is not None:
+            return parsed
+        accumulator = call_safely("a stream accumulator", self._self_endpoint.accumulator)
+        if accumulator is None:
+            return parsed
+        self._self_accumulator = accumulator
+        self._self_parsed = parsed
+        if hasattr(parsed, "__anext__"):
+            self._self_traced = TracedAsyncStream(parsed, call, accumulator)
+        elif hasattr(parsed, "__next__"):
+            self._self_traced = TracedStream(parsed, call, accumulator)
+        else:
+            self._self_traced = parsed
+            call.succeed(call_safely("response attributes", self._self_endpoint.response, parsed))
+        return self._self_traced
+
+    def _self_end(self) -> None:
+        call = self._self_call
+        if self._self_accumulator is not None:
+            _StreamEnding.finish(call, self._self_accumulator)
+        else:
+            call.succeed()
+
+    def close(self) -> Any:
+        try:
+            result = self.__wrapped__.close()
+        except BaseException:
+            self._self_end()
+            raise
+        if inspect.isawaitable(result):  # AsyncAPIResponse.close is a coroutine
+            return self._self_close_async(result)
+        self._self_end()
+        return result
+
+    async def _self_close_async(self, closing: Awaitable[Any]) -> Any:
+        try:
+            return await closing
+        finally:
+            self._self_end()
+
+    def __del__(self) -> None:
+        self._self_end()
 
 
 def sync_request_wrapper(telemetry: LLMTelemetry, endpoint_for: EndpointLookup) -> Callable[..., Any]:

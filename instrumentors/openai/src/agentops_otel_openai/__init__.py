@@ -13,25 +13,77 @@ Usually activated by ``agentops_otel.init()`` or ``opentelemetry-instrument``; b
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import importlib
+import logging
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
-from agentops_otel.llm_call import LLMTelemetry
+from agentops_otel.llm_call import LLMTelemetry, TracedAsyncStream, TracedStream
 from agentops_otel.sdk_request import async_request_wrapper, sync_request_wrapper
 from agentops_otel_openai.endpoints import endpoint_for
 from agentops_otel_openai.version import __version__
 
 __all__ = ["OpenAIInstrumentor", "__version__"]
 
+logger = logging.getLogger("agentops_otel.instrumentation")
+
 _MODULE = "openai._base_client"
+
+# The SDK's stream helpers (``chat.completions.stream``, ``responses.stream``) read our traced
+# stream but close the HTTP response directly, bypassing it; closing them must end the span too.
+_HELPER_STREAMS: tuple[tuple[str, str, bool], ...] = (
+    ("openai.lib.streaming.chat._completions", "ChatCompletionStream", False),
+    ("openai.lib.streaming.chat._completions", "AsyncChatCompletionStream", True),
+    ("openai.lib.streaming.responses._responses", "ResponseStream", False),
+    ("openai.lib.streaming.responses._responses", "AsyncResponseStream", True),
+)
+
+
+def _close_helper_stream(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        raw = getattr(instance, "_raw_stream", None)
+        if isinstance(raw, TracedStream):
+            try:
+                raw.close()
+            except Exception:
+                logger.debug("agentops-otel: could not close a helper's traced stream", exc_info=True)
+
+
+async def _aclose_helper_stream(wrapped: Callable[..., Awaitable[Any]], instance: Any, args: tuple[Any, ...],
+                                kwargs: dict[str, Any]) -> Any:
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        raw = getattr(instance, "_raw_stream", None)
+        if isinstance(raw, TracedAsyncStream):
+            try:
+                await raw.close()
+            except Exception:
+                logger.debug("agentops-otel: could not close a helper's traced stream", exc_info=True)
+
+
+def _helper_stream_classes() -> list[tuple[type[Any], bool]]:
+    classes = []
+    for module_name, class_name, is_async in _HELPER_STREAMS:
+        try:
+            classes.append((getattr(importlib.import_module(module_name), class_name), is_async))
+        except (ImportError, AttributeError):  # an openai release without this helper
+            continue
+    return classes
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """Wraps the OpenAI client's one ``request`` method (sync and async)."""
+    """Wraps the OpenAI client's one ``request`` method (sync and async).
+
+    Instrumenting twice is harmless; ``uninstrument()`` puts the original methods back.
+    """
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("openai >= 1.0",)
@@ -45,9 +97,13 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         )
         wrap_function_wrapper(_MODULE, "SyncAPIClient.request", sync_request_wrapper(telemetry, endpoint_for))
         wrap_function_wrapper(_MODULE, "AsyncAPIClient.request", async_request_wrapper(telemetry, endpoint_for))
+        for cls, is_async in _helper_stream_classes():
+            wrap_function_wrapper(cls, "close", _aclose_helper_stream if is_async else _close_helper_stream)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         import openai._base_client as base_client
 
         unwrap(base_client.SyncAPIClient, "request")
         unwrap(base_client.AsyncAPIClient, "request")
+        for cls, _is_async in _helper_stream_classes():
+            unwrap(cls, "close")

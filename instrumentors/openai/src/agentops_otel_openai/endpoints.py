@@ -29,6 +29,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 
 from agentops_otel.content import capture_content
 from agentops_otel.llm_call import Attributes
@@ -258,6 +259,9 @@ def response_attributes(response: Any) -> Attributes:
     finish = reason or status
     attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(finish)] if finish else []
     attributes.update(_usage(getattr(response, "usage", None), "input_tokens", "output_tokens"))
+    error = getattr(response, "error", None)
+    if status == "failed" and error is not None:
+        attributes[ERROR_TYPE] = str(getattr(error, "code", None) or "response_failed")
     if capture_content():
         text = getattr(response, "output_text", None)
         attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([{"role": "assistant", "content": text}])
