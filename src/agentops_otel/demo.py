@@ -1,17 +1,183 @@
-"""``make demo``: an example session exported to the console (placeholder until the full demo lands)."""
+"""``make demo`` / ``agentops-otel demo``: a small travel agent traced as sessions, offline.
+
+The agent talks to a local **stand-in** for the OpenAI API (``agentops_otel.standin``) with the
+real ``openai`` client: canned, deterministic answers on 127.0.0.1, no model, no API key, no
+network. It runs once in single-session mode, then four times at once in multi-session mode (one
+run is rate limited by the stand-in and fails), and shows the sessions:
+
+* as a tree per session in the terminal (``SessionTreeExporter``) when no OTLP endpoint is set;
+* exported over OTLP to ``OTEL_EXPORTER_OTLP_ENDPOINT`` (a collector, Jaeger) when it is set;
+* through whatever ``OTEL_TRACES_EXPORTER`` names, when that is set.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from opentelemetry import trace
+
+import agentops_otel as agentops
+from agentops_otel.exceptions import MultiSessionException
+from agentops_otel.exporters import ConfigurationError, otlp_protocol
+from agentops_otel.session_tree import SessionTreeExporter
+from agentops_otel.standin import StandInServer
+
+MODEL = "gpt-4o-mini"
+RATE_LIMITED_MODEL = "error-429"
+"""The stand-in answers HTTP 429 to this model name: how the demo makes one run fail."""
+STANDIN_DELAY_MS = "60"
+"""Latency the stand-in adds to each answer, so durations and overlapping sessions are visible."""
+
+WEATHER_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Today's weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+CONCURRENT_TRIPS = [("Lisbon", MODEL), ("Oslo", MODEL), ("Kyoto", RATE_LIMITED_MODEL), ("Nairobi", MODEL)]
+
+
+def _say(text: str = "") -> None:
+    # The tree exporter writes from the export thread: flush so lines keep their order.
+    print(text, flush=True)
+
+
+def get_weather(city: str) -> dict[str, Any]:
+    """The agent's tool: a made-up forecast (the demo has no network)."""
+    return {"city": city, "forecast": "sunny", "high_c": 18 + len(city) % 9}
+
+
+def agent_steps(create: Callable[..., Any], record: Callable[[agentops.Event], None], city: str,
+                model: str = MODEL) -> str:
+    """The agent: plan, ask the model, run the tool it calls, ask again with the result, answer."""
+    question = f"What's the weather like for my trip to {city}?"
+    record(agentops.ActionEvent(action_type="plan", params={"question": question}, returns=["get_weather", "answer"]))
+    messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
+    reply = create(model=model, messages=messages, tools=[WEATHER_TOOL]).choices[0].message
+    messages.append(reply.model_dump(exclude_none=True))
+    for call in reply.tool_calls or ():
+        arguments = json.loads(call.function.arguments)
+        tool = agentops.ToolEvent(name=call.function.name, params=arguments)  # its span starts now...
+        tool.returns = get_weather(**arguments)
+        record(tool)  # ... and ends now
+        messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(tool.returns)})
+    answer = create(model=model, messages=messages, tools=[WEATHER_TOOL])
+    return str(answer.choices[0].message.content or "")
+
+
+def _failure_reason(error: Exception) -> str:
+    status = getattr(error, "status_code", None)
+    return f"{type(error).__name__}: " + (f"HTTP {status} from the model API" if status else str(error))
+
+
+def run_single_session(client: Any, city: str) -> agentops.Session:
+    """Single-session mode: the module-level functions and plain client calls find the one session."""
+    session = agentops.start_session(tags=["demo", "single-session"])
+    try:
+        agent_steps(client.chat.completions.create, agentops.record, city)
+    except Exception as error:
+        agentops.end_session("Fail", end_state_reason=_failure_reason(error))
+    else:
+        agentops.end_session("Success")
+    return session
+
+
+def run_in_session(session: agentops.Session, client: Any, city: str, model: str) -> None:
+    """Multi-session mode: the run binds its calls with ``session.patch`` and records on ``session``."""
+    try:
+        agent_steps(session.patch(client.chat.completions.create), session.record, city, model)
+    except Exception as error:
+        session.end_session("Fail", end_state_reason=_failure_reason(error))
+    else:
+        session.end_session("Success")
+
+
+def _tracing_target() -> tuple[str, Any]:
+    """Where the spans go, in words, and the exporter to pass to ``init`` (None: the environment's)."""
+    chosen = os.environ.get("OTEL_TRACES_EXPORTER", "").strip()
+    if chosen:
+        return f"OTEL_TRACES_EXPORTER={chosen}", None
+    endpoint = (os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+                or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip())
+    if endpoint:
+        return f"exported over OTLP ({otlp_protocol()}) to {endpoint}", None
+    return ("drawn below, one tree per session (set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a "
+            "collector instead)"), SessionTreeExporter()
+
+
+def _end_phase(drawn: bool) -> None:
+    """Export what the phase made now, so its trees (if drawn here) come before the next phase."""
+    flush: Callable[[], object] | None = getattr(trace.get_tracer_provider(), "force_flush", None)
+    if flush is not None:
+        flush()
+    if not drawn:  # each drawn tree ends with a blank line already
+        _say()
 
 
 def run_demo() -> int:
-    os.environ.setdefault("OTEL_TRACES_EXPORTER", "console")
-    import agentops_otel as agentops
+    import openai
 
-    session = agentops.init(tags=["demo"], service_name="agentops-otel-demo")
-    assert session is not None
-    agentops.record(agentops.ActionEvent(action_type="plan", params={"goal": "greet"}, returns="say hi"))
-    agentops.record(agentops.ToolEvent(name="lookup", params={"q": "hi"}, returns="hello"))
-    agentops.end_session("Success")
+    try:
+        target, exporter = _tracing_target()
+        service_name = None if os.environ.get("OTEL_SERVICE_NAME") else "agentops-otel-demo"
+        agentops.init(service_name=service_name, exporter=exporter, auto_start_session=False)
+    except ConfigurationError as error:
+        print(f"agentops-otel demo: {error}", file=sys.stderr)
+        return 2
+
+    with StandInServer() as standin:
+        _say("agentops-otel demo")
+        _say(f"  OpenAI API: a local STAND-IN at {standin.openai_base_url}, not a real model: canned "
+             "answers, offline, no API key")
+        _say(f"  Traces: {target}")
+        _say()
+        client = openai.OpenAI(base_url=standin.openai_base_url, api_key="not-a-real-key", max_retries=0,
+                               default_headers={"x-standin-delay-ms": STANDIN_DELAY_MS})
+        sessions: list[agentops.Session] = []
+
+        _say("[1/2] One agent run in single-session mode: with one session open, the module-level")
+        _say("      functions (agentops.record, agentops.end_session) and plain LLM calls go to it.")
+        sessions.append(run_single_session(client, "Paris"))
+        _end_phase(exporter is not None)
+
+        _say(f"[2/2] {len(CONCURRENT_TRIPS)} agent runs at once in multi-session mode, one thread each; every run "
+             "binds its calls with session.patch.")
+        concurrent = [agentops.start_session(tags=["demo", "multi-session", city.lower()])
+                      for city, _model in CONCURRENT_TRIPS]
+        sessions.extend(concurrent)
+        try:
+            agentops.record(agentops.ActionEvent(action_type="unbound"))
+        except MultiSessionException:
+            _say(f"      With {len(concurrent)} sessions open, agentops.record() raises MultiSessionException, "
+                 "as documented.")
+        _say(f"      The stand-in answers HTTP 429 to the {CONCURRENT_TRIPS[2][0]} run, so that session fails.")
+        with ThreadPoolExecutor(max_workers=len(CONCURRENT_TRIPS)) as pool:
+            runs = [pool.submit(run_in_session, each, client, city, model)
+                    for each, (city, model) in zip(concurrent, CONCURRENT_TRIPS, strict=True)]
+            for run in runs:
+                run.result()  # a bug in the demo itself surfaces here rather than vanishing in a thread
+        _end_phase(exporter is not None)
+
+    _say("Sessions")
+    for each, city in zip(sessions, ["Paris", *(city for city, _model in CONCURRENT_TRIPS)], strict=True):
+        stats = each.get_analytics()
+        state = each.end_state.value if each.end_state else "active"
+        calls = f"{stats.llm_calls} LLM call" + ("" if stats.llm_calls == 1 else "s")
+        _say(f"  {each.session_id}  {state:<8} {city:<8} {calls}, tokens {stats.input_tokens} in / "
+             f"{stats.output_tokens} out")
+    outcomes = [each.end_state.value for each in sessions if each.end_state]
+    counts = ", ".join(f"{outcomes.count(state)} {state}" for state in ("Success", "Fail", "Indeterminate")
+                       if outcomes.count(state))
+    _say(f"  {len(sessions)} sessions: {counts}")
+    if exporter is None:
+        _say("  Find one in Jaeger (http://localhost:16686 with docker compose up -d): service "
+             f"{service_name or os.environ.get('OTEL_SERVICE_NAME')}, tag agentops.session.id=<id above>")
     return 0
