@@ -222,8 +222,9 @@ class OTLPReceiver:
         self._http_server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._http_server.daemon_threads = True
         self.port = self._http_server.server_address[1]
+        # A short poll interval keeps stop() (which waits for the next poll) quick.
         self._http_thread = threading.Thread(
-            target=self._http_server.serve_forever, name="otlp-receiver-http", daemon=True
+            target=self._http_server.serve_forever, args=(0.05,), name="otlp-receiver-http", daemon=True
         )
         self._http_thread.start()
 
