@@ -86,7 +86,7 @@ def _usage(input_tokens: int, output_tokens: int) -> dict[str, Any]:
 
 def messages(request: Request) -> Reply:
     body = request.body if isinstance(request.body, dict) else {}
-    model = str(body.get("model", "claude-sonnet-4-5"))
+    model = str(body.get("model", "claude-sonnet-5-5"))
     status = _error_status(model)
     n = next(_ids)
     headers = {"request-id": f"req_standin_{n:06d}"}
