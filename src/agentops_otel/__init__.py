@@ -29,6 +29,7 @@ from agentops_otel.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolE
 from agentops_otel.exceptions import MultiSessionException, NoSessionException, SessionEndedException
 from agentops_otel.exporters import ConfigurationError
 from agentops_otel.processor import SessionSpanProcessor
+from agentops_otel.propagation import attach_session, inject
 from agentops_otel.session import Session
 from agentops_otel.version import __version__
 
@@ -48,9 +49,11 @@ __all__ = [
     "ToolEvent",
     "__version__",
     "add_tags",
+    "attach_session",
     "end_session",
     "get_active_sessions",
     "init",
+    "inject",
     "record",
     "set_tags",
     "start_session",

@@ -1,0 +1,82 @@
+"""Carrying a session to another process: W3C ``traceparent`` plus the baggage ``agentops.session.id``.
+
+With the usual propagators (``tracecontext,baggage``, OpenTelemetry's default) and the HTTP
+client/server instrumentations this happens by itself. For message queues and anything else that
+carries a dict of strings, do it by hand::
+
+    # producer: inside the session
+    carrier: dict[str, str] = {}
+    agentops_otel.inject(carrier)
+    queue.put({"headers": carrier, "job": job})
+
+    # worker: another process
+    message = queue.get()
+    with agentops_otel.attach_session(message["headers"]):
+        run(message["job"])        # spans join the session's trace and carry its id
+
+The worker does not own the session: it never ends it, and the session's root span is exported
+once, by the process that started it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+
+from opentelemetry import baggage, propagate
+from opentelemetry.context import attach, detach, get_current, set_value
+
+from agentops_otel import registry
+from agentops_otel.attributes import BAGGAGE_SESSION_ID
+from agentops_otel.session import Session
+
+
+def inject(carrier: MutableMapping[str, str], session: Session | None = None) -> None:
+    """Write the session's context into ``carrier`` (``traceparent``, ``baggage``, ...).
+
+    The session is ``session`` when given, else the one whose context is current, else the only
+    active one. When that session's context is current, the current span (for example a "dispatch"
+    span inside the session) becomes the remote parent; otherwise the session's root span does.
+    Inside :func:`attach_session` (a worker handing work on) the propagated session is passed on.
+
+    Uses the global propagator (``OTEL_PROPAGATORS``, by default W3C trace context and baggage).
+
+    Raises:
+        NoSessionException: no session was given, none is current and none is active.
+        MultiSessionException: none was given or is current, and two or more are active.
+    """
+    ctx = get_current()
+    current_id = registry.current_session_id(ctx)
+    if session is None and current_id is None:
+        session = registry.only_session()
+    if session is not None and session.session_id != current_id:
+        ctx = session.context(ctx)
+    elif current_id is not None and baggage.get_baggage(BAGGAGE_SESSION_ID, ctx) is None:
+        ctx = baggage.set_baggage(BAGGAGE_SESSION_ID, current_id, ctx)
+    propagate.inject(carrier, context=ctx)
+
+
+@contextmanager
+def attach_session(carrier: Mapping[str, str]) -> Iterator[str | None]:
+    """Make the session context in ``carrier`` (written by :func:`inject`) current for the block.
+
+    Spans started in the block are children of the remote span and carry ``agentops.session.id``;
+    LLM calls in it belong to that session, even if this process has sessions of its own. Yields
+    the session id, or ``None`` if ``carrier`` holds no session (the block then runs under
+    whatever trace context ``carrier`` has, if any).
+
+    Example::
+
+        with agentops_otel.attach_session(headers) as session_id:
+            client.chat.completions.create(...)
+    """
+    ctx = propagate.extract(carrier, context=get_current())
+    session_id = baggage.get_baggage(BAGGAGE_SESSION_ID, ctx)
+    if session_id is not None:
+        # A local session current here must not claim the remote session's work.
+        ctx = set_value(registry.SESSION_ID_KEY, None, ctx)
+    token = attach(ctx)
+    try:
+        yield None if session_id is None else str(session_id)
+    finally:
+        detach(token)
