@@ -92,7 +92,8 @@ def test_attached_work_joins_the_remote_session_not_a_local_one(
     # The local session still active here did not claim the remote session's LLM call.
     assert local.get_analytics().llm_calls == 0
     # attach_session only borrows the context: it neither ends nor exports any session span.
-    roots = [(span.attributes or {}).get(SESSION_ID) for span in exporter.get_finished_spans() if span.name == "session"]
+    finished = exporter.get_finished_spans()
+    roots = [(span.attributes or {}).get(SESSION_ID) for span in finished if span.name == "session"]
     assert roots == [local.session_id]
 
 
