@@ -80,7 +80,7 @@ class LLMTelemetry:
 class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
-    __slots__ = ("_ended", "_start", "_token", "model", "operation", "span", "telemetry")
+    __slots__ = ("_ended", "_server", "_start", "_token", "model", "operation", "span", "telemetry")
 
     def __init__(
         self,
@@ -98,6 +98,8 @@ class LLMCall:
         if model:
             attributes[GEN_AI_REQUEST_MODEL] = model
         name = f"{operation} {model}" if model else operation
+        # The metrics carry the server as the span does (the request's attributes hold it).
+        self._server: Attributes = {key: attributes[key] for key in (SERVER_ADDRESS, SERVER_PORT) if key in attributes}
         self.span = telemetry.tracer.start_span(name, context=ctx, kind=SpanKind.CLIENT, attributes=attributes)
         self._ended = False
         self._token: object | None = None
@@ -163,6 +165,7 @@ class LLMCall:
         }
         if self.model:
             attributes[GEN_AI_REQUEST_MODEL] = self.model
+        attributes.update(self._server)
         for key in (GEN_AI_RESPONSE_MODEL, SERVER_ADDRESS, SERVER_PORT):
             value = response.get(key)
             if value is not None:
