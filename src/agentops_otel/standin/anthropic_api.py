@@ -1,4 +1,5 @@
-"""Stand-in routes of the Anthropic Messages API: ``POST /v1/messages``, JSON or server-sent events.
+"""Stand-in routes of the Anthropic Messages API: ``POST /v1/messages`` (JSON or server-sent events)
+and ``POST /v1/messages/count_tokens``.
 
 Replies are deterministic, so tests can assert on them:
 
@@ -142,6 +143,12 @@ def _events(message_id: str, model: str, block: dict[str, Any], stop_reason: str
     return events
 
 
+def count_tokens(request: Request) -> Reply:
+    body = request.body if isinstance(request.body, dict) else {}
+    return Reply(body={"input_tokens": input_tokens_for(body)})
+
+
 ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/messages"): messages,
+    ("POST", "/v1/messages/count_tokens"): count_tokens,
 }

@@ -1,0 +1,162 @@
+"""The Anthropic instrumentor itself: one span per call next to the SDK's own tracing, instrumenting
+twice, ``uninstrument()`` restoring the SDK exactly, and the GenAI client metrics.
+
+anthropic 2.x traces itself (scope ``com.anthropic.sdk.python``) whenever a tracer provider is set,
+which the test process has; these tests leave that at its default (``ANTHROPIC_OPEN_TELEMETRY``
+unset) and count every span that reaches the exporter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import anthropic
+import anthropic._base_client as base_client
+import pytest
+from agentops_otel_anthropic import AnthropicInstrumentor
+from anthropic.types import MessageParam
+from conftest import METRIC_READER
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_RESPONSE_ID,
+    GEN_AI_TOKEN_TYPE,
+)
+from wrapt import FunctionWrapper
+
+from agentops_otel.standin import StandInServer
+
+API_KEY = "sk-ant-test-secret"
+MODEL = "claude-sonnet-5-5"
+USER: list[MessageParam] = [{"role": "user", "content": "Say hello."}]
+OURS = "agentops_otel_anthropic"
+SDK = "com.anthropic.sdk.python"
+
+
+@pytest.fixture
+def client(standin: StandInServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[anthropic.Anthropic]:
+    monkeypatch.delenv("ANTHROPIC_OPEN_TELEMETRY", raising=False)
+    with anthropic.Anthropic(base_url=standin.anthropic_base_url, api_key=API_KEY, max_retries=0) as c:
+        yield c
+
+
+@pytest.fixture
+def async_client(standin: StandInServer, monkeypatch: pytest.MonkeyPatch) -> anthropic.AsyncAnthropic:
+    monkeypatch.delenv("ANTHROPIC_OPEN_TELEMETRY", raising=False)
+    return anthropic.AsyncAnthropic(base_url=standin.anthropic_base_url, api_key=API_KEY, max_retries=0)
+
+
+def scopes(spans: tuple[ReadableSpan, ...] | list[ReadableSpan]) -> list[str]:
+    return [span.instrumentation_scope.name if span.instrumentation_scope else "" for span in spans]
+
+
+def every_kind_of_call(client: anthropic.Anthropic, async_client: anthropic.AsyncAnthropic) -> int:
+    """A plain, a streamed, a ``messages.stream`` and an async call; returns how many calls were made."""
+    client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+    for _ in client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True):
+        pass
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+        stream.get_final_message()
+
+    async def main() -> None:
+        async with async_client:
+            await async_client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+            async with async_client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as astream:
+                await astream.get_final_message()
+
+    asyncio.run(main())
+    return 5
+
+
+def test_one_span_per_call_with_the_sdk_tracing_itself(
+    exporter: InMemorySpanExporter, client: anthropic.Anthropic, async_client: anthropic.AsyncAnthropic
+) -> None:
+    calls = every_kind_of_call(client, async_client)
+    assert scopes(exporter.get_finished_spans()) == [OURS] * calls
+
+
+def test_calls_we_do_not_trace_keep_the_sdk_span(exporter: InMemorySpanExporter, client: anthropic.Anthropic) -> None:
+    """The SDK's own span is held back only for the calls that get ours: its tracing stays on."""
+    counted = client.messages.count_tokens(model=MODEL, messages=USER)
+    client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+
+    assert counted.input_tokens > 0
+    assert sorted(scopes(exporter.get_finished_spans())) == sorted([SDK, OURS])
+
+
+def test_instrumenting_twice_is_harmless(
+    exporter: InMemorySpanExporter, client: anthropic.Anthropic, async_client: anthropic.AsyncAnthropic
+) -> None:
+    instrumentor = AnthropicInstrumentor()
+    assert instrumentor.is_instrumented_by_opentelemetry  # by agentops_otel.init() in conftest
+    tracer_property = base_client.BaseClient.__dict__["_tracer"]
+    instrumentor.instrument()
+
+    assert base_client.BaseClient.__dict__["_tracer"] is tracer_property
+    calls = every_kind_of_call(client, async_client)
+    assert scopes(exporter.get_finished_spans()) == [OURS] * calls
+
+
+def _is_wrapped(cls: type, name: str) -> bool:
+    return isinstance(cls.__dict__[name], FunctionWrapper)
+
+
+def test_uninstrument_restores_the_sdk_and_its_own_tracing(
+    exporter: InMemorySpanExporter, client: anthropic.Anthropic, async_client: anthropic.AsyncAnthropic
+) -> None:
+    instrumentor = AnthropicInstrumentor()
+    assert _is_wrapped(base_client.SyncAPIClient, "request")
+    assert _is_wrapped(base_client.AsyncAPIClient, "request")
+    instrumentor.uninstrument()
+    try:
+        assert not _is_wrapped(base_client.SyncAPIClient, "request")
+        assert not _is_wrapped(base_client.AsyncAPIClient, "request")
+        tracer_property = base_client.BaseClient.__dict__["_tracer"]
+        assert isinstance(tracer_property, property)
+        assert tracer_property.fget is not None and tracer_property.fget.__module__ == "anthropic._base_client"
+
+        # The SDK traces each call itself again, and nothing of ours is left.
+        calls = every_kind_of_call(client, async_client)
+        assert scopes(exporter.get_finished_spans()) == [SDK] * calls
+    finally:
+        instrumentor.instrument()
+    exporter.clear()
+
+    # Instrumented again: ours again, one span per call, and the SDK's property kept for the next uninstrument.
+    with anthropic.Anthropic(base_url=str(client.base_url), api_key=API_KEY, max_retries=0) as again:
+        message = again.messages.create(model=MODEL, max_tokens=64, messages=USER)
+    (span,) = exporter.get_finished_spans()
+    assert scopes([span]) == [OURS] and (span.attributes or {})[GEN_AI_RESPONSE_ID] == message.id
+    instrumentor.uninstrument()
+    try:
+        assert base_client.BaseClient.__dict__["_tracer"] is tracer_property
+    finally:
+        instrumentor.instrument()
+
+
+def test_genai_client_metrics(exporter: InMemorySpanExporter, client: anthropic.Anthropic) -> None:
+    """One call adds one duration and one input and one output token-usage measurement (the reader is cumulative)."""
+
+    def anthropic_points(name: str) -> list[dict[str, object]]:
+        data = METRIC_READER.get_metrics_data()
+        found = []
+        for resource_metrics in data.resource_metrics if data else ():
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    if metric.name == name:
+                        found += [{**dict(point.attributes or {}), "count": point.count}  # type: ignore[union-attr]
+                                  for point in metric.data.data_points
+                                  if (point.attributes or {}).get(GEN_AI_PROVIDER_NAME) == "anthropic"]
+        return found
+
+    before = {str(p.get(GEN_AI_TOKEN_TYPE)): p["count"] for p in anthropic_points("gen_ai.client.token.usage")}
+    durations_before = sum(int(str(p["count"])) for p in anthropic_points("gen_ai.client.operation.duration"))
+    client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+
+    durations = sum(int(str(p["count"])) for p in anthropic_points("gen_ai.client.operation.duration"))
+    assert durations == durations_before + 1
+    after = {str(p.get(GEN_AI_TOKEN_TYPE)): p["count"] for p in anthropic_points("gen_ai.client.token.usage")}
+    for token_type in ("input", "output"):
+        assert int(str(after[token_type])) == int(str(before.get(token_type, 0))) + 1
