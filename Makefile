@@ -30,3 +30,22 @@ soak: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks against the peer OpenAI instrumentations (issue 5), in their own environment:
+# bench/.venv is never a runtime or test dependency of the product.
+BENCH_VENV  := bench/.venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+.PHONY: bench bench-quick
+
+$(BENCH_STAMP): bench/requirements.txt pyproject.toml $(INSTRUMENTORS)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/run.py --update-readme
+
+bench-quick: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/run.py --quick --out $(BENCH_VENV)/quick
