@@ -1,0 +1,110 @@
+"""Session analytics after real OpenAI calls and recorded events: ``get_analytics()`` and the root span."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import openai
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+
+import agentops_otel as agentops
+from agentops_otel.attributes import SESSION_ACTIONS, SESSION_ERRORS, SESSION_LLM_CALLS, SESSION_TOOL_CALLS
+from agentops_otel.events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
+from agentops_otel.standin import StandInServer
+
+USER = [{"role": "user", "content": "Plan a trip to Kyoto in spring."}]
+
+
+@pytest.fixture
+def client(standin: StandInServer) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=standin.openai_base_url, api_key="sk-test", max_retries=0) as c:
+        yield c
+
+
+def test_analytics_count_calls_events_errors_and_tokens(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
+    session = agentops.start_session(tags=["analytics"])
+    first = client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # type: ignore[arg-type]
+    so_far = session.get_analytics()
+    assert (so_far.llm_calls, so_far.input_tokens, so_far.output_tokens) == (
+        1, first.usage.prompt_tokens, first.usage.completion_tokens)  # type: ignore[union-attr]
+
+    tool = client.chat.completions.create(model="gpt-4o-mini", messages=USER, tools=[{  # type: ignore[arg-type]
+        "type": "function",
+        "function": {"name": "find_hotels",
+                     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},
+    }])
+    chunks = list(client.chat.completions.create(  # type: ignore[call-overload]
+        model="gpt-4o-mini", messages=USER, stream=True, stream_options={"include_usage": True}))
+    response = client.responses.create(model="gpt-4.1-mini", input="Summarise the plan.")
+    embedding = client.embeddings.create(model="text-embedding-3-small", input="Kyoto in spring")
+    with pytest.raises(openai.InternalServerError):
+        client.chat.completions.create(model="error-500", messages=USER)  # type: ignore[arg-type]
+
+    session.record(ToolEvent(name="find_hotels", params={"city": "Kyoto"}, returns=["Ryokan"]))
+    session.record(ActionEvent(action_type="plan", params={"days": 4}))
+    session.record(ActionEvent(action_type="book"))
+    session.record(ErrorEvent(exception=ValueError("no rooms left")))
+    session.record(LLMEvent(model="local-llama", prompt_tokens=11, completion_tokens=7))
+
+    usages = [first.usage, tool.usage, chunks[-1].usage]
+    input_tokens = sum(u.prompt_tokens for u in usages) + response.usage.input_tokens  # type: ignore[union-attr]
+    input_tokens += embedding.usage.prompt_tokens + 11
+    output_tokens = sum(u.completion_tokens for u in usages) + response.usage.output_tokens + 7  # type: ignore
+    assert input_tokens > 0 and output_tokens > 0
+
+    analytics = session.get_analytics()
+    assert analytics.llm_calls == 7  # 3 chat, 1 responses, 1 embeddings, 1 failed chat, 1 recorded LLMEvent
+    assert analytics.tool_calls == 1
+    assert analytics.actions == 2
+    assert analytics.errors == 2  # the failed call and the ErrorEvent
+    assert analytics.input_tokens == input_tokens
+    assert analytics.output_tokens == output_tokens
+    assert analytics.duration_seconds > 0
+
+    # Another session's calls do not count here.
+    other = agentops.start_session()
+    other.patch(client.chat.completions.create)(model="gpt-4o-mini", messages=USER)  # type: ignore[call-arg]
+    other.end_session("Success")
+    assert session.get_analytics().llm_calls == 7
+    assert other.get_analytics().llm_calls == 1
+
+    session.end_session("Success")
+    roots = {span.attributes["agentops.session.id"]: span  # type: ignore[index]
+             for span in exporter.get_finished_spans() if span.name == "session"}
+    root = roots[session.session_id].attributes
+    assert root is not None
+    assert root[SESSION_LLM_CALLS] == 7
+    assert root[SESSION_TOOL_CALLS] == 1
+    assert root[SESSION_ACTIONS] == 2
+    assert root[SESSION_ERRORS] == 2
+    assert root[GEN_AI_USAGE_INPUT_TOKENS] == input_tokens
+    assert root[GEN_AI_USAGE_OUTPUT_TOKENS] == output_tokens
+    assert roots[other.session_id].attributes[SESSION_LLM_CALLS] == 1  # type: ignore[index]
+    assert session.get_analytics().llm_calls == 7  # still readable after the end
+
+
+def test_a_stream_counts_when_it_ends(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
+    session = agentops.start_session()
+    stream = client.chat.completions.create(  # type: ignore[call-overload]
+        model="gpt-4o-mini", messages=USER, stream=True, stream_options={"include_usage": True})
+    next(stream)
+    assert session.get_analytics().llm_calls == 0  # in flight
+    chunks = [*stream]
+    analytics = session.get_analytics()
+    assert analytics.llm_calls == 1
+    assert analytics.output_tokens == chunks[-1].usage.completion_tokens
+    session.end_session("Success")
+
+
+def test_empty_session_root_has_zero_counts(exporter: InMemorySpanExporter) -> None:
+    session = agentops.start_session()
+    session.end_session("Indeterminate")
+    (root,) = exporter.get_finished_spans()
+    assert root.attributes is not None
+    assert [root.attributes[key] for key in (SESSION_LLM_CALLS, SESSION_TOOL_CALLS, SESSION_ACTIONS, SESSION_ERRORS,
+                                             GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS)] == [0] * 6
