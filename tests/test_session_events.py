@@ -233,10 +233,11 @@ def _cycle() -> list[object]:
         (b"raw", "\"b'raw'\""),
         (_BrokenRepr(), '"<unrepresentable _BrokenRepr>"'),
         ({"broken": _BrokenRepr()}, '{"broken": "<unrepresentable _BrokenRepr>"}'),
-        (_cycle(), "[1, [...]]"),
+        (_cycle(), '"[1, [...]]"'),
+        ({(1, 2): "tuple key"}, json.dumps(repr({(1, 2): "tuple key"}))),
         ("h\u00e9llo \u2603", '"h\u00e9llo \u2603"'),
     ],
-    ids=["repr-in-dict", "repr", "set", "bytes", "broken-repr", "broken-repr-in-dict", "cycle", "unicode"],
+    ids=["repr-in-dict", "repr", "set", "bytes", "broken-repr", "broken-repr-in-dict", "cycle", "tuple-key", "unicode"],
 )
 def test_unserialisable_values_are_recorded_by_repr(
     exporter: InMemorySpanExporter, value: object, expected: str
@@ -244,6 +245,7 @@ def test_unserialisable_values_are_recorded_by_repr(
     span, _ = record_one(exporter, agentops.ToolEvent(name="odd", params=value, returns=value))
     assert attrs(span)[EVENT_PARAMS] == expected
     assert attrs(span)[EVENT_RETURNS] == expected
+    json.loads(expected)  # still JSON: a consumer can always parse params and returns
 
 
 def test_lone_surrogates_become_exportable_text(exporter: InMemorySpanExporter) -> None:

@@ -12,13 +12,14 @@ _TRUNCATION_MARK = "...[truncated {} chars]"
 def to_json(value: object, limit: int = MAX_JSON_CHARS) -> str:
     """``value`` as a JSON string of at most ``limit`` characters plus a truncation mark.
 
-    Values JSON cannot express are written by ``repr``; a value whose ``repr`` fails is written
-    as its type name. Never raises.
+    Values JSON cannot express are written as JSON strings holding their ``repr``; a value whose
+    ``repr`` fails is written as its type name. Never raises.
     """
     try:
         text = json.dumps(value, default=_fallback, ensure_ascii=False)
-    except Exception:  # circular references, a __repr__ that raises inside a container, ...
-        text = _fallback(value)
+    except Exception:  # circular references, keys JSON cannot have, too deep a nesting, ...
+        # Still a JSON document (a string holding the repr), so consumers can always parse it.
+        text = json.dumps(_fallback(value), ensure_ascii=False)
     # Lone surrogates cannot be exported over OTLP (protobuf strings are UTF-8).
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if len(text) > limit:
