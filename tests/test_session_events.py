@@ -116,6 +116,19 @@ def test_error_event_with_exception(exporter: InMemorySpanExporter) -> None:
     assert root.status.status_code is StatusCode.OK
 
 
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ is broken")
+
+
+def test_error_event_with_unprintable_exception_never_raises(exporter: InMemorySpanExporter) -> None:
+    span, _ = record_one(exporter, agentops.ErrorEvent(exception=_Unprintable("x")))
+    assert span.name == "error _Unprintable"
+    assert span.status.status_code is StatusCode.ERROR
+    [exception_event] = [event for event in span.events if event.name == "exception"]
+    assert str((exception_event.attributes or {})[EXCEPTION_TYPE]).endswith("_Unprintable")
+
+
 def test_error_event_without_exception(exporter: InMemorySpanExporter) -> None:
     span, _ = record_one(exporter, agentops.ErrorEvent(error_type="RateLimited", details="retry in 3s"))
     assert span.name == "error RateLimited"

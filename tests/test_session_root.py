@@ -193,6 +193,21 @@ def test_with_block_ends_fail_when_it_raises(exporter: InMemorySpanExporter) -> 
     assert registry.active_sessions() == []
 
 
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ is broken")
+
+
+def test_with_block_ends_fail_even_when_the_exception_cannot_be_printed(exporter: InMemorySpanExporter) -> None:
+    with pytest.raises(_Unprintable), agentops.start_session():
+        raise _Unprintable()
+
+    [root] = spans_named(exporter, "session")
+    assert root.status.status_code is StatusCode.ERROR
+    assert str((root.attributes or {})[SESSION_END_STATE_REASON]).startswith("_Unprintable")
+    assert registry.active_sessions() == []
+
+
 def test_with_block_keeps_an_explicit_end(exporter: InMemorySpanExporter) -> None:
     with agentops.start_session() as session:
         session.end_session("Fail", end_state_reason="gave up")

@@ -34,7 +34,7 @@ from opentelemetry.util.types import AttributeValue
 
 from agentops_otel import content
 from agentops_otel.attributes import ACTION_TYPE, ERROR_DETAILS, EVENT_PARAMS, EVENT_RETURNS, EVENT_TYPE
-from agentops_otel.serialization import to_json
+from agentops_otel.serialization import to_json, to_text
 
 __all__ = ["ActionEvent", "ErrorEvent", "Event", "LLMEvent", "ToolEvent"]
 
@@ -141,7 +141,7 @@ class ErrorEvent(Event):
         return attributes
 
     def status(self) -> Status:
-        description = str(self.exception) if self.exception is not None else self._type_name()
+        description = to_text(self.exception) if self.exception is not None else self._type_name()
         return Status(StatusCode.ERROR, description)
 
     def recorded_exception(self) -> BaseException | None:

@@ -27,6 +27,14 @@ def to_json(value: object, limit: int = MAX_JSON_CHARS) -> str:
     return text
 
 
+def to_text(value: object) -> str:
+    """``str(value)``, or its ``repr`` when ``__str__`` raises (an exception may). Never raises."""
+    try:
+        return str(value)
+    except Exception:
+        return _fallback(value)
+
+
 def _fallback(value: object) -> str:
     try:
         return repr(value)

@@ -17,6 +17,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_MESSAGE, EXCEPTION_TYPE
 from opentelemetry.trace import SpanKind, Tracer
 
 from agentops_otel import registry
@@ -36,6 +37,7 @@ from agentops_otel.attributes import (
 from agentops_otel.end_state import EndState
 from agentops_otel.events import Event
 from agentops_otel.exceptions import SessionEndedException
+from agentops_otel.serialization import to_text
 from agentops_otel.tags import normalise_tags
 
 P = ParamSpec("P")
@@ -176,7 +178,7 @@ class Session:
         if exc_type is None:
             self.end_session(EndState.SUCCESS)
         else:
-            self.end_session(EndState.FAIL, end_state_reason=f"{exc_type.__name__}: {exc}")
+            self.end_session(EndState.FAIL, end_state_reason=f"{exc_type.__name__}: {to_text(exc)}")
 
     async def __aenter__(self) -> Session:
         return self.__enter__()
@@ -237,13 +239,21 @@ class Session:
             record_exception=False,
             set_status_on_exception=False,
         )
-        exception = event.recorded_exception()
-        if exception is not None:
-            span.record_exception(exception)
-        status = event.status()
-        if status is not None:
-            span.set_status(status)
-        span.end(end_time=event.end_ns())
+        try:
+            exception = event.recorded_exception()
+            if exception is not None:
+                try:
+                    span.record_exception(exception)
+                except Exception:  # the SDK calls str(exception), which a broken __str__ makes raise
+                    span.add_event(
+                        "exception",
+                        {EXCEPTION_TYPE: type(exception).__qualname__, EXCEPTION_MESSAGE: to_text(exception)},
+                    )
+            status = event.status()
+            if status is not None:
+                span.set_status(status)
+        finally:
+            span.end(end_time=event.end_ns())
 
     def get_analytics(self) -> SessionAnalytics:
         """What the session did so far: LLM calls, tool calls, actions, errors, tokens, duration."""
