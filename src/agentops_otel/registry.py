@@ -3,7 +3,8 @@
 The registry holds only sessions that have not ended, so every lookup is O(1) in the number of
 sessions that ever existed. The session id also lives in the OpenTelemetry context under
 ``SESSION_ID_KEY``: that is how work done inside ``with session:``, ``session.patch(fn)``, or a
-thread or task started there, is attributed to the right session.
+task started there (or a thread handed the context with ``contextvars.copy_context().run``), is
+attributed to the right session.
 """
 
 from __future__ import annotations

@@ -51,8 +51,11 @@ class Session:
 
     Create sessions with ``agentops_otel.init()`` or ``agentops_otel.start_session()``, not
     directly. Every span started while the session's context is current (inside ``with
-    session:``, in a function bound with ``session.patch``, in threads and tasks started there)
-    becomes part of the session's trace and carries ``agentops.session.id``.
+    session:``, in a function bound with ``session.patch``, in asyncio tasks started there, in
+    threads handed the context with ``contextvars.copy_context().run``) becomes part of the
+    session's trace and carries ``agentops.session.id``. A plain ``threading.Thread`` starts
+    with an empty context (before Python 3.14), so hand it the context or bind its function
+    with ``session.patch``.
 
     Example::
 
