@@ -54,8 +54,8 @@ class Session:
     session:``, in a function bound with ``session.patch``, in asyncio tasks started there, in
     threads handed the context with ``contextvars.copy_context().run``) becomes part of the
     session's trace and carries ``agentops.session.id``. A plain ``threading.Thread`` starts
-    with an empty context (before Python 3.14), so hand it the context or bind its function
-    with ``session.patch``.
+    with an empty context (unless ``sys.flags.thread_inherit_context``, Python 3.14+), so hand it
+    the context or bind its function with ``session.patch``.
 
     Example::
 
