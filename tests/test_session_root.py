@@ -69,6 +69,24 @@ def test_session_started_under_a_user_span_is_its_own_trace(exporter: InMemorySp
     }
 
 
+def test_session_started_inside_another_is_its_own_root(exporter: InMemorySpanExporter) -> None:
+    with agentops.start_session() as outer:
+        inner = agentops.start_session()
+        with inner:
+            _make_span("in-inner")
+        _make_span("in-outer")
+
+    roots = {(root.attributes or {})[SESSION_ID]: root for root in spans_named(exporter, "session")}
+    assert roots[inner.session_id].parent is None
+    assert roots[inner.session_id].context.trace_id != roots[outer.session_id].context.trace_id
+    [in_inner] = spans_named(exporter, "in-inner")
+    [in_outer] = spans_named(exporter, "in-outer")
+    assert_child_of(in_inner, roots[inner.session_id])
+    assert (in_inner.attributes or {})[SESSION_ID] == inner.session_id
+    assert_child_of(in_outer, roots[outer.session_id])
+    assert (in_outer.attributes or {})[SESSION_ID] == outer.session_id
+
+
 def test_user_spans_inside_with_session_are_children_and_stamped(exporter: InMemorySpanExporter) -> None:
     with (
         agentops.start_session() as session,
@@ -101,6 +119,10 @@ def test_threads_carrying_the_session_context_are_stamped(exporter: InMemorySpan
         thread = threading.Thread(target=contextvars.copy_context().run, args=(_make_span, "in-thread"))
         thread.start()
         thread.join()
+        # Or bind the thread's function to the session.
+        bound = threading.Thread(target=session.patch(_make_span), args=("in-bound-thread",))
+        bound.start()
+        bound.join()
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = [pool.submit(contextvars.copy_context().run, _make_span, f"in-pool-{i}") for i in range(4)]
             for future in futures:
@@ -108,7 +130,7 @@ def test_threads_carrying_the_session_context_are_stamped(exporter: InMemorySpan
 
     spans = by_name(exporter)
     root = spans["session"]
-    for name in ["in-thread"] + [f"in-pool-{i}" for i in range(4)]:
+    for name in ["in-thread", "in-bound-thread"] + [f"in-pool-{i}" for i in range(4)]:
         assert_child_of(spans[name], root)
         assert (spans[name].attributes or {}).get(SESSION_ID) == session.session_id
 
