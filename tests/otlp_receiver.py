@@ -124,7 +124,8 @@ class OTLPReceiver:
     """Receives OTLP traces on 127.0.0.1 over ``protocol`` ("grpc" or "http/protobuf").
 
     Use as a context manager (or call :meth:`start` / :meth:`stop`). Spans are collected in arrival
-    order; :attr:`requests` counts export requests received.
+    order; :attr:`requests` counts export requests received and :meth:`headers` gives the request
+    headers (gRPC metadata) of each, lower-cased.
     """
 
     def __init__(self, protocol: Protocol = "http/protobuf") -> None:
@@ -134,6 +135,7 @@ class OTLPReceiver:
         self.port = 0
         self.requests = 0
         self._spans: list[ReceivedSpan] = []
+        self._headers: list[dict[str, str]] = []
         self._condition = threading.Condition()
         self._http_server: ThreadingHTTPServer | None = None
         self._http_thread: threading.Thread | None = None
@@ -208,7 +210,7 @@ class OTLPReceiver:
                 except Exception:
                     self.send_error(400, "not an ExportTraceServiceRequest")
                     return
-                receiver._add(decode_request(request))
+                receiver._add(decode_request(request), {k.lower(): v for k, v in self.headers.items()})
                 payload = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
@@ -235,7 +237,8 @@ class OTLPReceiver:
             def Export(
                 self, request: trace_service_pb2.ExportTraceServiceRequest, context: grpc.ServicerContext
             ) -> trace_service_pb2.ExportTraceServiceResponse:
-                receiver._add(decode_request(request))
+                metadata = {str(key).lower(): str(value) for key, value in context.invocation_metadata()}
+                receiver._add(decode_request(request), metadata)
                 return trace_service_pb2.ExportTraceServiceResponse()
 
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
@@ -249,10 +252,11 @@ class OTLPReceiver:
 
     # -- collected spans ------------------------------------------------------------------------
 
-    def _add(self, spans: list[ReceivedSpan]) -> None:
+    def _add(self, spans: list[ReceivedSpan], headers: dict[str, str]) -> None:
         with self._condition:
             self.requests += 1
             self._spans.extend(spans)
+            self._headers.append(headers)
             self._condition.notify_all()
 
     def spans(self) -> list[ReceivedSpan]:
@@ -260,12 +264,18 @@ class OTLPReceiver:
         with self._condition:
             return list(self._spans)
 
+    def headers(self) -> list[dict[str, str]]:
+        """The headers (gRPC metadata) of each export request so far, names lower-cased."""
+        with self._condition:
+            return [dict(each) for each in self._headers]
+
     def spans_named(self, name: str) -> list[ReceivedSpan]:
         return [span for span in self.spans() if span.name == name]
 
     def clear(self) -> None:
         with self._condition:
             self._spans.clear()
+            self._headers.clear()
             self.requests = 0
 
     def wait_for(self, predicate: Callable[[ReceivedSpan], bool], timeout: float = 10.0) -> ReceivedSpan:

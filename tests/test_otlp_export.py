@@ -93,10 +93,27 @@ def test_traces_specific_variables_win(protocol: Protocol) -> None:
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",  # nothing listens there
             "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": protocol,
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.traces_endpoint,
-            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "5000",
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "5",  # seconds, as the Python OTLP exporters read it
         }
         result = run_python("import agentops_otel as a; a.init(tags=['traces-vars']).end_session('Success')", env)
         assert result.returncode == 0, result.stderr
         root = receiver.wait_for(lambda span: span.name == "session", timeout=10)
     assert root.status_code == "OK"
     assert root.attributes[SESSION_TAGS] == ["traces-vars"]
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_headers_reach_the_collector_and_never_a_span(protocol: Protocol) -> None:
+    with OTLPReceiver(protocol) as receiver:
+        env = {
+            **receiver.env(),
+            **NO_LLM_INSTRUMENTATION,
+            "OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=not-so-secret-123,x-team=agents",
+        }
+        result = run_python("import agentops_otel as a; a.init().end_session('Success')", env)
+        assert result.returncode == 0, result.stderr
+        root = receiver.wait_for(lambda span: span.name == "session", timeout=10)
+        headers = receiver.headers()
+    assert headers and all(h.get("x-api-key") == "not-so-secret-123" for h in headers)
+    assert all(h.get("x-team") == "agents" for h in headers)
+    assert "not-so-secret-123" not in repr(root)
