@@ -27,6 +27,7 @@ from agentops_otel.client import (
 from agentops_otel.end_state import EndState
 from agentops_otel.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
 from agentops_otel.exceptions import MultiSessionException, NoSessionException, SessionEndedException
+from agentops_otel.export_guard import ExportStats, export_stats
 from agentops_otel.exporters import ConfigurationError
 from agentops_otel.processor import SessionSpanProcessor
 from agentops_otel.propagation import attach_session, inject
@@ -39,6 +40,7 @@ __all__ = [
     "EndState",
     "ErrorEvent",
     "Event",
+    "ExportStats",
     "LLMEvent",
     "MultiSessionException",
     "NoSessionException",
@@ -51,6 +53,7 @@ __all__ = [
     "add_tags",
     "attach_session",
     "end_session",
+    "export_stats",
     "get_active_sessions",
     "init",
     "inject",

@@ -19,7 +19,7 @@ from types import FrameType, TracebackType
 
 from opentelemetry import trace
 
-from agentops_otel import registry
+from agentops_otel import export_guard, registry
 from agentops_otel.end_state import EndState
 
 _installed = False
@@ -81,6 +81,8 @@ def end_open_sessions() -> None:
             session.end_session(state, end_state_reason=reason)
         except Exception:  # never let one broken session stop the others from ending
             pass
+    # A collector that is down must not hold the exit up for more than one export timeout.
+    export_guard.begin_closing()
     provider = trace.get_tracer_provider()
     force_flush = getattr(provider, "force_flush", None)
     if callable(force_flush):

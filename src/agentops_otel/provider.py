@@ -8,8 +8,9 @@ import threading
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 
+from agentops_otel.export_guard import GuardedBatchSpanProcessor
 from agentops_otel.exporters import exporters_from_env
 from agentops_otel.processor import SessionSpanProcessor
 
@@ -47,12 +48,13 @@ def configure(service_name: str | None, exporter: SpanExporter | None) -> trace.
     ``exporter`` if one is given. Otherwise a new provider is installed with the resource from
     ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES`` (``service_name`` wins when given) and a
     ``BatchSpanProcessor`` per exporter that ``OTEL_TRACES_EXPORTER`` selects, or for ``exporter``.
+    Exporters we install are guarded (``export_guard``): quiet, counted, bounded at exit.
     """
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         ensure_session_processor(current)
         if exporter is not None:
-            current.add_span_processor(BatchSpanProcessor(exporter))
+            current.add_span_processor(GuardedBatchSpanProcessor(exporter))
         return current
     if not isinstance(current, trace.ProxyTracerProvider):
         logger.warning(
@@ -65,7 +67,7 @@ def configure(service_name: str | None, exporter: SpanExporter | None) -> trace.
     provider = TracerProvider(resource=Resource.create(attributes))
     ensure_session_processor(provider)
     for each in exporters:
-        provider.add_span_processor(BatchSpanProcessor(each))
+        provider.add_span_processor(GuardedBatchSpanProcessor(each))
     trace.set_tracer_provider(provider)
     installed = trace.get_tracer_provider()
     if installed is not provider:  # another thread won the race: join theirs instead

@@ -1,0 +1,332 @@
+"""Span export that can never disturb the application it observes.
+
+The OpenTelemetry SDK already exports on a background thread (``BatchSpanProcessor``), so a dead
+or slow collector never blocks an LLM call. What it does not do is stay quiet and bounded: its
+OTLP exporters log every retry and failure (which lands on stderr in an application that has not
+configured logging), the batch processor logs each span it drops from a full queue, and at exit
+a flush and a shutdown can each wait the whole export timeout on a collector that is down.
+
+``ExportGuard`` wraps an exporter and ``GuardedBatchSpanProcessor`` wraps the SDK's batch
+processor around it, so that:
+
+* the exporters' log records are silenced while they export (re-logged at DEBUG on the
+  ``agentops_otel.export`` logger) and replaced by one warning of ours, rate-limited;
+* failures and spans dropped from the full queue are counted (``agentops_otel.export_stats()``);
+* once the process is exiting (``begin_closing``), a collector that did not accept the last
+  batch is not tried again, so the process exits within the export timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+logger = logging.getLogger("agentops_otel.export")
+
+WARNING_INTERVAL_SECONDS = 300.0
+"""At most one export warning is logged per this many seconds; the rest are only counted."""
+DEFAULT_EXPORT_TIMEOUT_SECONDS = 10.0
+"""The OTLP exporters' default timeout (``OTEL_EXPORTER_OTLP_TIMEOUT`` unset)."""
+NOISY_LOGGERS = ("opentelemetry.exporter", "opentelemetry.sdk._shared_internal", "urllib3", "requests", "grpc")
+"""Loggers (and their children) whose records are silenced while a guarded export runs."""
+
+_TIMEOUT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
+
+
+@dataclass(frozen=True)
+class ExportStats:
+    """What span export did in this process so far (all exporters agentops-otel installed).
+
+    Example::
+
+        stats = agentops_otel.export_stats()
+        if stats.dropped_spans or stats.failed_spans:
+            print(f"lost {stats.dropped_spans + stats.failed_spans} spans: {stats.last_error}")
+    """
+
+    exported_spans: int = 0
+    """Spans the collector accepted."""
+    failed_spans: int = 0
+    """Spans in batches the collector did not accept (down, unreachable, too slow, error status)."""
+    dropped_spans: int = 0
+    """Spans dropped before export because the export queue (``OTEL_BSP_MAX_QUEUE_SIZE``) was full."""
+    failed_exports: int = 0
+    """Export attempts (batches) that failed."""
+    last_error: str | None = None
+    """Why the last failed export failed, as the exporter reported it."""
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.exported = self.failed = self.dropped = self.failed_exports = 0
+        self.last_error: str | None = None
+
+    def add(self, *, exported: int = 0, failed: int = 0, dropped: int = 0, error: str | None = None) -> None:
+        with self.lock:
+            self.exported += exported
+            self.failed += failed
+            self.dropped += dropped
+            if error is not None:
+                self.failed_exports += 1
+                self.last_error = error
+
+    def snapshot(self) -> ExportStats:
+        with self.lock:
+            return ExportStats(self.exported, self.failed, self.dropped, self.failed_exports, self.last_error)
+
+
+_counters = _Counters()
+
+
+def export_stats() -> ExportStats:
+    """Counts of spans exported, failed and dropped by the exporters agentops-otel installed."""
+    return _counters.snapshot()
+
+
+class _RateLimitedWarning:
+    """One warning per ``WARNING_INTERVAL_SECONDS`` for the whole process, the first one at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last: float | None = None
+
+    def warn(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if self.last is not None and now - self.last < WARNING_INTERVAL_SECONDS:
+                return
+            self.last = now
+        logger.warning(message, *args)
+
+
+_warning = _RateLimitedWarning()
+_guards: weakref.WeakSet[ExportGuard] = weakref.WeakSet()
+
+
+# -- silencing the exporters' own logging -------------------------------------------------------
+
+_quiet = threading.local()
+
+
+class _Silencer(logging.Filter):
+    """Drops records logged on a thread that is inside a guarded export, keeping their text.
+
+    A logger filter, not a handler filter: in an application with no logging set up, records
+    reach stderr through ``logging.lastResort``, which no handler filter of ours could cover.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        heard: list[str] | None = getattr(_quiet, "heard", None)
+        if heard is None:
+            return True
+        try:
+            text = record.getMessage()
+        except Exception:
+            text = str(record.msg)
+        if record.levelno >= logging.WARNING:
+            heard.append(text)
+        logger.debug("agentops-otel: %s said: %s", record.name, text)
+        return False
+
+
+_silencer = _Silencer()
+_filtered_count = -1
+_filter_lock = threading.Lock()
+
+
+def _silence_noisy_loggers() -> None:
+    """Put the silencer on every existing logger under ``NOISY_LOGGERS`` (cheap when none is new)."""
+    global _filtered_count
+    logger_dict = logging.Logger.manager.loggerDict
+    if len(logger_dict) == _filtered_count:
+        return
+    with _filter_lock:
+        for name, each in list(logger_dict.items()):
+            if isinstance(each, logging.Logger) and _silencer not in each.filters and any(
+                name == prefix or name.startswith(prefix + ".") for prefix in NOISY_LOGGERS
+            ):
+                each.addFilter(_silencer)
+        _filtered_count = len(logger_dict)
+
+
+@contextmanager
+def _silenced() -> Iterator[list[str]]:
+    """Silence the noisy loggers on this thread; yields the warning/error texts they logged."""
+    previous = getattr(_quiet, "heard", None)
+    heard: list[str] = []
+    _quiet.heard = heard
+    try:
+        yield heard
+    finally:
+        _quiet.heard = previous
+
+
+# -- the guard -----------------------------------------------------------------------------------
+
+
+def export_timeout_seconds() -> float:
+    """The OTLP export timeout in seconds, read as the OpenTelemetry Python exporters read it."""
+    for name in _TIMEOUT_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value:
+            try:
+                seconds = float(value)
+            except ValueError:
+                continue
+            if seconds > 0:
+                return seconds
+    return DEFAULT_EXPORT_TIMEOUT_SECONDS
+
+
+def _reason(heard: Sequence[str]) -> str:
+    if not heard:
+        return "the exporter reported a failure"
+    first, last = heard[0], heard[-1]
+    text = first if first == last else f"{first} ... {last}"
+    return text if len(text) <= 500 else text[:500] + "..."
+
+
+def begin_closing() -> None:
+    """The process is exiting: every guard stops waiting on collectors that just failed.
+
+    Called before the at-exit flush, so that a collector that is down costs the exit at most
+    one export timeout instead of one per flush, shutdown and batch.
+    """
+    for guard in list(_guards):
+        guard.begin_closing()
+
+
+class ExportGuard(SpanExporter):
+    """A span exporter that never raises, never prints, counts what it loses and warns once.
+
+    Wraps the exporter that really sends spans (OTLP, console, ...). Use it behind a batch
+    processor (``GuardedBatchSpanProcessor``): the guard does not make a slow exporter fast, the
+    batch processor keeps it off the application's threads.
+    """
+
+    def __init__(self, exporter: SpanExporter, timeout_seconds: float | None = None) -> None:
+        self.exporter = exporter
+        self.timeout_seconds = timeout_seconds if timeout_seconds is not None else export_timeout_seconds()
+        self._last_failed = False
+        self._closing_deadline: float | None = None
+        _guards.add(self)
+        _silence_noisy_loggers()
+
+    def begin_closing(self) -> None:
+        """The process is exiting: from now on, do not wait on a collector that just failed."""
+        if self._closing_deadline is None:
+            self._closing_deadline = time.monotonic() + self.timeout_seconds
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        deadline = self._closing_deadline
+        if deadline is not None and (self._last_failed or time.monotonic() >= deadline):
+            # Exiting with a collector that is down or too slow: another attempt would only hold
+            # the process up for another export timeout.
+            _counters.add(failed=len(spans))
+            return SpanExportResult.FAILURE
+        _silence_noisy_loggers()
+        error: str | None = None
+        with _silenced() as heard:
+            try:
+                result = self.exporter.export(spans)
+            except Exception as exc:  # an exporter bug must not kill the export thread
+                result = SpanExportResult.FAILURE
+                error = f"{type(exc).__name__}: {exc}"
+        if result == SpanExportResult.SUCCESS:
+            self._last_failed = False
+            _counters.add(exported=len(spans))
+            return result
+        self._last_failed = True
+        reason = error or _reason(heard)
+        _counters.add(failed=len(spans), error=reason)
+        _warning.warn(
+            "agentops-otel: could not export %d spans (%s). The application is not affected; later spans "
+            "are exported when the collector accepts them again. Export problems are counted, not logged, "
+            "for the next %d minutes: see agentops_otel.export_stats().",
+            len(spans), reason, int(WARNING_INTERVAL_SECONDS // 60),
+        )
+        return SpanExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        self.begin_closing()
+        with _silenced():
+            try:
+                self.exporter.shutdown()
+            except Exception:
+                logger.debug("agentops-otel: the exporter failed to shut down", exc_info=True)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        with _silenced():
+            try:
+                return bool(self.exporter.force_flush(timeout_millis))
+            except Exception:
+                logger.debug("agentops-otel: the exporter failed to flush", exc_info=True)
+                return False
+
+
+class GuardedBatchSpanProcessor(BatchSpanProcessor):
+    """The SDK's ``BatchSpanProcessor`` around an ``ExportGuard``, counting the spans it drops.
+
+    The queue stays bounded by ``OTEL_BSP_MAX_QUEUE_SIZE`` (default 2048 spans) as in the SDK;
+    when it is full a new span is dropped at once (the spans already queued go first), counted in
+    ``export_stats().dropped_spans`` and reported by one rate-limited warning and a summary at
+    shutdown, instead of one log line per span.
+    """
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.guard = exporter if isinstance(exporter, ExportGuard) else ExportGuard(exporter)
+        super().__init__(self.guard)
+        self.dropped_spans = 0
+        # The SDK exposes neither its queue nor a drop counter; read its queue's length only,
+        # and when a later SDK renames these, drops simply go uncounted.
+        batch = getattr(self, "_batch_processor", None)
+        self._queue = getattr(batch, "_queue", None)
+        self.max_queue_size: int = getattr(batch, "_max_queue_size", 0) or 0
+
+    def on_end(self, span: ReadableSpan) -> None:
+        queue = self._queue
+        if queue is None or len(queue) < self.max_queue_size or not (span.context and span.context.trace_flags.sampled):
+            super().on_end(span)
+            return
+        self.dropped_spans += 1
+        _counters.add(dropped=1)
+        _warning.warn(
+            "agentops-otel: the span export queue is full (%d spans): the collector is down or slower than "
+            "the application; dropping new spans until it catches up. The application is not affected. "
+            "Drops are counted (agentops_otel.export_stats().dropped_spans) and summed up at exit.",
+            self.max_queue_size,
+        )
+        # Not handed to the SDK, which would drop its oldest span instead and build a "Queue full"
+        # log record for each one: that costs the application's thread ~20 µs per span.
+
+    def shutdown(self) -> None:
+        self.guard.begin_closing()
+        super().shutdown()  # type: ignore[no-untyped-call]
+        if self.dropped_spans:
+            logger.warning(
+                "agentops-otel: %d spans were dropped because the export queue (%d spans) was full; "
+                "raise OTEL_BSP_MAX_QUEUE_SIZE or check the collector.",
+                self.dropped_spans, self.max_queue_size,
+            )
+
+
+def _after_fork_in_child() -> None:
+    # A lock held by another thread at fork() would stay held forever in the child.
+    _counters.lock = threading.Lock()
+    _warning.lock = threading.Lock()
+    global _filter_lock
+    _filter_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
