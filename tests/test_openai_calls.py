@@ -40,6 +40,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_SYSTEM,
     GEN_AI_SYSTEM_INSTRUCTIONS,
     GEN_AI_TOKEN_TYPE,
+    GEN_AI_TOOL_DEFINITIONS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
@@ -65,7 +66,7 @@ TOOLS = [{
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
     },
 }]
-CONTENT_KEYS = (GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_SYSTEM_INSTRUCTIONS)
+CONTENT_KEYS = (GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_SYSTEM_INSTRUCTIONS, GEN_AI_TOOL_DEFINITIONS)
 
 
 @pytest.fixture
@@ -566,22 +567,66 @@ def test_content_is_not_captured_by_default(exporter: InMemorySpanExporter, clie
 
 def test_content_is_captured_when_switched_on(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
     content.set_capture_content(True)
-    completion = client.chat.completions.create(model=MODEL, messages=USER)
+    system = {"role": "system", "content": "Be brief."}
+    completion = client.chat.completions.create(model=MODEL, messages=[system, *USER])  # type: ignore[list-item]
     chunks = list(client.chat.completions.create(model=MODEL, messages=USER, stream=True))
-    tool_completion = client.chat.completions.create(model=MODEL, messages=USER, tools=TOOLS)
     response = client.responses.create(model=MODEL, input="Hello from Lisbon", instructions="Be brief.")
-    chat, streamed, tool, responses = call_spans(exporter)
+    legacy = client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say hello")
+    chat, streamed, responses, completions = (attrs(span) for span in call_spans(exporter))
 
-    assert "What is the weather in Paris today?" in attrs(chat)[GEN_AI_INPUT_MESSAGES]
-    assert completion.choices[0].message.content in attrs(chat)[GEN_AI_OUTPUT_MESSAGES]
+    assert json.loads(chat[GEN_AI_INPUT_MESSAGES]) == [
+        {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]},
+        {"role": "user", "parts": [{"type": "text", "content": USER[0]["content"]}]},
+    ]
+    assert json.loads(chat[GEN_AI_OUTPUT_MESSAGES]) == [{
+        "role": "assistant", "finish_reason": "stop",
+        "parts": [{"type": "text", "content": completion.choices[0].message.content}],
+    }]
     streamed_text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
-    assert streamed_text in attrs(streamed)[GEN_AI_OUTPUT_MESSAGES]
-    arguments = tool_completion.choices[0].message.tool_calls[0].function.arguments  # type: ignore[index, union-attr]
-    assert json.loads(json.loads(attrs(tool)[GEN_AI_OUTPUT_MESSAGES])[0]["tool_calls"][0]["arguments"]) == (
-        json.loads(arguments))
-    assert "Hello from Lisbon" in attrs(responses)[GEN_AI_INPUT_MESSAGES]
-    assert attrs(responses)[GEN_AI_SYSTEM_INSTRUCTIONS] == "Be brief."
-    assert response.output_text in attrs(responses)[GEN_AI_OUTPUT_MESSAGES]
+    assert json.loads(streamed[GEN_AI_OUTPUT_MESSAGES]) == [
+        {"role": "assistant", "finish_reason": "stop", "parts": [{"type": "text", "content": streamed_text}]}]
+    assert json.loads(responses[GEN_AI_INPUT_MESSAGES]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "Hello from Lisbon"}]}]
+    assert responses[GEN_AI_SYSTEM_INSTRUCTIONS] == "Be brief."
+    assert json.loads(responses[GEN_AI_OUTPUT_MESSAGES]) == [
+        {"role": "assistant", "finish_reason": "completed",
+         "parts": [{"type": "text", "content": response.output_text}]}]
+    assert json.loads(completions[GEN_AI_INPUT_MESSAGES]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "Say hello"}]}]
+    assert json.loads(completions[GEN_AI_OUTPUT_MESSAGES])[0]["parts"][0]["content"] == legacy.choices[0].text
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_captured_tool_calls_and_results(exporter: InMemorySpanExporter, client: openai.OpenAI, stream: bool) -> None:
+    content.set_capture_content(True)
+    if stream:
+        chunks = list(client.chat.completions.create(model=MODEL, messages=USER, tools=TOOLS, stream=True))
+        (delta,) = [tc for chunk in chunks for tc in (chunk.choices[0].delta.tool_calls or ()) if tc.id]
+        call_id = delta.id
+        arguments = "".join(tc.function.arguments or "" for chunk in chunks
+                            for tc in (chunk.choices[0].delta.tool_calls or ()) if tc.function)
+    else:
+        completion = client.chat.completions.create(model=MODEL, messages=USER, tools=TOOLS)
+        call = completion.choices[0].message.tool_calls[0]  # type: ignore[index]
+        call_id, arguments = call.id, call.function.arguments  # type: ignore[union-attr]
+    (output,) = json.loads(attrs(only_call_span(exporter))[GEN_AI_OUTPUT_MESSAGES])
+    assert output == {"role": "assistant", "finish_reason": "tool_calls", "parts": [
+        {"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": json.loads(arguments)}]}
+    assert json.loads(attrs(only_call_span(exporter))[GEN_AI_TOOL_DEFINITIONS]) == TOOLS
+    exporter.clear()
+
+    client.chat.completions.create(model=MODEL, tools=TOOLS, messages=[  # type: ignore[arg-type]
+        *USER,
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": call_id, "type": "function", "function": {"name": "get_weather", "arguments": arguments}}]},
+        {"role": "tool", "tool_call_id": call_id, "content": "Sunny, 24 °C"},
+    ])
+    history = json.loads(attrs(only_call_span(exporter))[GEN_AI_INPUT_MESSAGES])
+    assert history[1:] == [
+        {"role": "assistant", "parts": [
+            {"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": json.loads(arguments)}]},
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": call_id, "response": "Sunny, 24 °C"}]},
+    ]
 
 
 def test_content_capture_follows_the_environment_variable(

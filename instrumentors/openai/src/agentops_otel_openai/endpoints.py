@@ -26,6 +26,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
     GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOOL_DEFINITIONS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
@@ -34,6 +35,7 @@ from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from agentops_otel.content import capture_content
 from agentops_otel.llm_call import Attributes
 from agentops_otel.serialization import to_json
+from agentops_otel_openai import messages
 
 # Request body field -> attribute, for numeric sampling parameters shared by chat and completions.
 _SAMPLING = (
@@ -104,19 +106,8 @@ def _id_and_model(response: Any, attributes: Attributes) -> None:
         attributes[GEN_AI_RESPONSE_MODEL] = model
 
 
-def _message_dict(message: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": getattr(message, "role", "assistant"), "content": getattr(message, "content", None)}
-    tool_calls = getattr(message, "tool_calls", None)
-    if tool_calls:
-        out["tool_calls"] = [
-            {"id": call.id, "name": call.function.name, "arguments": call.function.arguments}
-            for call in tool_calls if getattr(call, "function", None) is not None
-        ]
-    return out
-
-
 class ChatCompletions:
-    """``POST /chat/completions``: ``chat.completions.create`` and ``.parse``."""
+    """``POST /chat/completions``: ``chat.completions.create``, ``.parse`` and ``.stream``."""
 
     operation = "chat"
 
@@ -126,8 +117,11 @@ class ChatCompletions:
         if isinstance(response_format, Mapping) and isinstance(response_format.get("type"), str):
             kind = response_format["type"]
             attributes[GEN_AI_OUTPUT_TYPE] = "json" if kind.startswith("json") else kind
-        if capture_content() and body.get("messages") is not None:
-            attributes[GEN_AI_INPUT_MESSAGES] = to_json(body.get("messages"))
+        if capture_content():
+            if body.get("messages") is not None:
+                attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.chat_input(body.get("messages")))
+            if isinstance(body.get("tools"), (list, tuple)):
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(body["tools"])
         return _model(body), attributes
 
     def response(self, result: Any) -> Attributes:
@@ -141,24 +135,41 @@ class ChatCompletions:
         if isinstance(fingerprint, str):
             attributes[GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
         if capture_content():
-            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([_message_dict(c.message) for c in choices])
+            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(messages.chat_output(choices))
         return attributes
 
     def accumulator(self) -> ChatStreamAccumulator:
         return ChatStreamAccumulator()
 
 
+class _ChoiceContent:
+    """What one choice of a stream said: its text and tool calls (kept only with capture on)."""
+
+    __slots__ = ("finish_reason", "text", "tool_calls")
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.tool_calls: dict[int, list[Any]] = {}  # tool index -> [id, name, argument pieces]
+        self.finish_reason: str | None = None
+
+    def message(self) -> messages.Message:
+        parts: list[messages.Part] = [{"type": "text", "content": "".join(self.text)}] if self.text else []
+        for call_id, name, pieces in self.tool_calls.values():
+            parts.append(messages.tool_call_part(call_id, name, "".join(pieces)))
+        return messages.assistant(parts, self.finish_reason)
+
+
 class ChatStreamAccumulator:
     """Reads ``ChatCompletionChunk`` objects: id, model, finish reasons, usage (final chunk)."""
 
-    __slots__ = ("finish_reasons", "model", "parts", "response_id", "usage")
+    __slots__ = ("choices", "finish_reasons", "model", "response_id", "usage")
 
     def __init__(self) -> None:
         self.response_id: str | None = None
         self.model: str | None = None
         self.finish_reasons: list[str] = []
         self.usage: Any = None
-        self.parts: list[str] | None = [] if capture_content() else None
+        self.choices: dict[int, _ChoiceContent] | None = {} if capture_content() else None
 
     def feed(self, chunk: Any) -> None:
         if self.response_id is None:
@@ -167,10 +178,28 @@ class ChatStreamAccumulator:
         for choice in chunk.choices:
             if choice.finish_reason:
                 self.finish_reasons.append(choice.finish_reason)
-            if self.parts is not None and choice.delta is not None and choice.delta.content:
-                self.parts.append(choice.delta.content)
+            if self.choices is not None:
+                self._keep(choice)
         if chunk.usage is not None:
             self.usage = chunk.usage
+
+    def _keep(self, choice: Any) -> None:
+        assert self.choices is not None
+        content = self.choices.setdefault(choice.index, _ChoiceContent())
+        if choice.finish_reason:
+            content.finish_reason = choice.finish_reason
+        delta = choice.delta
+        if delta is None:
+            return
+        if delta.content:
+            content.text.append(delta.content)
+        for call in delta.tool_calls or ():
+            kept = content.tool_calls.setdefault(call.index, [None, None, []])
+            kept[0] = call.id or kept[0]
+            if call.function is not None:
+                kept[1] = call.function.name or kept[1]
+                if call.function.arguments:
+                    kept[2].append(call.function.arguments)
 
     def attributes(self) -> Attributes:
         attributes: Attributes = {GEN_AI_RESPONSE_FINISH_REASONS: self.finish_reasons}
@@ -179,8 +208,9 @@ class ChatStreamAccumulator:
         if self.model:
             attributes[GEN_AI_RESPONSE_MODEL] = self.model
         attributes.update(_usage(self.usage, "prompt_tokens", "completion_tokens"))
-        if self.parts is not None:
-            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([{"role": "assistant", "content": "".join(self.parts)}])
+        if self.choices is not None:
+            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(
+                [self.choices[index].message() for index in sorted(self.choices)])
         return attributes
 
 
@@ -192,7 +222,7 @@ class Completions(ChatCompletions):
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         attributes = _sampling_attributes(body, ("max_tokens",))
         if capture_content() and body.get("prompt") is not None:
-            attributes[GEN_AI_INPUT_MESSAGES] = to_json(body.get("prompt"))
+            attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.text_input(body.get("prompt")))
         return _model(body), attributes
 
     def response(self, result: Any) -> Attributes:
@@ -203,7 +233,8 @@ class Completions(ChatCompletions):
         attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(c.finish_reason) for c in choices if c.finish_reason]
         attributes.update(_usage(getattr(completion, "usage", None), "prompt_tokens", "completion_tokens"))
         if capture_content():
-            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([c.text for c in choices])
+            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(
+                [messages.assistant([{"type": "text", "content": c.text}], c.finish_reason) for c in choices])
         return attributes
 
     def accumulator(self) -> ChatStreamAccumulator:
@@ -211,19 +242,17 @@ class Completions(ChatCompletions):
 
 
 class _CompletionStreamAccumulator(ChatStreamAccumulator):
+    """Reads legacy ``Completion`` chunks: their choices carry ``text`` instead of a delta."""
+
     __slots__ = ()
 
-    def feed(self, chunk: Any) -> None:
-        if self.response_id is None:
-            self.response_id = chunk.id
-            self.model = chunk.model
-        for choice in chunk.choices:
-            if choice.finish_reason:
-                self.finish_reasons.append(choice.finish_reason)
-            if self.parts is not None and choice.text:
-                self.parts.append(choice.text)
-        if chunk.usage is not None:
-            self.usage = chunk.usage
+    def _keep(self, choice: Any) -> None:
+        assert self.choices is not None
+        content = self.choices.setdefault(choice.index, _ChoiceContent())
+        if choice.finish_reason:
+            content.finish_reason = choice.finish_reason
+        if choice.text:
+            content.text.append(choice.text)
 
 
 class Responses:
@@ -235,7 +264,9 @@ class Responses:
         attributes = _sampling_attributes(body, ("max_output_tokens",))
         if capture_content():
             if body.get("input") is not None:
-                attributes[GEN_AI_INPUT_MESSAGES] = to_json(body.get("input"))
+                attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.responses_input(body.get("input")))
+            if isinstance(body.get("tools"), (list, tuple)):
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(body["tools"])
             if isinstance(body.get("instructions"), str):
                 attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = body["instructions"]
         return _model(body), attributes
@@ -263,8 +294,7 @@ def response_attributes(response: Any) -> Attributes:
     if status == "failed" and error is not None:
         attributes[ERROR_TYPE] = str(getattr(error, "code", None) or "response_failed")
     if capture_content():
-        text = getattr(response, "output_text", None)
-        attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([{"role": "assistant", "content": text}])
+        attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(messages.responses_output(response, finish))
     return attributes
 
 
