@@ -197,9 +197,9 @@ def test_tool_use_round_trip(exporter: InMemorySpanExporter, client: anthropic.A
 
 
 @pytest.mark.parametrize(("model", "error_class", "status"), [
-    ("error-429", anthropic.RateLimitError, 429),
-    ("error-529", anthropic.OverloadedError, 529),
-    ("error-400", anthropic.BadRequestError, 400),
+    ("error-429-claude", anthropic.RateLimitError, 429),
+    ("error-529-claude", anthropic.OverloadedError, 529),
+    ("error-400-claude", anthropic.BadRequestError, 400),
 ])
 def test_error_ends_the_span_with_error_status(
     exporter: InMemorySpanExporter, client: anthropic.Anthropic, model: str,
@@ -228,7 +228,7 @@ def test_error_ends_the_span_with_error_status(
 def test_async_error(exporter: InMemorySpanExporter, async_client: anthropic.AsyncAnthropic) -> None:
     async def main() -> None:
         async with async_client:
-            await async_client.messages.create(model="error-529", max_tokens=64, messages=USER)
+            await async_client.messages.create(model="error-529-claude", max_tokens=64, messages=USER)
 
     with pytest.raises(anthropic.OverloadedError):
         asyncio.run(main())
@@ -267,7 +267,7 @@ def test_api_key_never_reaches_a_span(exporter: InMemorySpanExporter, client: an
     session = agentops.start_session()
     client.messages.create(model=MODEL, max_tokens=64, messages=USER, tools=TOOLS)
     with pytest.raises(anthropic.AuthenticationError):
-        client.messages.create(model="error-401", max_tokens=64, messages=USER)
+        client.messages.create(model="error-401-claude", max_tokens=64, messages=USER)
     for _ in client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True):
         pass
     session.end_session("Success")

@@ -215,7 +215,7 @@ def test_error_in_the_middle_of_a_stream(exporter: InMemorySpanExporter, client:
 
 def test_stream_error_status_before_any_event(exporter: InMemorySpanExporter, client: anthropic.Anthropic) -> None:
     with pytest.raises(anthropic.RateLimitError):
-        client.messages.create(model="error-429", max_tokens=64, messages=USER, stream=True)
+        client.messages.create(model="error-429-claude", max_tokens=64, messages=USER, stream=True)
     span = only_call_span(exporter)
     assert span.status.status_code is StatusCode.ERROR
     assert (span.attributes or {})[GEN_AI_REQUEST_STREAM] is True

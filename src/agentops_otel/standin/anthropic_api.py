@@ -9,7 +9,7 @@ Replies are deterministic, so tests can assert on them:
 - ``usage.input_tokens`` is ``input_tokens_for(body)`` (a quarter of the prompt's JSON length),
   ``usage.output_tokens`` is ``OUTPUT_TOKENS_TEXT`` or ``OUTPUT_TOKENS_TOOL``;
 - ``model`` is echoed back as sent;
-- a model named ``error-<status>`` (``error-429``, ``error-529``, ...) gets that HTTP status with an
+- a model named ``error-<status>[-<anything>]`` (``error-429``, ``error-529``, ...) gets that HTTP status with an
   Anthropic-shaped error body, and ``error-stream`` (with ``stream=true``) gets an ``error`` event
   (``overloaded_error``) after the first text delta, as the real API does when it fails mid-stream.
 """
@@ -51,9 +51,10 @@ def input_tokens_for(body: dict[str, Any]) -> int:
 
 
 def _error_status(model: str) -> int | None:
-    prefix, _, code = model.partition("-")
-    if prefix == "error" and code.isdigit():
-        return int(code)
+    """``error-429`` -> 429; a suffix (``error-429-claude``) tells tests' calls apart in shared metrics."""
+    parts = model.split("-")
+    if len(parts) >= 2 and parts[0] == "error" and parts[1].isdigit():
+        return int(parts[1])
     return None
 
 
