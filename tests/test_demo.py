@@ -79,6 +79,7 @@ def test_demo_exports_to_the_configured_otlp_endpoint() -> None:
         trees = wait_for_sessions(receiver, 5)
     assert f"Traces: exported over OTLP ({protocol}) to {receiver.endpoint}" in out
     assert "├─" not in out  # nothing drawn in the terminal: the spans went to the collector
+    assert "Find one in Jaeger" in out
     printed = summary(out)
     assert set(trees) == set(printed)
     for session_id, tree in trees.items():
@@ -102,3 +103,4 @@ def test_demo_honours_otel_traces_exporter() -> None:
     out = run_demo({"OTEL_TRACES_EXPORTER": "none"}).stdout
     assert "Traces: OTEL_TRACES_EXPORTER=none" in out
     assert "├─" not in out and len(summary(out)) == 5
+    assert "Find one in Jaeger" not in out  # nothing was exported

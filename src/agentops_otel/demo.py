@@ -100,7 +100,7 @@ def run_in_session(session: agentops.Session, client: Any, city: str, model: str
         session.end_session("Success")
 
 
-def _tracing_target() -> tuple[str, Any]:
+def _tracing_target() -> tuple[str, SessionTreeExporter | None]:
     """Where the spans go, in words, and the exporter to pass to ``init`` (None: the environment's)."""
     chosen = os.environ.get("OTEL_TRACES_EXPORTER", "").strip()
     if chosen:
@@ -177,7 +177,7 @@ def run_demo() -> int:
     counts = ", ".join(f"{outcomes.count(state)} {state}" for state in ("Success", "Fail", "Indeterminate")
                        if outcomes.count(state))
     _say(f"  {len(sessions)} sessions: {counts}")
-    if exporter is None:
+    if target.startswith("exported over OTLP"):
         _say("  Find one in Jaeger (http://localhost:16686 with docker compose up -d): service "
              f"{service_name or os.environ.get('OTEL_SERVICE_NAME')}, tag agentops.session.id=<id above>")
     return 0
