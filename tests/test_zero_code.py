@@ -31,17 +31,28 @@ def grpc_receiver() -> Iterator[OTLPReceiver]:
         yield receiver
 
 
+# The apps here use only openai. Importing anthropic for its instrumentor costs about a second per
+# run, so tests skip that instrumentation unless the default set is what they test.
+ONLY_OPENAI = {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "agentops_anthropic"}
+
+
 def run_instrumented(
-    script: Path, standin: StandInServer, env: Mapping[str, str]
+    script: Path | list[str],
+    standin: StandInServer,
+    env: Mapping[str, str],
+    *,
+    cwd: Path = ROOT,
+    returncode: int = 0,
 ) -> subprocess.CompletedProcess[str]:
     """``opentelemetry-instrument python script`` with no OTEL_/AGENTOPS_ variable but ``env``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOPS_"))}
     clean.update(OPENAI_BASE_URL=standin.openai_base_url, OPENAI_API_KEY="sk-not-a-real-key", **env)
+    args = [str(script)] if isinstance(script, Path) else script
     result = subprocess.run(
-        [str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(script)],
-        env=clean, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        [str(OPENTELEMETRY_INSTRUMENT), sys.executable, *args],
+        env=clean, cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == returncode, result.stderr
     assert "Failed to auto initialize" not in result.stderr, result.stderr
     return result
 
@@ -98,6 +109,7 @@ def test_settings_the_user_made_win_over_the_defaults(
     # HTTP/protobuf instead of the default gRPC: a receiver that speaks only HTTP gets the spans.
     with OTLPReceiver("http/protobuf") as receiver:
         run_instrumented(NO_CODE_APP, standin, {
+            **ONLY_OPENAI,
             **receiver.env(),
             **env,
             "AGENTOPS_AUTO_START_SESSION": "true",
@@ -108,10 +120,37 @@ def test_settings_the_user_made_win_over_the_defaults(
     assert {span.resource_attributes["service.name"] for span in spans} == {service_name}
 
 
+def test_a_module_run_with_dash_m_is_named_after_the_module(
+    standin: StandInServer, grpc_receiver: OTLPReceiver
+) -> None:
+    run_instrumented(["-m", "no_code_app"], standin, {
+        **ONLY_OPENAI,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
+        "AGENTOPS_AUTO_START_SESSION": "true",
+    }, cwd=NO_CODE_APP.parent)
+    spans = grpc_receiver.wait_for_spans(3)
+    assert {span.resource_attributes["service.name"] for span in spans} == {"no_code_app"}
+
+
+def test_a_malformed_variable_is_reported_and_the_app_runs_on(
+    standin: StandInServer, grpc_receiver: OTLPReceiver
+) -> None:
+    result = run_instrumented(NO_CODE_APP, standin, {
+        **ONLY_OPENAI,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpcc",
+        "AGENTOPS_AUTO_START_SESSION": "true",
+    })
+    assert "stand-in" in result.stdout
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL='grpcc' is not a supported OTLP protocol" in result.stderr
+    assert "allowed: 'grpc', 'http/protobuf'" in result.stderr
+    assert grpc_receiver.spans() == []
+
+
 def test_without_auto_start_the_calls_are_traced_outside_any_session(
     standin: StandInServer, grpc_receiver: OTLPReceiver
 ) -> None:
-    run_instrumented(NO_CODE_APP, standin, {"OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint})
+    run_instrumented(NO_CODE_APP, standin, {**ONLY_OPENAI, "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint})
     spans = grpc_receiver.wait_for_spans(2)
     assert [span.name for span in spans] == ["chat gpt-4o-mini", "chat gpt-4o-mini"]
     assert all(span.parent_span_id is None and SESSION_ID not in span.attributes for span in spans)
@@ -135,7 +174,7 @@ def test_an_app_starting_its_own_session_joins_the_configured_provider(
 ) -> None:
     script = tmp_path / "explicit_app.py"
     script.write_text(EXPLICIT_SESSION_APP.format(start=start))
-    run_instrumented(script, standin, {"OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint})
+    run_instrumented(script, standin, {**ONLY_OPENAI, "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint})
 
     spans = grpc_receiver.wait_for_spans(2)
     # A second provider or exporter would send duplicates; a second session processor would
@@ -178,11 +217,11 @@ def test_an_app_dying_of_an_exception_ends_its_auto_started_session_failed(
 ) -> None:
     script = tmp_path / "crashing_app.py"
     script.write_text("raise RuntimeError('the agent gave up')\n")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOPS_"))}
-    clean.update(OTEL_EXPORTER_OTLP_ENDPOINT=grpc_receiver.endpoint, AGENTOPS_AUTO_START_SESSION="true")
-    result = subprocess.run([str(OPENTELEMETRY_INSTRUMENT), sys.executable, str(script)],
-                            env=clean, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 1
+    result = run_instrumented(script, standin, {
+        **ONLY_OPENAI,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
+        "AGENTOPS_AUTO_START_SESSION": "true",
+    }, returncode=1)
     assert "RuntimeError: the agent gave up" in result.stderr
     root = grpc_receiver.wait_for(lambda span: span.name == "session")
     assert root.status_code == "ERROR"

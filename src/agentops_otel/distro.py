@@ -40,7 +40,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME
 from opentelemetry.sdk.trace import TracerProvider
 
 from agentops_otel import client, provider
-from agentops_otel.exporters import DEFAULT_PROTOCOL
+from agentops_otel.exporters import DEFAULT_PROTOCOL, ConfigurationError, check_otlp_variables, exporter_names
 from agentops_otel.processor import SessionSpanProcessor
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,12 @@ class AgentOpsConfigurator(_OTelSDKConfigurator):
             if AgentOpsConfigurator._configured:
                 return
             AgentOpsConfigurator._configured = True
+            try:  # the SDK would fail on these too, with a bare traceback instead of what to fix
+                exporter_names()
+                check_otlp_variables()
+            except ConfigurationError as error:
+                logger.error("agentops-otel: tracing is not set up: %s", error)
+                return
             _configure_sdk(super()._configure, kwargs)
         try:
             _auto_start_session()
