@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from subprocesses import NO_LLM_INSTRUMENTATION, json_documents, run_python
 
 import agentops_otel as agentops
-from agentops_otel import ConfigurationError
+from agentops_otel import ConfigurationError, exporters
 from agentops_otel.attributes import SESSION_ID, SESSION_TAGS
 
 CONSOLE = {"OTEL_TRACES_EXPORTER": "console", **NO_LLM_INSTRUMENTATION}
@@ -151,3 +153,63 @@ def test_malformed_protocol_is_a_configuration_error() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "OTEL_EXPORTER_OTLP_PROTOCOL" in result.stdout and "'grpc'" in result.stdout
+
+
+# -- the OTEL_* variables init() reads: malformed ones fail clearly, before any exporter exists ------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "'grpc', 'http/protobuf'"),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift", "'grpc', 'http/protobuf'"),
+        ("OTEL_TRACES_EXPORTER", "zipkin_nope", "available"),
+        ("OTEL_TRACES_EXPORTER", " , ", "names no exporter"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "ten", "in seconds"),
+        ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "-1", "in seconds"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://collector:4317", "http://"),
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://bad host:4318", "http://"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=abc,team", "'team'"),
+    ],
+)
+def test_malformed_variables_raise_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("OTEL_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError) as raised:
+        exporters.exporters_from_env()
+    assert variable in str(raised.value) or variable == "OTEL_TRACES_EXPORTER"
+    assert says in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "exporter_types"),
+    [
+        ({"OTEL_TRACES_EXPORTER": "none"}, []),
+        ({"OTEL_TRACES_EXPORTER": "console"}, ["ConsoleSpanExporter"]),
+        ({"OTEL_TRACES_EXPORTER": "otlp"}, ["opentelemetry.exporter.otlp.proto.grpc"]),
+        ({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, ["opentelemetry.exporter.otlp.proto.http"]),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp,console", "OTEL_EXPORTER_OTLP_TIMEOUT": "2.5"},
+            ["opentelemetry.exporter.otlp.proto.grpc", "ConsoleSpanExporter"],
+        ),
+    ],
+)
+def test_exporters_chosen_by_the_standard_variables(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], exporter_types: list[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("OTEL_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    chosen = exporters.exporters_from_env()
+    described = [f"{type(each).__module__}.{type(each).__name__}" for each in chosen]
+    assert len(described) == len(exporter_types)
+    for description, expected in zip(described, exporter_types, strict=True):
+        assert expected in description
+    for each in chosen:
+        each.shutdown()

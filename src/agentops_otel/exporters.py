@@ -58,13 +58,15 @@ def check_otlp_variables() -> None:
         value = os.environ.get(name)
         if value is None or not value.strip():
             continue
+        # The OpenTelemetry Python OTLP exporters read these in seconds (the specification says
+        # milliseconds), so the hint must say seconds: "10000" would wait almost three hours.
         try:
-            seconds_or_ms = float(value)
+            seconds = float(value)
         except ValueError:
-            raise ConfigurationError(f"{name}={value!r} is not a number; give the timeout in milliseconds, "
-                                     "e.g. 10000") from None
-        if seconds_or_ms < 0:
-            raise ConfigurationError(f"{name}={value!r} is negative; give a timeout of 0 or more milliseconds")
+            raise ConfigurationError(f"{name}={value!r} is not a number; give the timeout in seconds, "
+                                     "e.g. 10") from None
+        if seconds < 0:
+            raise ConfigurationError(f"{name}={value!r} is negative; give a timeout in seconds, 0 or more")
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         value = os.environ.get(name)
         value = (value or "").strip()
