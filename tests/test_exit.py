@@ -6,6 +6,7 @@ batch delay far longer than the script lives, so only the exit flush can deliver
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -158,3 +159,28 @@ def test_sigterm_ends_open_sessions(receiver: OTLPReceiver) -> None:
     assert process.returncode == 128 + signal.SIGTERM
     root = roots(receiver, 1)["terminated"]
     assert root.attributes[SESSION_END_STATE] == "Indeterminate"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_does_not_end_the_parents_sessions(receiver: OTLPReceiver) -> None:
+    result = run_python(
+        """
+        import os, sys, warnings
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads, Python 3.12+
+        import agentops_otel as agentops
+        session = agentops.init(tags=["parent"])
+        pid = os.fork()
+        if pid == 0:
+            agentops.start_session(tags=["child"])  # the child's own session, left to the child's exit
+            sys.exit(0)  # a normal exit: the child runs the atexit handlers too
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        session.end_session("Success")
+        """,
+        exit_env(receiver),
+    )
+    assert result.returncode == 0, result.stderr
+    found = roots(receiver, 2)
+    assert found["parent"].attributes[SESSION_END_STATE] == "Success"
+    assert found["child"].attributes[SESSION_END_STATE] == "Indeterminate"
+    assert len(receiver.spans_named("session")) == 2  # the parent's root was not also ended by the child
