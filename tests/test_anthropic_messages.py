@@ -6,6 +6,7 @@ A real ``anthropic`` client talks HTTP to the stand-in server; the spans are rea
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -192,8 +193,12 @@ def test_tool_use_round_trip(exporter: InMemorySpanExporter, client: anthropic.A
     assert_response_matches(second_span, second)
     assert (second_span.attributes or {})[GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
     sent = json.loads(str((second_span.attributes or {})[GEN_AI_INPUT_MESSAGES]))
-    assert sent[1]["content"][0]["id"] == tool_use.id and sent[1]["content"][0]["input"] == tool_use.input
-    assert sent[2]["content"][0]["type"] == "tool_result"
+    assert sent == [
+        {"role": "user", "parts": [{"type": "text", "content": USER[0]["content"]}]},
+        {"role": "assistant", "parts": [
+            {"type": "tool_call", "id": tool_use.id, "name": tool_use.name, "arguments": tool_use.input}]},
+        {"role": "user", "parts": [{"type": "tool_call_response", "id": tool_use.id, "response": "18°C, sunny"}]},
+    ]
 
 
 @pytest.mark.parametrize(("model", "error_class", "status"), [
@@ -256,10 +261,27 @@ def test_content_is_captured_when_switched_on(exporter: InMemorySpanExporter, cl
     message = client.messages.create(model=MODEL, max_tokens=64, messages=USER, system="Be brief.")
 
     attributes = only_call_span(exporter).attributes or {}
-    assert json.loads(str(attributes[GEN_AI_INPUT_MESSAGES])) == USER
+    assert json.loads(str(attributes[GEN_AI_INPUT_MESSAGES])) == [
+        {"role": "user", "parts": [{"type": "text", "content": USER[0]["content"]}]}]
     assert attributes[GEN_AI_SYSTEM_INSTRUCTIONS] == "Be brief."
     (output,) = json.loads(str(attributes[GEN_AI_OUTPUT_MESSAGES]))
     assert output["parts"] == [{"type": "text", "content": message.content[0].text}]  # type: ignore[union-attr]
+
+
+def test_images_are_recorded_by_type_only(exporter: InMemorySpanExporter, client: anthropic.Anthropic) -> None:
+    content.set_capture_content(True)
+    image_data = base64.b64encode(b"\x89PNG not really an image" * 20).decode()
+    client.messages.create(model=MODEL, max_tokens=64, system=[{"type": "text", "text": "Describe images."}],
+                           messages=[{"role": "user", "content": [
+                               {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                                            "data": image_data}},
+                               {"type": "text", "text": "What is this?"}]}])
+
+    attributes = only_call_span(exporter).attributes or {}
+    assert json.loads(str(attributes[GEN_AI_INPUT_MESSAGES])) == [
+        {"role": "user", "parts": [{"type": "image"}, {"type": "text", "content": "What is this?"}]}]
+    assert json.loads(str(attributes[GEN_AI_SYSTEM_INSTRUCTIONS])) == [{"type": "text", "content": "Describe images."}]
+    assert all(image_data[:40] not in str(value) for value in attributes.values())
 
 
 def test_api_key_never_reaches_a_span(exporter: InMemorySpanExporter, client: anthropic.Anthropic) -> None:

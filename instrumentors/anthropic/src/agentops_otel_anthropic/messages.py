@@ -35,6 +35,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 from agentops_otel.content import capture_content
 from agentops_otel.llm_call import Attributes
 from agentops_otel.serialization import to_json
+from agentops_otel_anthropic import parts
 
 # Request body field -> attribute. The current SDK takes the sampling parameters only through
 # ``extra_body``; older releases and the raw API take them as fields.
@@ -44,24 +45,14 @@ _SAMPLING = (
     ("top_k", GEN_AI_REQUEST_TOP_K),
 )
 
+# What a streamed content block starts with, and what its deltas add to (``input`` arrives as JSON text).
+_STREAMED_BLOCK_FIELDS = ("type", "id", "name", "input", "text", "thinking")
+
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with the SDK's pydantic models (a previous reply's content blocks, passed back in
-    the conversation) turned into dicts, so that captured content is JSON rather than ``repr``."""
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    model_dump = getattr(value, "model_dump", None)
-    if callable(model_dump):
-        return model_dump(mode="json", exclude_none=True)
-    return value
 
 
 class Usage:
@@ -100,21 +91,8 @@ class Usage:
         return attributes
 
 
-def _part(block: Mapping[str, Any]) -> dict[str, Any]:
-    """A content block of a reply as a message part of the GenAI output-messages format."""
-    kind = block.get("type")
-    if kind == "text":
-        return {"type": "text", "content": block.get("text")}
-    if kind in ("tool_use", "server_tool_use"):
-        return {"type": "tool_call", "id": block.get("id"), "name": block.get("name"),
-                "arguments": block.get("input")}
-    if kind == "thinking":
-        return {"type": "reasoning", "content": block.get("thinking")}
-    return {"type": kind}
-
-
 def _message_attributes(response_id: Any, model: Any, stop_reason: Any, usage: Usage,
-                        blocks: list[dict[str, Any]] | None) -> Attributes:
+                        blocks: list[Any] | None) -> Attributes:
     attributes: Attributes = {GEN_AI_RESPONSE_FINISH_REASONS: [stop_reason] if isinstance(stop_reason, str) else []}
     if isinstance(response_id, str):
         attributes[GEN_AI_RESPONSE_ID] = response_id
@@ -122,10 +100,7 @@ def _message_attributes(response_id: Any, model: Any, stop_reason: Any, usage: U
         attributes[GEN_AI_RESPONSE_MODEL] = model
     attributes.update(usage.attributes())
     if blocks is not None:
-        message: dict[str, Any] = {"role": "assistant", "parts": [_part(block) for block in blocks]}
-        if isinstance(stop_reason, str):
-            message["finish_reason"] = stop_reason
-        attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([message])
+        attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([parts.assistant(blocks, stop_reason)])
     return attributes
 
 
@@ -165,16 +140,17 @@ class Messages:
         if body.get("stream") is True:
             attributes[GEN_AI_REQUEST_STREAM] = True
         if capture_content():
-            # Unset fields hold the SDK's ``Omit`` marker at this point, so test for the real types.
+            # Unset fields hold the SDK's ``Omit`` marker at this point, so test for the real types;
+            # ``messages`` may be any iterable, but one that is not a list could be used up here.
             if isinstance(body.get("messages"), (list, tuple)):
-                attributes[GEN_AI_INPUT_MESSAGES] = to_json(_plain(body["messages"]))
+                attributes[GEN_AI_INPUT_MESSAGES] = to_json(parts.input_messages(body["messages"]))
             system = body.get("system")
             if isinstance(system, str):
                 attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = system
             elif isinstance(system, (list, tuple)):
-                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = to_json(_plain(system))
+                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = to_json(parts.parts(system))
             if isinstance(body.get("tools"), (list, tuple)):
-                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(_plain(body["tools"]))
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(body["tools"])
         model = body.get("model")
         return (model if isinstance(model, str) else None), attributes
 
@@ -184,7 +160,7 @@ class Messages:
             return {}  # e.g. the raw response of a stream, whose events were not read here
         usage = Usage()
         usage.update(getattr(message, "usage", None))
-        blocks = [_plain(block) for block in message.content] if capture_content() else None
+        blocks = list(message.content) if capture_content() else None
         return _message_attributes(message.id, message.model, message.stop_reason, usage, blocks)
 
     def accumulator(self) -> MessageStreamAccumulator:
@@ -217,7 +193,8 @@ class MessageStreamAccumulator:
             self.usage.update(event.usage)
         elif self.blocks is not None:
             if kind == "content_block_start":
-                self.blocks[event.index] = _plain(event.content_block)
+                block = event.content_block
+                self.blocks[event.index] = {field: getattr(block, field, None) for field in _STREAMED_BLOCK_FIELDS}
             elif kind == "content_block_delta":
                 self._add_delta(event.index, event.delta)
 
@@ -233,7 +210,7 @@ class MessageStreamAccumulator:
             self.partial_json.setdefault(index, []).append(delta.partial_json)
 
     def attributes(self) -> Attributes:
-        blocks: list[dict[str, Any]] | None = None
+        blocks: list[Any] | None = None
         if self.blocks is not None:
             blocks = []
             for index in sorted(self.blocks):
