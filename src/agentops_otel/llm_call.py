@@ -196,6 +196,10 @@ class StreamAccumulator(Protocol):
     def attributes(self) -> Attributes: ...
 
 
+_UNREADABLE_CHUNK = ("agentops-otel: skipped reading the rest of a stream after a chunk it could not read; "
+                     "the span keeps what was read before")
+
+
 class _StreamEnding:
     """Ends a stream's call exactly once, with what the accumulator saw."""
 
@@ -221,6 +225,7 @@ class TracedStream(wrapt.ObjectProxy[Any]):
         super().__init__(stream)
         self._self_call = call
         self._self_accumulator = accumulator
+        self._self_unreadable = False
 
     def __iter__(self) -> TracedStream:
         return self
@@ -234,10 +239,13 @@ class TracedStream(wrapt.ObjectProxy[Any]):
         except BaseException as error:
             _StreamEnding.finish(self._self_call, self._self_accumulator, error)
             raise
-        try:
-            self._self_accumulator.feed(chunk)
-        except Exception:
-            logger.debug("agentops-otel: skipped a stream chunk it could not read", exc_info=True)
+        if not self._self_unreadable:
+            try:
+                self._self_accumulator.feed(chunk)
+            except Exception:
+                # One debug line per stream, not per chunk; the rest of the stream passes unread.
+                self._self_unreadable = True
+                logger.debug(_UNREADABLE_CHUNK, exc_info=True)
         return chunk
 
     def __enter__(self) -> TracedStream:
@@ -267,6 +275,7 @@ class TracedAsyncStream(wrapt.ObjectProxy[Any]):
         super().__init__(stream)
         self._self_call = call
         self._self_accumulator = accumulator
+        self._self_unreadable = False
 
     def __aiter__(self) -> TracedAsyncStream:
         return self
@@ -280,10 +289,13 @@ class TracedAsyncStream(wrapt.ObjectProxy[Any]):
         except BaseException as error:
             _StreamEnding.finish(self._self_call, self._self_accumulator, error)
             raise
-        try:
-            self._self_accumulator.feed(chunk)
-        except Exception:
-            logger.debug("agentops-otel: skipped a stream chunk it could not read", exc_info=True)
+        if not self._self_unreadable:
+            try:
+                self._self_accumulator.feed(chunk)
+            except Exception:
+                # One debug line per stream, not per chunk; the rest of the stream passes unread.
+                self._self_unreadable = True
+                logger.debug(_UNREADABLE_CHUNK, exc_info=True)
         return chunk
 
     async def __aenter__(self) -> TracedAsyncStream:
