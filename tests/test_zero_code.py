@@ -192,6 +192,26 @@ def test_an_app_starting_its_own_session_joins_the_configured_provider(
     assert "telemetry.auto.version" in root.resource_attributes
 
 
+def test_init_in_an_app_with_an_auto_started_session_returns_that_session(
+    standin: StandInServer, grpc_receiver: OTLPReceiver, tmp_path: Path
+) -> None:
+    script = tmp_path / "explicit_app.py"
+    script.write_text(EXPLICIT_SESSION_APP.format(start='agentops_otel.init(tags=["from-init"])'))
+    run_instrumented(script, standin, {
+        **ONLY_OPENAI,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
+        "AGENTOPS_AUTO_START_SESSION": "true",
+        "AGENTOPS_TAGS": "auto",
+    })
+    spans = grpc_receiver.wait_for_spans(2)
+    # One session, not two: a second one would have made the LLM call raise MultiSessionException.
+    assert sorted(span.name for span in spans) == ["chat gpt-4o-mini", "session"]
+    root = one(spans, "session")
+    assert root.attributes["agentops.session.tags"] == ["auto", "from-init"]
+    assert root.attributes["agentops.session.end_state"] == "Success"
+    assert one(spans, "chat gpt-4o-mini").parent_span_id == root.span_id
+
+
 @pytest.mark.parametrize("app", ["no_code", "explicit_init"])
 def test_disabled_instrumentations_are_honoured(
     standin: StandInServer, grpc_receiver: OTLPReceiver, tmp_path: Path, app: str

@@ -29,6 +29,7 @@ OUR_INSTRUMENTOR_PREFIX = "agentops-otel-"
 _lock = threading.RLock()
 _tracer: trace.Tracer | None = None
 _settings: dict[str, Any] = {}
+_process_session: Session | None = None
 
 
 def init(
@@ -93,6 +94,14 @@ def init(
             _check_same_settings(requested)
     if not auto_start_session:
         return None
+    process_session = _process_session
+    if process_session is not None and registry.get(process_session.session_id) is process_session:
+        # AGENTOPS_AUTO_START_SESSION started the process's one session, still active (not ended,
+        # not left behind by a fork): init() returns it rather than starting a second one, which
+        # would put the app in multi-session mode.
+        if session_tags:
+            process_session.add_tags(session_tags)
+        return process_session
     return start_session(tags=session_tags)
 
 
@@ -134,6 +143,18 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
     session = Session(tracer, session_tags)
     lifecycle.install()
     return session
+
+
+def start_process_session(tags: Iterable[str] | None = None) -> Session:
+    """Start the session that ``AGENTOPS_AUTO_START_SESSION=true`` asks for (see ``distro``).
+
+    It is the session of the whole process: a later ``init()`` returns it instead of starting
+    another. It ends at exit like any session left open.
+    """
+    global _process_session
+    init(auto_start_session=False, instrument_llm_calls=False)  # the instrumentors load after this
+    _process_session = start_session(tags=tags)
+    return _process_session
 
 
 def end_session(end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None) -> None:

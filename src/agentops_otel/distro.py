@@ -21,6 +21,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,7 @@ class AgentOpsConfigurator(_OTelSDKConfigurator):
             if AgentOpsConfigurator._configured:
                 return
             AgentOpsConfigurator._configured = True
-            try:  # the SDK would fail on these too, with a bare traceback instead of what to fix
+            try:  # checked first, so that a malformed value is reported with what to write instead
                 exporter_names()
                 check_otlp_variables()
             except ConfigurationError as error:
@@ -141,7 +142,7 @@ class AgentOpsConfigurator(_OTelSDKConfigurator):
             logger.exception("agentops-otel: could not start the session for %s", AGENTOPS_AUTO_START_SESSION)
 
 
-def _configure_sdk(sdk_configure: Any, kwargs: dict[str, Any]) -> None:
+def _configure_sdk(sdk_configure: Callable[..., None], kwargs: dict[str, Any]) -> None:
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):  # the SDK was set up already: only join it
         provider.ensure_session_processor(current)
@@ -170,6 +171,4 @@ def _auto_start_session() -> None:
                        AGENTOPS_AUTO_START_SESSION, raw)
         return
     tags = [tag.strip() for tag in os.environ.get(AGENTOPS_TAGS, "").split(",") if tag.strip()]
-    # The instrumentors are loaded by opentelemetry-instrument right after this configurator.
-    client.init(auto_start_session=False, instrument_llm_calls=False)
-    client.start_session(tags=tags or None)
+    client.start_process_session(tags=tags or None)
