@@ -13,7 +13,7 @@ from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
 from agentops_otel import registry
-from agentops_otel.attributes import SESSION_END_STATE, SESSION_ID, SESSION_TAGS
+from agentops_otel.attributes import SESSION_ACTIONS, SESSION_END_STATE, SESSION_ID, SESSION_TAGS
 
 user_tracer = trace.get_tracer("user-app")
 
@@ -146,3 +146,46 @@ def test_module_functions_race_with_session_starts(exporter: InMemorySpanExporte
     assert registry.active_sessions() == []
     roots = [span for span in exporter.get_finished_spans() if span.name == "session"]
     assert len({(root.attributes or {})[SESSION_ID] for root in roots}) == len(roots)
+
+
+def test_one_session_shared_by_many_threads(exporter: InMemorySpanExporter) -> None:
+    """Tags, events and ends from many threads at once on one session: nothing lost, one root."""
+    threads, per_thread = 50, 20
+    session = agentops.start_session(tags=["shared"])
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_thread):
+                session.add_tags([f"t{n}", "common"])
+                session.record(agentops.ActionEvent(action_type=f"step-{n}-{i}"))
+        except BaseException as error:
+            errors.append(error)
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=30)
+    assert not errors, errors[:3]
+
+    enders = [threading.Thread(target=session.end_session, args=("Success",)) for _ in range(10)]
+    with pytest.warns(RuntimeWarning, match="already ended"):
+        for thread in enders:
+            thread.start()
+        for thread in enders:
+            thread.join()
+
+    spans = exporter.get_finished_spans()
+    [root] = [span for span in spans if span.name == "session"]
+    tags = list((root.attributes or {})[SESSION_TAGS])  # type: ignore[arg-type]
+    assert tags[0] == "shared"  # first added, first kept
+    assert len(tags) == len(set(tags)) == threads + 2
+    assert set(tags) == {"shared", "common", *(f"t{n}" for n in range(threads))}
+    actions = [span for span in spans if span.name.startswith("action step-")]
+    assert len(actions) == threads * per_thread
+    assert len({span.name for span in actions}) == threads * per_thread
+    assert all(span.parent is not None and span.parent.span_id == root.context.span_id for span in actions)
+    assert (root.attributes or {})[SESSION_ACTIONS] == threads * per_thread
