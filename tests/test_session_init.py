@@ -49,13 +49,15 @@ def test_init_twice_configures_once() -> None:
         assert trace.get_tracer_provider() is provider
         first.end_session("Success")
         """,
-        CONSOLE,
+        {**CONSOLE, "OTEL_SERVICE_NAME": "from-env", "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test"},
     )
     assert result.returncode == 0, result.stderr
     spans = console_spans(result.stdout)
     # Printed once: a second init() would have added a second console exporter.
     assert [span["name"] for span in spans] == ["session"]
-    assert spans[0]["resource"]["attributes"]["service.name"] == "svc"  # type: ignore[index]
+    resource = spans[0]["resource"]["attributes"]  # type: ignore[index]
+    assert resource["service.name"] == "svc"  # the argument wins over OTEL_SERVICE_NAME
+    assert resource["deployment.environment"] == "test"
     assert spans[0]["status"]["status_code"] == "OK"  # type: ignore[index]
 
 
@@ -125,6 +127,42 @@ def test_init_joins_an_installed_provider_without_installing_another() -> None:
     user_span, root = spans[0], spans[1]
     assert user_span["parent"] == root["span_id"]
     assert user_span["attributes"][SESSION_ID] == root["attributes"][SESSION_ID]
+
+
+def test_exporter_argument_replaces_the_environments_choice() -> None:
+    result = run_python(
+        """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        import agentops_otel as agentops
+        mine = InMemorySpanExporter()
+        agentops.init(exporter=mine, tags=["mine"]).end_session("Success")
+        trace.get_tracer_provider().force_flush()
+        print("EXPORTED", [span.name for span in mine.get_finished_spans()])
+        """,
+        CONSOLE,  # would print the span if the environment's exporter were used as well
+    )
+    assert result.returncode == 0, result.stderr
+    assert "EXPORTED ['session']" in result.stdout
+    assert console_spans(result.stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"tags": 5}, TypeError),
+        ({"tags": [""]}, ValueError),
+        ({"auto_start_session": "yes"}, TypeError),
+        ({"instrument_llm_calls": 1}, TypeError),
+        ({"capture_content": "on"}, TypeError),
+        ({"service_name": "  "}, TypeError),
+        ({"exporter": "console"}, TypeError),
+    ],
+)
+def test_init_rejects_wrong_arguments_and_starts_nothing(kwargs: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        agentops.init(**kwargs)  # type: ignore[arg-type]
+    assert agentops.get_active_sessions() == []
 
 
 def test_otel_traces_exporter_none_exports_nothing() -> None:
