@@ -5,6 +5,8 @@
   flushed so nothing is lost when a script simply ends.
 * SIGTERM, when the application has not installed its own handler, exits through the same path.
 * In a forked child the parent's sessions are forgotten, not ended: they belong to the parent.
+  A ``multiprocessing`` child, which ends without running atexit handlers, ends and flushes its
+  own sessions through multiprocessing's exit finalizers instead.
 """
 
 from __future__ import annotations
@@ -44,7 +46,19 @@ def install() -> None:
         atexit.register(end_open_sessions)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=registry.clear)
+        _install_multiprocessing_exit()
         _install_sigterm_handler()
+
+
+def _install_multiprocessing_exit() -> None:
+    # A multiprocessing child ends with os._exit(): atexit handlers never run there, but
+    # multiprocessing's own exit finalizers do. Register ours in each child it starts.
+    import multiprocessing.util
+
+    def in_child(_: object) -> None:
+        multiprocessing.util.Finalize(None, end_open_sessions, exitpriority=10)
+
+    multiprocessing.util.register_after_fork(registry, in_child)
 
 
 def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
