@@ -691,8 +691,16 @@ def test_genai_client_metrics(standin: StandInServer, client: openai.OpenAI) -> 
 
 
 def test_failed_calls_are_measured_with_their_error_type(client: openai.OpenAI) -> None:
+    # Metrics are cumulative over the test process: compare counts before and after this call.
+    def counts(metric_name: str) -> dict[Any, int]:
+        return {tuple(sorted(dict(p.attributes).items())): p.count for p in _points(metric_name, "error-429")}
+
+    durations_before, tokens_before = counts("gen_ai.client.operation.duration"), counts("gen_ai.client.token.usage")
     with pytest.raises(openai.RateLimitError):
         client.chat.completions.create(model="error-429", messages=USER)
-    points = _points("gen_ai.client.operation.duration", "error-429")
-    assert [dict(p.attributes).get(ERROR_TYPE) for p in points] == ["RateLimitError"]
-    assert _points("gen_ai.client.token.usage", "error-429") == []
+    durations = counts("gen_ai.client.operation.duration")
+    (grown,) = [key for key, count in durations.items() if count > durations_before.get(key, 0)]
+    assert durations[grown] == durations_before.get(grown, 0) + 1
+    assert dict(grown)[ERROR_TYPE] == "RateLimitError"
+    assert dict(grown)[GEN_AI_OPERATION_NAME] == "chat"
+    assert counts("gen_ai.client.token.usage") == tokens_before  # no tokens for a failed call
