@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections import Counter
 
@@ -189,3 +190,49 @@ def test_one_session_shared_by_many_threads(exporter: InMemorySpanExporter) -> N
     assert len({span.name for span in actions}) == threads * per_thread
     assert all(span.parent is not None and span.parent.span_id == root.context.span_id for span in actions)
     assert (root.attributes or {})[SESSION_ACTIONS] == threads * per_thread
+
+
+@pytest.mark.soak
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads RSS from /proc")
+def test_soak_a_million_session_operations(exporter: InMemorySpanExporter) -> None:
+    """250,000 sessions x 4 operations from 8 threads, checked round by round; memory stays flat."""
+    rounds, threads, per_thread = 50, 8, 625
+    rss_after_round: list[int] = []
+
+    def worker(n: int, round_: int, seen: dict[str, str], lock: threading.Lock) -> None:
+        for i in range(per_thread):
+            tag = f"r{round_}-w{n}-{i}"
+            session = agentops.start_session(tags=[tag])
+            session.add_tags(["soak"])
+            session.record(agentops.ActionEvent(action_type="step"))
+            session.end_session("Success")
+            with lock:
+                seen[session.session_id] = tag
+
+    for round_ in range(rounds):
+        seen: dict[str, str] = {}
+        lock = threading.Lock()
+        pool = [threading.Thread(target=worker, args=(n, round_, seen, lock)) for n in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+        roots = [span for span in exporter.get_finished_spans() if span.name == "session"]
+        ids = Counter(str((root.attributes or {})[SESSION_ID]) for root in roots)
+        assert len(ids) == len(seen) == threads * per_thread and max(ids.values()) == 1
+        for root in roots:
+            attributes = root.attributes or {}
+            assert list(attributes[SESSION_TAGS]) == [seen[str(attributes[SESSION_ID])], "soak"]  # type: ignore[arg-type]
+        assert registry.active_sessions() == []
+        exporter.clear()
+        rss_after_round.append(_rss_kib())
+    # After warming up, 200,000 more sessions must not grow the process noticeably.
+    assert rss_after_round[-1] - rss_after_round[9] < 50 * 1024, rss_after_round
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
