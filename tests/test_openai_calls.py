@@ -475,6 +475,34 @@ def test_with_streaming_response(exporter: InMemorySpanExporter, client: openai.
     assert a[GEN_AI_RESPONSE_ID] == completion.id
 
 
+def test_async_with_streaming_response(exporter: InMemorySpanExporter, standin: StandInServer) -> None:
+    async def main() -> tuple[Any, list[Any]]:
+        async with async_client(standin) as client:
+            async with client.chat.completions.with_streaming_response.create(model=MODEL, messages=USER) as response:
+                assert call_spans(exporter) == []  # nothing read yet
+                completion = await response.parse()
+            async with client.chat.completions.with_streaming_response.create(
+                model=MODEL, messages=USER, stream=True, stream_options={"include_usage": True}
+            ) as response:
+                chunks = [chunk async for chunk in await response.parse()]
+            return completion, chunks
+
+    completion, chunks = asyncio.run(main())
+    plain, streamed = call_spans(exporter)
+    assert attrs(plain)[GEN_AI_RESPONSE_ID] == completion.id
+    assert attrs(streamed)[GEN_AI_USAGE_OUTPUT_TOKENS] == chunks[-1].usage.completion_tokens
+
+
+def test_raw_response_never_parsed_still_ends(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
+    import gc
+
+    raw = client.chat.completions.with_raw_response.create(model=MODEL, messages=USER, stream=True)
+    assert raw.http_response.status_code == 200
+    del raw
+    gc.collect()
+    assert only_call_span(exporter).name == f"chat {MODEL}"
+
+
 # -- errors ---------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ calls it knows and ``None`` for the others, which pass through untouched.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -84,7 +85,7 @@ def _start(telemetry: LLMTelemetry, endpoint_for: EndpointLookup, instance: Any,
 
 
 def _finish(call: LLMCall, endpoint: Endpoint, result: Any, stream: bool, is_async: bool) -> Any:
-    if _is_raw_response(result) and (stream or not _body_read(result)):
+    if is_raw_response(result) and (stream or not _body_read(result)):
         # ``with_raw_response`` of a stream, or ``with_streaming_response``: what the response
         # holds is known only when the caller parses it, so the span ends then (or on close).
         return TracedRawResponse(result, call, endpoint, stream)
@@ -99,9 +100,18 @@ def _finish(call: LLMCall, endpoint: Endpoint, result: Any, stream: bool, is_asy
     return result
 
 
-def _is_raw_response(result: Any) -> bool:
-    """Whether the SDK returned its raw response object (``LegacyAPIResponse``, ``APIResponse``)."""
-    return hasattr(result, "http_response") and callable(getattr(result, "parse", None))
+def is_raw_response(result: Any) -> bool:
+    """Whether the SDK returned its raw response object (``LegacyAPIResponse``, ``APIResponse``).
+
+    Asked of every result, most of them pydantic models, on which probing a missing attribute
+    costs microseconds (pydantic's ``__getattr__`` raises): so ask the class, once per class.
+    """
+    return _has_parse_method(result.__class__) and hasattr(result, "http_response")
+
+
+@functools.lru_cache(maxsize=256)
+def _has_parse_method(cls: type) -> bool:
+    return callable(getattr(cls, "parse", None))
 
 
 def _body_read(result: Any) -> bool:
@@ -184,7 +194,10 @@ class TracedRawResponse(wrapt.ObjectProxy):  # type: ignore[type-arg]
             self._self_end()
 
     def __del__(self) -> None:
-        self._self_end()
+        try:
+            self._self_end()
+        except Exception:  # never raise from a finaliser (it may run at interpreter exit)
+            logger.debug("agentops-otel: could not end a dropped raw response's span", exc_info=True)
 
 
 def sync_request_wrapper(telemetry: LLMTelemetry, endpoint_for: EndpointLookup) -> Callable[..., Any]:
