@@ -87,11 +87,11 @@ def test_indeterminate_session_and_error_span() -> None:
     session = Session(tracer)
     session.record(ToolEvent(name="search"))
     with tracer.start_as_current_span("parse", context=session.context()) as span:
-        span.set_status(Status(StatusCode.ERROR, "bad JSON"))
+        span.set_status(Status(StatusCode.ERROR, "bad JSON " + "x" * 200))
     session.end_session()
     drawn = out.getvalue()
     assert f"session {session.session_id}  ? Indeterminate" in drawn
-    assert re.search(r"└─ parse\s+✘ bad JSON", drawn)
+    assert re.search(r"└─ parse\s+✘ bad JSON x{90}x*…  \d", drawn)  # a long description is cut short
     provider.shutdown()
 
 
@@ -139,11 +139,12 @@ def test_ascii_when_the_stream_cannot_encode_box_drawing() -> None:
     raw = io.BytesIO()
     out = io.TextIOWrapper(raw, encoding="ascii")
     provider, tracer = _local_tracer(SessionTreeExporter(out))
-    session = Session(tracer)
+    session = Session(tracer, ["café"])
     session.record(ActionEvent(action_type="plan"))
-    session.end_session("Success")
+    session.end_session("Fail", "x" * 150)
     out.flush()
     drawn = raw.getvalue().decode("ascii")
-    assert f"session {session.session_id}  [ok] Success" in drawn
+    assert f"session {session.session_id}  [x] Fail ({'x' * 150})" in drawn
+    assert "tags: caf?" in drawn  # what the stream cannot encode is replaced, not lost
     assert "`- action plan" in drawn
     provider.shutdown()

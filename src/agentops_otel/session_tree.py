@@ -30,7 +30,6 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_OPERATION_NAME,
-    GEN_AI_REQUEST_MODEL,
     GEN_AI_RESPONSE_MODEL,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
@@ -57,6 +56,7 @@ MAX_PENDING_SPANS = 10_000
 _DRAWN_TRACES_REMEMBERED = 1_000
 """How many drawn trace ids are remembered, to label a span that ends after its session."""
 _LABEL_WIDTH_CAP = 56
+_DESCRIPTION_CAP = 100
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,11 @@ class _Glyphs:
     fail: str
     unknown: str
     dot: str
+    ellipsis: str
 
 
-_UNICODE = _Glyphs("├─ ", "└─ ", "│  ", "   ", "✔", "✘", "?", "·")
-_ASCII = _Glyphs("|- ", "`- ", "|  ", "   ", "[ok]", "[x]", "[?]", "-")
+_UNICODE = _Glyphs("├─ ", "└─ ", "│  ", "   ", "✔", "✘", "?", "·", "…")
+_ASCII = _Glyphs("|- ", "`- ", "|  ", "   ", "[ok]", "[x]", "[?]", "-", "...")
 
 # ANSI colours, used only on a terminal and never when NO_COLOR is set (https://no-color.org).
 _GREEN, _RED, _YELLOW, _DIM, _BOLD, _RESET = "\033[32m", "\033[31m", "\033[33m", "\033[2m", "\033[1m", "\033[0m"
@@ -175,7 +176,11 @@ class SessionTreeExporter(SpanExporter):
             return
         stream = self._stream()
         try:
-            stream.write(text)
+            try:
+                stream.write(text)
+            except UnicodeEncodeError:  # a name or tag the stream's encoding cannot show
+                encoding = getattr(stream, "encoding", None) or "ascii"
+                stream.write(text.encode(encoding, "replace").decode(encoding))
             stream.flush()
         except (OSError, ValueError):  # a closed or broken stream at exit must not break the app
             pass
@@ -325,7 +330,8 @@ def _span_text(span: ReadableSpan, style: _Style) -> tuple[str, str]:
     attributes = span.attributes or {}
     details: list[str] = []
     if attributes.get(GEN_AI_OPERATION_NAME) in LLM_OPERATIONS:
-        model = attributes.get(GEN_AI_RESPONSE_MODEL) or attributes.get(GEN_AI_REQUEST_MODEL)
+        # The span's name holds the requested model; the answering model (a dated snapshot) may differ.
+        model = attributes.get(GEN_AI_RESPONSE_MODEL)
         if model:
             details.append(str(model))
         input_tokens = attributes.get(GEN_AI_USAGE_INPUT_TOKENS)
@@ -335,6 +341,8 @@ def _span_text(span: ReadableSpan, style: _Style) -> tuple[str, str]:
                            f"{output_tokens if output_tokens is not None else '?'} out")
     if span.status.status_code is StatusCode.ERROR:
         description = span.status.description or "error"
+        if len(description) > _DESCRIPTION_CAP:
+            description = description[:_DESCRIPTION_CAP - 1] + style.glyphs.ellipsis
         details.append(style.paint(f"{style.glyphs.fail} {description}", _RED))
     details.append(style.paint(_duration(span), _DIM))
     return span.name, "  ".join(details)
