@@ -87,6 +87,27 @@ def test_start_session_before_init_initialises_with_defaults() -> None:
     assert child["attributes"][SESSION_ID] == session_id  # type: ignore[index]
 
 
+def test_start_session_before_init_from_many_threads_configures_once() -> None:
+    result = run_python(
+        """
+        import threading
+        import agentops_otel as agentops
+        barrier = threading.Barrier(20)
+        def run(n):
+            barrier.wait()
+            agentops.start_session(tags=[f"thread-{n}"]).end_session("Success")
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(20)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        """,
+        CONSOLE,
+    )
+    assert result.returncode == 0, result.stderr
+    tags = sorted(span["attributes"][SESSION_TAGS][0] for span in console_spans(result.stdout))  # type: ignore[index]
+    # Each root printed exactly once: one provider, one console exporter, whatever the race.
+    assert tags == sorted(f"thread-{n}" for n in range(20))
+
+
 def test_init_joins_an_installed_provider_without_installing_another() -> None:
     result = run_python(
         """
