@@ -13,7 +13,9 @@ processor around it, so that:
   ``agentops_otel.export`` logger) and replaced by one warning of ours, rate-limited;
 * failures and spans dropped from the full queue are counted (``agentops_otel.export_stats()``);
 * once the process is exiting (``begin_closing``), a collector that did not accept the last
-  batch is not tried again, so the process exits within the export timeout.
+  batch is not tried again, so the process exits within the export timeout;
+* text that is not valid Unicode (lone surrogates, e.g. from ``"\\ud800"`` in JSON) is escaped
+  before export: the OTLP encoder would otherwise fail the whole batch, every session in it.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import Status
+from opentelemetry.util.types import Attributes
 
 logger = logging.getLogger("agentops_otel.export")
 
@@ -188,6 +193,76 @@ def export_timeout_seconds() -> float:
     return DEFAULT_EXPORT_TIMEOUT_SECONDS
 
 
+# -- text OTLP can carry ---------------------------------------------------------------------------
+
+
+def _is_utf8(value: object) -> bool:
+    if isinstance(value, str):
+        if value.isascii():
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, (tuple, list)):
+        return all(_is_utf8(item) for item in value)
+    return True
+
+
+def _utf8(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if _is_utf8(value) else value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, (tuple, list)):
+        return tuple(_utf8(item) for item in value)
+    return value
+
+
+def _attributes_utf8(attributes: Attributes) -> bool:
+    return not attributes or all(_is_utf8(key) and _is_utf8(value) for key, value in attributes.items())
+
+
+def _clean_attributes(attributes: Attributes) -> dict[str, Any]:
+    return {_utf8(key): _utf8(value) for key, value in (attributes or {}).items()}
+
+
+def _span_is_utf8(span: ReadableSpan) -> bool:
+    return (
+        _is_utf8(span.name)
+        and _is_utf8(span.status.description)
+        and _attributes_utf8(span.attributes)
+        and all(_is_utf8(event.name) and _attributes_utf8(event.attributes) for event in span.events)
+    )
+
+
+def exportable(spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
+    """``spans``, with every string OTLP cannot encode (not valid UTF-8) escaped in a copy."""
+    if all(_span_is_utf8(span) for span in spans):
+        return spans
+    return [span if _span_is_utf8(span) else _utf8_copy(span) for span in spans]
+
+
+def _utf8_copy(span: ReadableSpan) -> ReadableSpan:
+    status = span.status
+    if status.description is not None:
+        status = Status(status.status_code, _utf8(status.description))
+    return ReadableSpan(
+        name=_utf8(span.name),
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=_clean_attributes(span.attributes),
+        events=[Event(_utf8(event.name), _clean_attributes(event.attributes), event.timestamp)
+                for event in span.events],
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
 def _reason(heard: Sequence[str]) -> str:
     if not heard:
         return "the exporter reported a failure"
@@ -238,7 +313,7 @@ class ExportGuard(SpanExporter):
         error: str | None = None
         with _silenced() as heard:
             try:
-                result = self.exporter.export(spans)
+                result = self.exporter.export(exportable(spans))
             except Exception as exc:  # an exporter bug must not kill the export thread
                 result = SpanExportResult.FAILURE
                 error = f"{type(exc).__name__}: {exc}"

@@ -8,6 +8,7 @@ reported with what was wrong and what is allowed instead of a traceback from dee
 
 from __future__ import annotations
 
+import math
 import os
 from importlib.metadata import entry_points
 
@@ -67,6 +68,9 @@ def check_otlp_variables() -> None:
                                      "e.g. 10") from None
         if seconds < 0:
             raise ConfigurationError(f"{name}={value!r} is negative; give a timeout in seconds, 0 or more")
+        if not math.isfinite(seconds):
+            raise ConfigurationError(f"{name}={value!r} is not a finite number; give the timeout in seconds, "
+                                     "e.g. 10")
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         value = os.environ.get(name)
         value = (value or "").strip()
