@@ -24,6 +24,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_RESPONSE_ID,
     GEN_AI_TOKEN_TYPE,
 )
+from subprocesses import run_python
 from wrapt import FunctionWrapper
 
 from agentops_otel.standin import StandInServer
@@ -160,3 +161,30 @@ def test_genai_client_metrics(exporter: InMemorySpanExporter, client: anthropic.
     after = {str(p.get(GEN_AI_TOKEN_TYPE)): p["count"] for p in anthropic_points("gen_ai.client.token.usage")}
     for token_type in ("input", "output"):
         assert int(str(after[token_type])) == int(str(before.get(token_type, 0))) + 1
+
+
+def test_init_does_not_import_anthropic_and_wraps_it_when_the_app_does(standin: StandInServer) -> None:
+    """Importing anthropic takes seconds; a process pays that only when it uses the client."""
+    result = run_python(f"""
+        import sys
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        import agentops_otel
+
+        exporter = InMemorySpanExporter()
+        session = agentops_otel.init(exporter=exporter)
+        print("imported after init:", "anthropic" in sys.modules)
+
+        import anthropic
+
+        client = anthropic.Anthropic(base_url={standin.anthropic_base_url!r}, api_key="k", max_retries=0)
+        with client.messages.stream(model="claude-sonnet-5-5", max_tokens=8,
+                                    messages=[{{"role": "user", "content": "hi"}}]) as stream:
+            stream.get_final_message()
+        agentops_otel.end_session("Success")
+        from opentelemetry import trace
+        trace.get_tracer_provider().force_flush()
+        print("spans:", sorted((s.name, s.instrumentation_scope.name) for s in exporter.get_finished_spans()))
+    """, {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "agentops_openai", "OTEL_METRICS_EXPORTER": "none"})
+    assert result.returncode == 0, result.stderr
+    assert "imported after init: False" in result.stdout
+    assert f"spans: {sorted([('chat claude-sonnet-5-5', OURS), ('session', 'agentops_otel')])}" in result.stdout

@@ -1,9 +1,10 @@
 """Anthropic instrumentation for agentops-otel.
 
 Each Messages API call of the ``anthropic`` client (``messages.create``, plain and
-``stream=True``, ``messages.stream``, sync and async, ``with_raw_response``, and the ``beta``
-twins) becomes one GenAI client span in the session it belongs to. The SDK's own call span for
-those calls is held back while instrumented, so one call gives one span (see ``sdk_spans``).
+``stream=True``, ``messages.stream``, ``messages.parse``, sync and async, ``with_raw_response``,
+and the ``beta`` twins) becomes one GenAI client span in the session it belongs to. The SDK's own
+call span for those calls is held back while instrumented, so one call gives one span (see
+``sdk_spans``).
 
 Usually activated by ``agentops_otel.init()`` or ``opentelemetry-instrument``; by hand::
 
@@ -14,12 +15,14 @@ Usually activated by ``agentops_otel.init()`` or ``opentelemetry-instrument``; b
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import wrap_function_wrapper
+from wrapt import register_post_import_hook, wrap_function_wrapper
 
 from agentops_otel.llm_call import LLMTelemetry
 from agentops_otel.sdk_request import async_request_wrapper, sync_request_wrapper
@@ -69,6 +72,23 @@ def _async_wrapper(telemetry: LLMTelemetry) -> Wrapper:
     return wrapper
 
 
+# Importing anthropic takes seconds, which a process that never uses it should not pay because
+# the package is installed: the SDK is wrapped when the application imports it (at once if it
+# has already), by one post-import hook per process that wraps with the telemetry pending.
+_pending: LLMTelemetry | None = None
+_hook_registered = False
+
+
+def _wrap_on_import(module: ModuleType) -> None:
+    global _pending
+    telemetry, _pending = _pending, None
+    if telemetry is None:  # uninstrumented before anthropic was imported
+        return
+    sdk_spans.install(module.BaseClient)
+    wrap_function_wrapper(module, "SyncAPIClient.request", _sync_wrapper(telemetry))
+    wrap_function_wrapper(module, "AsyncAPIClient.request", _async_wrapper(telemetry))
+
+
 class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Wraps the Anthropic client's one ``request`` method (sync and async)."""
 
@@ -76,19 +96,25 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return ("anthropic >= 0.40",)
 
     def _instrument(self, **kwargs: Any) -> None:
-        telemetry = LLMTelemetry(
+        global _pending, _hook_registered
+        _pending = LLMTelemetry(
             "anthropic",
             __name__,
             tracer_provider=kwargs.get("tracer_provider"),
             meter_provider=kwargs.get("meter_provider"),
         )
-        sdk_spans.install()
-        wrap_function_wrapper(_MODULE, "SyncAPIClient.request", _sync_wrapper(telemetry))
-        wrap_function_wrapper(_MODULE, "AsyncAPIClient.request", _async_wrapper(telemetry))
+        if not _hook_registered:
+            _hook_registered = True
+            register_post_import_hook(_wrap_on_import, _MODULE)  # runs now if anthropic is imported
+        elif _MODULE in sys.modules:
+            _wrap_on_import(sys.modules[_MODULE])
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        import anthropic._base_client as base_client
-
-        unwrap(base_client.SyncAPIClient, "request")
-        unwrap(base_client.AsyncAPIClient, "request")
-        sdk_spans.uninstall()
+        global _pending
+        _pending = None
+        module = sys.modules.get(_MODULE)
+        if module is None:
+            return
+        unwrap(module.SyncAPIClient, "request")
+        unwrap(module.AsyncAPIClient, "request")
+        sdk_spans.uninstall(module.BaseClient)

@@ -32,12 +32,10 @@ def suppressed() -> Iterator[None]:
         _inside_traced_call.reset(token)
 
 
-def install() -> None:
-    """Put our ``_tracer`` property in place of the SDK's (once: a second call changes nothing)."""
+def install(base_client: type) -> None:
+    """Put our ``_tracer`` property in place of the SDK's on ``base_client`` (``BaseClient``); once."""
     global _original
-    from anthropic._base_client import BaseClient
-
-    original = BaseClient.__dict__.get("_tracer")
+    original = base_client.__dict__.get("_tracer")
     if _original is not None or not isinstance(original, property):
         return  # installed already, or a release of the SDK that does not trace itself
 
@@ -47,15 +45,13 @@ def install() -> None:
         return original.__get__(client, type(client))
 
     _original = original
-    BaseClient._tracer = property(_tracer, doc=original.__doc__)  # type: ignore[method-assign,assignment]
+    type.__setattr__(base_client, "_tracer", property(_tracer, doc=original.__doc__))
 
 
-def uninstall() -> None:
+def uninstall(base_client: type) -> None:
     """Put the SDK's own ``_tracer`` property back, the very object that was there."""
     global _original
-    from anthropic._base_client import BaseClient
-
     if _original is None:
         return
-    BaseClient._tracer = _original  # type: ignore[method-assign]
+    type.__setattr__(base_client, "_tracer", _original)
     _original = None
