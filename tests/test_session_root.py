@@ -102,8 +102,7 @@ def test_user_spans_inside_with_session_are_children_and_stamped(exporter: InMem
     assert_child_of(spans["plan"], root)
     assert_child_of(spans["plan.step"], spans["plan"])
     for name in ("plan", "plan.step"):
-        assert spans[name].attributes is not None
-        assert spans[name].attributes[SESSION_ID] == session.session_id
+        assert (spans[name].attributes or {})[SESSION_ID] == session.session_id
     assert SESSION_ID not in (spans["after"].attributes or {})
     assert spans["after"].context.trace_id != root.context.trace_id
 
@@ -161,7 +160,7 @@ def test_concurrent_tasks_in_different_sessions_keep_their_own(exporter: InMemor
                 _make_span(f"{label}-{step}")
         return session.session_id
 
-    async def main() -> list[str]:
+    async def main() -> tuple[str, str]:
         return await asyncio.gather(run("a"), run("b"))
 
     id_a, id_b = asyncio.run(main())
