@@ -133,6 +133,8 @@ def run_demo() -> int:
         print(f"agentops-otel demo: {error}", file=sys.stderr)
         return 2
 
+    # Whether trees are drawn here: by our exporter, or by the same one named in OTEL_TRACES_EXPORTER.
+    drawn = exporter is not None or "agentops_console" in os.environ.get("OTEL_TRACES_EXPORTER", "")
     with StandInServer() as standin:
         _say("agentops-otel demo")
         _say(f"  OpenAI API: a local STAND-IN at {standin.openai_base_url}, not a real model: canned "
@@ -146,7 +148,7 @@ def run_demo() -> int:
         _say("[1/2] One agent run in single-session mode: with one session open, the module-level")
         _say("      functions (agentops.record, agentops.end_session) and plain LLM calls go to it.")
         sessions.append(run_single_session(client, "Paris"))
-        _end_phase(exporter is not None)
+        _end_phase(drawn)
 
         _say(f"[2/2] {len(CONCURRENT_TRIPS)} agent runs at once in multi-session mode, one thread each; every run "
              "binds its calls with session.patch.")
@@ -164,7 +166,7 @@ def run_demo() -> int:
                     for each, (city, model) in zip(concurrent, CONCURRENT_TRIPS, strict=True)]
             for run in runs:
                 run.result()  # a bug in the demo itself surfaces here rather than vanishing in a thread
-        _end_phase(exporter is not None)
+        _end_phase(drawn)
 
     _say("Sessions")
     for each, city in zip(sessions, ["Paris", *(city for city, _model in CONCURRENT_TRIPS)], strict=True):
