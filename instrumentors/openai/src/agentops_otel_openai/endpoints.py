@@ -287,7 +287,8 @@ def response_attributes(response: Any) -> Attributes:
     incomplete = getattr(response, "incomplete_details", None)
     reason = getattr(incomplete, "reason", None) if incomplete is not None else None
     status = getattr(response, "status", None)
-    finish = reason or status
+    # A stream that ended before the response did leaves it "in_progress": no finish reason yet.
+    finish = reason or (status if status not in ("in_progress", "queued") else None)
     attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(finish)] if finish else []
     attributes.update(_usage(getattr(response, "usage", None), "input_tokens", "output_tokens"))
     error = getattr(response, "error", None)
