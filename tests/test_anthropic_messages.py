@@ -324,6 +324,23 @@ def test_two_sessions_and_none_chosen_raise_before_the_request(
     assert (by_session[second.session_id].attributes or {})[GEN_AI_RESPONSE_ID] == message.id
 
 
+def test_two_sessions_and_none_chosen_raise_before_an_async_request(
+    exporter: InMemorySpanExporter, standin: StandInServer, async_client: anthropic.AsyncAnthropic
+) -> None:
+    agentops.start_session()
+    agentops.start_session()
+    sent_before = len(standin.requests)
+
+    async def main() -> None:
+        async with async_client:
+            await async_client.messages.create(model=MODEL, max_tokens=64, messages=USER)
+
+    with pytest.raises(MultiSessionException):
+        asyncio.run(main())
+    assert len(standin.requests) == sent_before
+    assert call_spans(exporter) == []
+
+
 def test_sessions_in_two_asyncio_tasks(exporter: InMemorySpanExporter, async_client: anthropic.AsyncAnthropic) -> None:
     sessions = [agentops.start_session(), agentops.start_session()]
 
@@ -365,3 +382,10 @@ def test_with_raw_response_and_beta(exporter: InMemorySpanExporter, client: anth
     span = only_call_span(exporter)
     assert span.name == f"chat {MODEL}"
     assert (span.attributes or {})[GEN_AI_RESPONSE_ID] == beta.id
+    exporter.clear()
+
+    with client.beta.messages.stream(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "Hi."}]) as s:
+        streamed = s.get_final_message()
+    attributes = only_call_span(exporter).attributes or {}
+    assert attributes[GEN_AI_RESPONSE_ID] == streamed.id
+    assert attributes[GEN_AI_USAGE_OUTPUT_TOKENS] == streamed.usage.output_tokens
