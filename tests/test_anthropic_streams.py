@@ -221,6 +221,32 @@ def test_stream_error_status_before_any_event(exporter: InMemorySpanExporter, cl
     assert (span.attributes or {})[GEN_AI_REQUEST_STREAM] is True
 
 
+def test_raw_response_of_a_stream(exporter: InMemorySpanExporter, client: anthropic.Anthropic) -> None:
+    raw = client.messages.with_raw_response.create(model=MODEL, max_tokens=64, messages=USER, stream=True)
+    assert raw.headers["request-id"].startswith("req_standin_")
+    events = list(raw.parse())
+    start, delta = events[0], events[-2]
+    assert start.type == "message_start" and delta.type == "message_delta"
+    attributes = only_call_span(exporter).attributes or {}
+    assert attributes[GEN_AI_RESPONSE_ID] == start.message.id
+    assert attributes[GEN_AI_USAGE_OUTPUT_TOKENS] == delta.usage.output_tokens
+
+
+def test_with_streaming_response(exporter: InMemorySpanExporter, client: anthropic.Anthropic) -> None:
+    with client.messages.with_streaming_response.create(model=MODEL, max_tokens=64, messages=USER) as response:
+        message = response.parse()
+    attributes = only_call_span(exporter).attributes or {}
+    assert attributes[GEN_AI_RESPONSE_ID] == message.id
+    assert attributes[GEN_AI_USAGE_OUTPUT_TOKENS] == message.usage.output_tokens
+    exporter.clear()
+
+    with client.messages.with_streaming_response.create(model=MODEL, max_tokens=64, messages=USER) as response:
+        lines = list(response.iter_lines())  # read as bytes, never parsed: the span ends with the block
+    assert json.loads(lines[0])["type"] == "message"
+    span = only_call_span(exporter)
+    assert span.status.status_code is StatusCode.UNSET and GEN_AI_RESPONSE_ID not in (span.attributes or {})
+
+
 def test_streamed_content_captured_when_switched_on(
     exporter: InMemorySpanExporter, client: anthropic.Anthropic
 ) -> None:

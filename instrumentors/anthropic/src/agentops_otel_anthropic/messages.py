@@ -48,6 +48,13 @@ _SAMPLING = (
 # What a streamed content block starts with, and what its deltas add to (``input`` arrives as JSON text).
 _STREAMED_BLOCK_FIELDS = ("type", "id", "name", "input", "text", "thinking")
 
+# A content delta's type -> the block field it adds to, and the delta's field holding the piece.
+_DELTA_FIELDS = {
+    "text_delta": ("text", "text"),
+    "thinking_delta": ("thinking", "thinking"),
+    "input_json_delta": ("input", "partial_json"),
+}
+
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 
 
@@ -169,9 +176,9 @@ class Messages:
 
 class MessageStreamAccumulator:
     """Reads ``RawMessageStreamEvent`` objects: id, model and input usage from ``message_start``,
-    stop reason and output usage from ``message_delta``; content deltas only when capture is on."""
+    stop reason and output usage from ``message_delta``; content blocks only when capture is on."""
 
-    __slots__ = ("blocks", "model", "partial_json", "response_id", "stop_reason", "usage")
+    __slots__ = ("blocks", "model", "pieces", "response_id", "stop_reason", "usage")
 
     def __init__(self) -> None:
         self.response_id: str | None = None
@@ -179,7 +186,8 @@ class MessageStreamAccumulator:
         self.stop_reason: str | None = None
         self.usage = Usage()
         self.blocks: dict[int, dict[str, Any]] | None = {} if capture_content() else None
-        self.partial_json: dict[int, list[str]] = {}
+        # (block index, field) -> the deltas of that field, joined once at the end.
+        self.pieces: dict[tuple[int, str], list[str]] = {}
 
     def feed(self, event: Any) -> None:
         kind = getattr(event, "type", None)
@@ -196,27 +204,22 @@ class MessageStreamAccumulator:
                 block = event.content_block
                 self.blocks[event.index] = {field: getattr(block, field, None) for field in _STREAMED_BLOCK_FIELDS}
             elif kind == "content_block_delta":
-                self._add_delta(event.index, event.delta)
-
-    def _add_delta(self, index: int, delta: Any) -> None:
-        assert self.blocks is not None
-        block = self.blocks.setdefault(index, {})
-        kind = getattr(delta, "type", None)
-        if kind == "text_delta":
-            block["text"] = (block.get("text") or "") + delta.text
-        elif kind == "thinking_delta":
-            block["thinking"] = (block.get("thinking") or "") + delta.thinking
-        elif kind == "input_json_delta":
-            self.partial_json.setdefault(index, []).append(delta.partial_json)
+                target = _DELTA_FIELDS.get(str(getattr(event.delta, "type", "")))
+                if target is not None:
+                    field, piece = target
+                    self.pieces.setdefault((event.index, field), []).append(getattr(event.delta, piece))
 
     def attributes(self) -> Attributes:
         blocks: list[Any] | None = None
         if self.blocks is not None:
             blocks = []
             for index in sorted(self.blocks):
-                block = self.blocks[index]
-                if index in self.partial_json:
-                    block = {**block, "input": _arguments("".join(self.partial_json[index]))}
+                block = dict(self.blocks[index])
+                for field, _piece in _DELTA_FIELDS.values():
+                    pieces = self.pieces.get((index, field))
+                    if pieces is not None:
+                        text = "".join(pieces)
+                        block[field] = _arguments(text) if field == "input" else (block.get(field) or "") + text
                 blocks.append(block)
         return _message_attributes(self.response_id, self.model, self.stop_reason, self.usage, blocks)
 
