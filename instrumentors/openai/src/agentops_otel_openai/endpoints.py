@@ -34,6 +34,7 @@ from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 
 from agentops_otel.content import capture_content
 from agentops_otel.llm_call import Attributes
+from agentops_otel.sdk_request import is_raw_response
 from agentops_otel.serialization import to_json
 from agentops_otel_openai import messages
 
@@ -78,10 +79,10 @@ def _model(body: Mapping[str, Any]) -> str | None:
 
 def _parsed(result: Any) -> Any:
     """The model object behind a ``with_raw_response`` result (whose ``parse()`` caches)."""
-    parse = getattr(result, "parse", None)
-    if parse is not None and hasattr(result, "http_response") and not inspect.iscoroutinefunction(parse):
-        return parse()
-    return result
+    if not is_raw_response(result):
+        return result
+    parse = result.parse
+    return result if inspect.iscoroutinefunction(parse) else parse()
 
 
 def _usage(usage: Any, input_field: str, output_field: str) -> Attributes:
