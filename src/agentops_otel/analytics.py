@@ -19,6 +19,8 @@ from agentops_otel.attributes import EVENT_TYPE
 # Operations of the GenAI semantic conventions that are one call to a model.
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
 TOOL_OPERATION = "execute_tool"
+_COUNTED_KEYS = frozenset({GEN_AI_OPERATION_NAME, EVENT_TYPE})
+"""A span without these attributes counts only if it failed."""
 
 
 @dataclass(frozen=True)
@@ -48,21 +50,25 @@ class AnalyticsCounter:
 
     def count_span(self, span: ReadableSpan) -> None:
         attributes = span.attributes or {}
-        operation = attributes.get(GEN_AI_OPERATION_NAME)
-        event_type = attributes.get(EVENT_TYPE)
         failed = span.status.status_code is StatusCode.ERROR
-        input_tokens = attributes.get(GEN_AI_USAGE_INPUT_TOKENS)
-        output_tokens = attributes.get(GEN_AI_USAGE_OUTPUT_TOKENS)
+        # Called for every span of the session: most (the application's own, HTTP, ...) count
+        # for nothing, and each missing-key lookup on the SDK's attribute mapping raises inside,
+        # so one pass over the keys rules them out before any lookup or the lock.
+        if not failed and _COUNTED_KEYS.isdisjoint(attributes):
+            return
+        operation = attributes.get(GEN_AI_OPERATION_NAME)
         with self._lock:
             if operation in LLM_OPERATIONS:
                 self._llm_calls += 1
+                input_tokens = attributes.get(GEN_AI_USAGE_INPUT_TOKENS)
                 if isinstance(input_tokens, int):
                     self._input_tokens += input_tokens
+                output_tokens = attributes.get(GEN_AI_USAGE_OUTPUT_TOKENS)
                 if isinstance(output_tokens, int):
                     self._output_tokens += output_tokens
             elif operation == TOOL_OPERATION:
                 self._tool_calls += 1
-            elif event_type == "action":
+            elif attributes.get(EVENT_TYPE) == "action":
                 self._actions += 1
             if failed:
                 self._errors += 1

@@ -34,14 +34,14 @@ class SessionSpanProcessor(SpanProcessor):
         span.set_attribute(SESSION_ID, str(session_id))
 
     def on_end(self, span: ReadableSpan) -> None:
-        attributes = span.attributes
-        if not attributes:
+        if span.parent is None:  # a root: the session span itself, or a trace outside any session
             return
-        session_id = attributes.get(SESSION_ID)
+        attributes = span.attributes
+        session_id = None if attributes is None else attributes.get(SESSION_ID)
         if session_id is None:
             return
         session = registry.get(str(session_id))
-        if session is not None and span.parent is not None:
+        if session is not None:
             session.analytics.count_span(span)
 
     def shutdown(self) -> None:
