@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -36,6 +37,11 @@ from opentelemetry.semconv._incubating.metrics.gen_ai_metrics import (
     create_gen_ai_client_token_usage,
 )
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
+from opentelemetry.semconv.attributes.exception_attributes import (
+    EXCEPTION_MESSAGE,
+    EXCEPTION_STACKTRACE,
+    EXCEPTION_TYPE,
+)
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -80,7 +86,7 @@ class LLMTelemetry:
 class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
-    __slots__ = ("_ended", "_server", "_start", "_token", "model", "operation", "span", "telemetry")
+    __slots__ = ("_ended", "_server", "_start", "_token", "model", "operation", "secrets", "span", "telemetry")
 
     def __init__(
         self,
@@ -104,6 +110,8 @@ class LLMCall:
         self._ended = False
         self._token: object | None = None
         self._start = time.perf_counter()
+        self.secrets: tuple[str, ...] = ()
+        """Credentials the client sent (see ``sdk_request.client_secrets``), cut out of error text."""
 
     # The span is current while the request runs, so HTTP-level spans nest under it.
     def __enter__(self) -> LLMCall:
@@ -151,8 +159,15 @@ class LLMCall:
             status_code = getattr(error, "status_code", None)
             if isinstance(status_code, int):
                 span.set_attribute(HTTP_RESPONSE_STATUS_CODE, status_code)
-            span.record_exception(error)
-            span.set_status(Status(StatusCode.ERROR, f"{error_type}: {error}"))
+            # An API may quote the credentials it refused in its error message (OpenAI's 401 does,
+            # in part): what the exception says reaches the span only with them cut out.
+            message = redact(str(error), self.secrets)
+            span.add_event("exception", {
+                EXCEPTION_TYPE: error_type,
+                EXCEPTION_MESSAGE: message,
+                EXCEPTION_STACKTRACE: redact("".join(traceback.format_exception(error)), self.secrets),
+            })
+            span.set_status(Status(StatusCode.ERROR, f"{error_type}: {message}"))
             self._record_metrics(attributes or {}, error_type)
         finally:
             span.end()
@@ -177,6 +192,17 @@ class LLMCall:
             tokens = response.get(key)
             if isinstance(tokens, int):
                 telemetry.token_usage.record(tokens, {**attributes, GEN_AI_TOKEN_TYPE: token_type})
+
+
+REDACTED = "[REDACTED]"
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with every one of ``secrets`` (longest first) replaced by ``[REDACTED]``."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 def call_safely(what: str, fn: Callable[..., Any], *args: Any) -> Any:

@@ -62,6 +62,18 @@ def server_attributes(client: Any) -> Attributes:
     return {SERVER_ADDRESS: url.host, SERVER_PORT: port}
 
 
+def client_secrets(client: Any) -> tuple[str, ...]:
+    """What the client authenticates with: API key, auth header values and the values of the headers
+    the application added (``default_headers``, often a gateway token), longest first."""
+    values: list[object] = [getattr(client, "api_key", None)]
+    for headers in (getattr(client, "auth_headers", None), getattr(client, "_custom_headers", None)):
+        if isinstance(headers, Mapping):
+            values.extend(headers.values())
+    # Short values ("1", "true") would only garble error messages; real credentials are long.
+    found = {value for value in values if isinstance(value, str) and len(value) >= 8}
+    return tuple(sorted(found, key=len, reverse=True))
+
+
 def _start(telemetry: LLMTelemetry, endpoint_for: EndpointLookup, instance: Any, args: tuple[Any, ...],
            kwargs: dict[str, Any]) -> tuple[LLMCall, Endpoint] | None:
     """The call span for this request, or ``None`` when the request is not one we trace."""
@@ -76,7 +88,9 @@ def _start(telemetry: LLMTelemetry, endpoint_for: EndpointLookup, instance: Any,
             body = {**body, **extra_body}
         model, attributes = endpoint.request(body)
         attributes.update(server_attributes(instance))
-        return telemetry.start_call(endpoint.operation, model, attributes), endpoint
+        call = telemetry.start_call(endpoint.operation, model, attributes)
+        call.secrets = client_secrets(instance)
+        return call, endpoint
     except MultiSessionException:
         raise
     except Exception:
