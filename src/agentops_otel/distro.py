@@ -41,6 +41,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME
 from opentelemetry.sdk.trace import TracerProvider
 
 from agentops_otel import client, provider
+from agentops_otel.export_guard import GuardedBatchSpanProcessor
 from agentops_otel.exporters import DEFAULT_PROTOCOL, ConfigurationError, check_otlp_variables, exporter_names
 from agentops_otel.processor import SessionSpanProcessor
 
@@ -155,6 +156,9 @@ def _configure_sdk(sdk_configure: Callable[..., None], kwargs: dict[str, Any]) -
             provider.ensure_session_processor(installed)
         return
     processors = [*(kwargs.pop("span_processors", None) or ()), SessionSpanProcessor()]
+    # Exporters behind the same guard as init()'s: a collector that is down neither floods stderr
+    # nor holds the exit up for more than one export timeout.
+    kwargs.setdefault("export_span_processor", GuardedBatchSpanProcessor)
     sdk_configure(span_processors=processors, **kwargs)
     installed = trace.get_tracer_provider()
     if isinstance(installed, TracerProvider):
