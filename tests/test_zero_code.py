@@ -147,6 +147,35 @@ def test_a_malformed_variable_is_reported_and_the_app_runs_on(
     assert grpc_receiver.spans() == []
 
 
+ANTHROPIC_APP = """
+import anthropic
+
+client = anthropic.Anthropic()  # ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY from the environment
+client.messages.create(model="claude-haiku-4-5", max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
+"""
+
+
+def test_anthropic_calls_are_one_span_each_under_opentelemetry_instrument(
+    standin: StandInServer, grpc_receiver: OTLPReceiver, tmp_path: Path
+) -> None:
+    # With the SDK configured, anthropic would trace itself too; each call must still be one span.
+    script = tmp_path / "anthropic_app.py"
+    script.write_text(ANTHROPIC_APP)
+    run_instrumented(script, standin, {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "agentops_openai",
+        "ANTHROPIC_BASE_URL": standin.anthropic_base_url,
+        "ANTHROPIC_API_KEY": "sk-ant-not-a-real-key",
+        "AGENTOPS_AUTO_START_SESSION": "true",
+    })
+    spans = grpc_receiver.wait_for_spans(2)
+    assert sorted(span.name for span in spans) == ["chat claude-haiku-4-5", "session"]
+    root, call = one(spans, "session"), one(spans, "chat claude-haiku-4-5")
+    assert call.parent_span_id == root.span_id
+    assert call.attributes[SESSION_ID] == root.attributes[SESSION_ID]
+    assert root.attributes["agentops.session.llm_calls"] == 1
+
+
 def test_without_auto_start_the_calls_are_traced_outside_any_session(
     standin: StandInServer, grpc_receiver: OTLPReceiver
 ) -> None:
