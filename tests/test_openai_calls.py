@@ -386,6 +386,7 @@ def test_responses_parse_and_tool_call(exporter: InMemorySpanExporter, client: o
     parsed = client.responses.parse(model=MODEL, input="Weather in Oslo?", text_format=Weather)
     assert isinstance(parsed.output_parsed, Weather)
     assert attrs(only_call_span(exporter))[GEN_AI_RESPONSE_ID] == parsed.id
+    assert attrs(only_call_span(exporter))[GEN_AI_OUTPUT_TYPE] == "json"
     exporter.clear()
 
     tools = [{"type": "function", "name": "get_weather", "parameters": TOOLS[0]["function"]["parameters"]}]

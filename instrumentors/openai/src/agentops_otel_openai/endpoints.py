@@ -85,6 +85,12 @@ def _parsed(result: Any) -> Any:
     return result if inspect.iscoroutinefunction(parse) else parse()
 
 
+def _output_type(kind: Any, attributes: Attributes) -> None:
+    """``gen_ai.output.type`` from a ``response_format`` / ``text.format`` type."""
+    if isinstance(kind, str):
+        attributes[GEN_AI_OUTPUT_TYPE] = "json" if kind.startswith("json") else kind
+
+
 def _usage(usage: Any, input_field: str, output_field: str) -> Attributes:
     attributes: Attributes = {}
     if usage is None:
@@ -115,9 +121,8 @@ class ChatCompletions:
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         attributes = _sampling_attributes(body, ("max_completion_tokens", "max_tokens"))
         response_format = body.get("response_format")
-        if isinstance(response_format, Mapping) and isinstance(response_format.get("type"), str):
-            kind = response_format["type"]
-            attributes[GEN_AI_OUTPUT_TYPE] = "json" if kind.startswith("json") else kind
+        if isinstance(response_format, Mapping):
+            _output_type(response_format.get("type"), attributes)
         if capture_content():
             if body.get("messages") is not None:
                 attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.chat_input(body.get("messages")))
@@ -263,6 +268,10 @@ class Responses:
 
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         attributes = _sampling_attributes(body, ("max_output_tokens",))
+        text = body.get("text")
+        output_format = text.get("format") if isinstance(text, Mapping) else None
+        if isinstance(output_format, Mapping):
+            _output_type(output_format.get("type"), attributes)
         if capture_content():
             if body.get("input") is not None:
                 attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.responses_input(body.get("input")))
