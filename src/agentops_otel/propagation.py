@@ -39,7 +39,8 @@ def inject(carrier: MutableMapping[str, str], session: Session | None = None) ->
     span inside the session) becomes the remote parent; otherwise the session's root span does.
     Inside :func:`attach_session` (a worker handing work on) the propagated session is passed on.
 
-    Uses the global propagator (``OTEL_PROPAGATORS``, by default W3C trace context and baggage).
+    Uses the global propagator (``OTEL_PROPAGATORS``, by default W3C trace context and baggage);
+    the session id travels in the baggage, so a propagator list without ``baggage`` leaves it out.
 
     Raises:
         NoSessionException: no session was given, none is current and none is active.
