@@ -119,9 +119,7 @@ def test_a_session_crosses_two_real_processes(standin: StandInServer) -> None:
     with OTLPReceiver("grpc") as receiver:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOPS_"))}
         env.update(OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint, OPENAI_BASE_URL=standin.openai_base_url,
-                   OPENAI_API_KEY="sk-not-a-real-key",
-                   # only openai is used: spare both processes the import of anthropic
-                   OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="agentops_anthropic")
+                   OPENAI_API_KEY="sk-not-a-real-key")
         result = subprocess.run([sys.executable, str(QUEUE_WORKER)], env=env, cwd=ROOT, capture_output=True,
                                 text=True, timeout=60, check=False)
         assert result.returncode == 0, result.stderr

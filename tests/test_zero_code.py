@@ -31,11 +31,6 @@ def grpc_receiver() -> Iterator[OTLPReceiver]:
         yield receiver
 
 
-# The apps here use only openai. Importing anthropic for its instrumentor costs about a second per
-# run, so tests skip that instrumentation unless the default set is what they test.
-ONLY_OPENAI = {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "agentops_anthropic"}
-
-
 def run_instrumented(
     script: Path | list[str],
     standin: StandInServer,
@@ -109,7 +104,6 @@ def test_settings_the_user_made_win_over_the_defaults(
     # HTTP/protobuf instead of the default gRPC: a receiver that speaks only HTTP gets the spans.
     with OTLPReceiver("http/protobuf") as receiver:
         run_instrumented(NO_CODE_APP, standin, {
-            **ONLY_OPENAI,
             **receiver.env(),
             **env,
             "AGENTOPS_AUTO_START_SESSION": "true",
@@ -124,7 +118,6 @@ def test_a_module_run_with_dash_m_is_named_after_the_module(
     standin: StandInServer, grpc_receiver: OTLPReceiver
 ) -> None:
     run_instrumented(["-m", "no_code_app"], standin, {
-        **ONLY_OPENAI,
         "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
         "AGENTOPS_AUTO_START_SESSION": "true",
     }, cwd=NO_CODE_APP.parent)
@@ -136,7 +129,6 @@ def test_a_malformed_variable_is_reported_and_the_app_runs_on(
     standin: StandInServer, grpc_receiver: OTLPReceiver
 ) -> None:
     result = run_instrumented(NO_CODE_APP, standin, {
-        **ONLY_OPENAI,
         "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
         "OTEL_EXPORTER_OTLP_PROTOCOL": "grpcc",
         "AGENTOPS_AUTO_START_SESSION": "true",
@@ -179,7 +171,7 @@ def test_anthropic_calls_are_one_span_each_under_opentelemetry_instrument(
 def test_without_auto_start_the_calls_are_traced_outside_any_session(
     standin: StandInServer, grpc_receiver: OTLPReceiver
 ) -> None:
-    run_instrumented(NO_CODE_APP, standin, {**ONLY_OPENAI, "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint})
+    run_instrumented(NO_CODE_APP, standin, {"OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint})
     spans = grpc_receiver.wait_for_spans(2)
     assert [span.name for span in spans] == ["chat gpt-4o-mini", "chat gpt-4o-mini"]
     assert all(span.parent_span_id is None and SESSION_ID not in span.attributes for span in spans)
@@ -203,7 +195,7 @@ def test_an_app_starting_its_own_session_joins_the_configured_provider(
 ) -> None:
     script = tmp_path / "explicit_app.py"
     script.write_text(EXPLICIT_SESSION_APP.format(start=start))
-    run_instrumented(script, standin, {**ONLY_OPENAI, "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint})
+    run_instrumented(script, standin, {"OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint})
 
     spans = grpc_receiver.wait_for_spans(2)
     # A second provider or exporter would send duplicates; a second session processor would
@@ -227,7 +219,6 @@ def test_init_in_an_app_with_an_auto_started_session_returns_that_session(
     script = tmp_path / "explicit_app.py"
     script.write_text(EXPLICIT_SESSION_APP.format(start='agentops_otel.init(tags=["from-init"])'))
     run_instrumented(script, standin, {
-        **ONLY_OPENAI,
         "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
         "AGENTOPS_AUTO_START_SESSION": "true",
         "AGENTOPS_TAGS": "auto",
@@ -267,7 +258,6 @@ def test_an_app_dying_of_an_exception_ends_its_auto_started_session_failed(
     script = tmp_path / "crashing_app.py"
     script.write_text("raise RuntimeError('the agent gave up')\n")
     result = run_instrumented(script, standin, {
-        **ONLY_OPENAI,
         "OTEL_EXPORTER_OTLP_ENDPOINT": grpc_receiver.endpoint,
         "AGENTOPS_AUTO_START_SESSION": "true",
     }, returncode=1)
