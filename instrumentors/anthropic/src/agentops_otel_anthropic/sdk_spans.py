@@ -32,7 +32,7 @@ def suppressed() -> Iterator[None]:
         _inside_traced_call.reset(token)
 
 
-def install(base_client: type) -> None:
+def install(base_client: Any) -> None:
     """Put our ``_tracer`` property in place of the SDK's on ``base_client`` (``BaseClient``); once."""
     global _original
     original = base_client.__dict__.get("_tracer")
@@ -45,13 +45,13 @@ def install(base_client: type) -> None:
         return original.__get__(client, type(client))
 
     _original = original
-    type.__setattr__(base_client, "_tracer", property(_tracer, doc=original.__doc__))
+    base_client._tracer = property(_tracer, doc=original.__doc__)
 
 
-def uninstall(base_client: type) -> None:
+def uninstall(base_client: Any) -> None:
     """Put the SDK's own ``_tracer`` property back, the very object that was there."""
     global _original
     if _original is None:
         return
-    type.__setattr__(base_client, "_tracer", _original)
+    base_client._tracer = _original
     _original = None
