@@ -33,10 +33,12 @@ CALLS = 12
 OUR_WARNING = re.compile(r"^agentops-otel: (could not export \d+ spans|the span export queue is full)")
 
 SCENARIO = """
-    import json, os, statistics, time
+    import atexit, json, os, statistics, time
     import openai
     import agentops_otel as agentops
 
+    # Registered before init(), so it runs last: after the at-exit flush and the provider's shutdown.
+    atexit.register(lambda: print(json.dumps({{"stats": agentops.export_stats().__dict__}}), flush=True))
     agentops.init(auto_start_session=False)
     client = openai.OpenAI(base_url=os.environ["STANDIN_URL"], api_key="sk-fault-test", max_retries=0)
     results, latencies = [], []
@@ -53,7 +55,6 @@ SCENARIO = """
     print(json.dumps({{
         "results": results,
         "median_latency": statistics.median(latencies[3:]),
-        "stats": agentops.export_stats().__dict__,
         "done": time.time(),
     }}), flush=True)
 """
@@ -76,7 +77,8 @@ def run_scenario(env: dict[str, str], standin: StandInServer) -> tuple[dict[str,
     stdout, stderr = process.communicate(timeout=60)
     exited = time.time()
     assert process.returncode == 0, stderr
-    report = json.loads(stdout.strip().splitlines()[-1])
+    *_, report_line, stats_line = stdout.strip().splitlines()
+    report = {**json.loads(report_line), **json.loads(stats_line)}
     return report, exited - report["done"], stderr
 
 
