@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import openai
@@ -108,3 +109,11 @@ def test_empty_session_root_has_zero_counts(exporter: InMemorySpanExporter) -> N
     assert root.attributes is not None
     assert [root.attributes[key] for key in (SESSION_LLM_CALLS, SESSION_TOOL_CALLS, SESSION_ACTIONS, SESSION_ERRORS,
                                              GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS)] == [0] * 6
+
+
+def test_duration_stops_when_the_session_ends(exporter: InMemorySpanExporter) -> None:
+    session = agentops.start_session()
+    session.end_session("Success")
+    ended = session.get_analytics().duration_seconds
+    time.sleep(0.05)
+    assert session.get_analytics().duration_seconds == ended

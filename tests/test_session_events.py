@@ -274,3 +274,12 @@ def test_record_rejects_what_is_not_an_event(exporter: InMemorySpanExporter) -> 
         session.record({"action_type": "plan"})  # type: ignore[arg-type]
     session.end_session()
     assert [span.name for span in exporter.get_finished_spans()] == ["session"]
+
+
+def test_llm_event_ignores_booleans_as_token_counts(exporter: InMemorySpanExporter) -> None:
+    session = agentops.start_session()
+    session.record(agentops.LLMEvent(model="m", prompt_tokens=True, completion_tokens=7))  # type: ignore[arg-type]
+    session.end_session("Success")
+    span = spans_named(exporter, "chat m")[0]
+    assert "gen_ai.usage.input_tokens" not in span.attributes
+    assert span.attributes["gen_ai.usage.output_tokens"] == 7

@@ -236,3 +236,39 @@ def test_with_block_keeps_an_explicit_end(exporter: InMemorySpanExporter) -> Non
     [root] = spans_named(exporter, "session")
     assert (root.attributes or {})[SESSION_END_STATE] == "Fail"
     assert root.status.description == "gave up"
+
+
+def test_with_block_left_by_sys_exit_0_is_success(exporter: InMemorySpanExporter) -> None:
+    with pytest.raises(SystemExit), agentops.start_session():
+        raise SystemExit(0)
+    root = spans_named(exporter, "session")[0]
+    assert root.attributes[SESSION_END_STATE] == "Success"
+    assert root.status.status_code is StatusCode.OK
+
+
+def test_with_block_left_by_sys_exit_1_is_fail(exporter: InMemorySpanExporter) -> None:
+    with pytest.raises(SystemExit), agentops.start_session():
+        raise SystemExit(1)
+    assert spans_named(exporter, "session")[0].attributes[SESSION_END_STATE] == "Fail"
+
+
+def test_cancelled_async_with_block_is_indeterminate(exporter: InMemorySpanExporter) -> None:
+    started = asyncio.Event()
+
+    async def agent() -> None:
+        async with agentops.start_session():
+            started.set()
+            await asyncio.sleep(10)
+
+    async def main() -> None:
+        task = asyncio.create_task(agent())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    root = spans_named(exporter, "session")[0]
+    assert root.attributes[SESSION_END_STATE] == "Indeterminate"
+    assert root.attributes[SESSION_END_STATE_REASON] == "CancelledError"
+    assert root.status.status_code is StatusCode.UNSET

@@ -40,11 +40,12 @@ class AnalyticsCounter:
     """Counts spans into a session's analytics; safe to call from many threads."""
 
     __slots__ = ("_actions", "_errors", "_input_tokens", "_llm_calls", "_lock", "_output_tokens",
-                 "_tool_calls", "started_at")
+                 "_tool_calls", "ended_at", "started_at")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.started_at = time.monotonic()
+        self.ended_at: float | None = None
         self._llm_calls = self._tool_calls = self._actions = self._errors = 0
         self._input_tokens = self._output_tokens = 0
 
@@ -73,8 +74,15 @@ class AnalyticsCounter:
             if failed:
                 self._errors += 1
 
-    def snapshot(self, ended_at: float | None = None) -> SessionAnalytics:
-        end = time.monotonic() if ended_at is None else ended_at
+    def finish(self) -> SessionAnalytics:
+        """Stop the clock (the session ended) and return the final figures."""
+        if self.ended_at is None:
+            self.ended_at = time.monotonic()
+        return self.snapshot()
+
+    def snapshot(self) -> SessionAnalytics:
+        """The figures so far; the duration runs until ``finish()``."""
+        end = time.monotonic() if self.ended_at is None else self.ended_at
         with self._lock:
             return SessionAnalytics(
                 llm_calls=self._llm_calls,

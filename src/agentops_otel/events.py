@@ -173,9 +173,10 @@ class LLMEvent(Event):
         attributes[GEN_AI_OPERATION_NAME] = "chat"
         if self.model:
             attributes[GEN_AI_REQUEST_MODEL] = str(self.model)
-        if isinstance(self.prompt_tokens, int):
+        # bool is an int subclass; True is not a token count.
+        if isinstance(self.prompt_tokens, int) and not isinstance(self.prompt_tokens, bool):
             attributes[GEN_AI_USAGE_INPUT_TOKENS] = self.prompt_tokens
-        if isinstance(self.completion_tokens, int):
+        if isinstance(self.completion_tokens, int) and not isinstance(self.completion_tokens, bool):
             attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = self.completion_tokens
         if content.capture_content():
             if self.prompt is not None:

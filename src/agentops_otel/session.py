@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import threading
@@ -178,8 +179,11 @@ class Session:
             detach(self._tokens.pop())  # type: ignore[arg-type]
         if self.is_ended:
             return
-        if exc_type is None:
+        if exc_type is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):
             self.end_session(EndState.SUCCESS)
+        elif issubclass(exc_type, (GeneratorExit, asyncio.CancelledError)):
+            # The block was stopped from outside, not failed: its outcome is unknown.
+            self.end_session(EndState.INDETERMINATE, end_state_reason=exc_type.__name__)
         else:
             self.end_session(EndState.FAIL, end_state_reason=f"{exc_type.__name__}: {to_text(exc)}")
 
@@ -291,7 +295,7 @@ class Session:
                 return
             self._end_state = state
         registry.unregister(self)
-        stats = self.analytics.snapshot()
+        stats = self.analytics.finish()
         span = self._span
         span.set_attribute(SESSION_END_STATE, state.value)
         if end_state_reason:
