@@ -251,7 +251,8 @@ class TracedStream(wrapt.ObjectProxy[Any]):
         super().__init__(stream)
         self._self_call = call
         self._self_accumulator = accumulator
-        self._self_unreadable = False
+        # The bound ``feed``, looked up once, not per chunk; ``None`` once a chunk could not be read.
+        self._self_feed: Callable[[Any], None] | None = accumulator.feed
 
     def __iter__(self) -> TracedStream:
         return self
@@ -265,12 +266,13 @@ class TracedStream(wrapt.ObjectProxy[Any]):
         except BaseException as error:
             _StreamEnding.finish(self._self_call, self._self_accumulator, error)
             raise
-        if not self._self_unreadable:
+        feed = self._self_feed
+        if feed is not None:
             try:
-                self._self_accumulator.feed(chunk)
+                feed(chunk)
             except Exception:
                 # One debug line per stream, not per chunk; the rest of the stream passes unread.
-                self._self_unreadable = True
+                self._self_feed = None
                 logger.debug(_UNREADABLE_CHUNK, exc_info=True)
         return chunk
 
@@ -301,7 +303,8 @@ class TracedAsyncStream(wrapt.ObjectProxy[Any]):
         super().__init__(stream)
         self._self_call = call
         self._self_accumulator = accumulator
-        self._self_unreadable = False
+        # The bound ``feed``, looked up once, not per chunk; ``None`` once a chunk could not be read.
+        self._self_feed: Callable[[Any], None] | None = accumulator.feed
 
     def __aiter__(self) -> TracedAsyncStream:
         return self
@@ -315,12 +318,13 @@ class TracedAsyncStream(wrapt.ObjectProxy[Any]):
         except BaseException as error:
             _StreamEnding.finish(self._self_call, self._self_accumulator, error)
             raise
-        if not self._self_unreadable:
+        feed = self._self_feed
+        if feed is not None:
             try:
-                self._self_accumulator.feed(chunk)
+                feed(chunk)
             except Exception:
                 # One debug line per stream, not per chunk; the rest of the stream passes unread.
-                self._self_unreadable = True
+                self._self_feed = None
                 logger.debug(_UNREADABLE_CHUNK, exc_info=True)
         return chunk
 
