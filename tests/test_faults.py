@@ -231,8 +231,10 @@ def test_the_export_queue_is_bounded_and_drops_are_reported() -> None:
           f"{figures['rss_60k']:.1f} MB at 60k, {figures['rss_100k']:.1f} MB at 100k; "
           f"dropped {stats['dropped_spans']}, failed {stats['failed_spans']}")
     assert figures["total"] == 100_000
-    # Memory stays flat: the queue holds at most OTEL_BSP_MAX_QUEUE_SIZE (2048) spans.
-    assert figures["rss_100k"] - figures["rss_20k"] < 8
+    # Memory stays flat: the queue holds at most OTEL_BSP_MAX_QUEUE_SIZE (2048) spans. Keeping the
+    # 80,000 spans made after the first reading would take hundreds of MB (a few KB each); what
+    # remains is allocator noise from encoding failed batches.
+    assert figures["rss_100k"] - figures["rss_20k"] < 25
     # Every span is accounted for: dropped from the full queue, or in a batch that failed.
     assert stats["exported_spans"] == 0
     assert stats["dropped_spans"] + stats["failed_spans"] == 100_000
