@@ -86,7 +86,8 @@ class LLMTelemetry:
 class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
-    __slots__ = ("_ended", "_server", "_start", "_token", "model", "operation", "secrets", "span", "telemetry")
+    __slots__ = ("_ended", "_secrets", "_server", "_start", "_token", "model", "operation", "secrets_of", "span",
+                 "telemetry")
 
     def __init__(
         self,
@@ -110,8 +111,21 @@ class LLMCall:
         self._ended = False
         self._token: object | None = None
         self._start = time.perf_counter()
-        self.secrets: tuple[str, ...] = ()
+        self._secrets: tuple[str, ...] | None = None
+        self.secrets_of: Callable[[], tuple[str, ...]] | None = None
+        """Where ``secrets`` come from (``sdk_request.client_secrets`` of the client), read only
+        when a call fails: reading the client's auth headers on every call cost microseconds."""
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
         """Credentials the client sent (see ``sdk_request.client_secrets``), cut out of error text."""
+        if self._secrets is None:
+            self._secrets = self.secrets_of() if self.secrets_of is not None else ()
+        return self._secrets
+
+    @secrets.setter
+    def secrets(self, secrets: tuple[str, ...]) -> None:
+        self._secrets = secrets
 
     # The span is current while the request runs, so HTTP-level spans nest under it.
     def __enter__(self) -> LLMCall:

@@ -65,10 +65,18 @@ def server_attributes(client: Any) -> Attributes:
 def client_secrets(client: Any) -> tuple[str, ...]:
     """What the client authenticates with: API key, auth header values and the values of the headers
     the application added (``default_headers``, often a gateway token), longest first."""
-    values: list[object] = [getattr(client, "api_key", None)]
-    for headers in (getattr(client, "auth_headers", None), getattr(client, "_custom_headers", None)):
-        if isinstance(headers, Mapping):
-            values.extend(headers.values())
+    values: list[object] = []
+    # Read when a call fails (``LLMCall.secrets``), where raising would hide the application's
+    # own exception: a source that cannot be read is skipped, the others still count.
+    for name in ("api_key", "auth_headers", "_custom_headers"):
+        try:
+            value = getattr(client, name, None)
+        except Exception:
+            continue
+        if isinstance(value, Mapping):
+            values.extend(value.values())
+        else:
+            values.append(value)
     # Short values ("1", "true") would only garble error messages; real credentials are long.
     found = {value for value in values if isinstance(value, str) and len(value) >= 8}
     return tuple(sorted(found, key=len, reverse=True))
@@ -89,7 +97,7 @@ def _start(telemetry: LLMTelemetry, endpoint_for: EndpointLookup, instance: Any,
         model, attributes = endpoint.request(body)
         attributes.update(server_attributes(instance))
         call = telemetry.start_call(endpoint.operation, model, attributes)
-        call.secrets = client_secrets(instance)
+        call.secrets_of = functools.partial(client_secrets, instance)
         return call, endpoint
     except MultiSessionException:
         raise
