@@ -26,6 +26,7 @@ SESSION_ID_KEY = create_key("agentops-session-id")
 
 _lock = threading.Lock()
 _active: dict[str, Session] = {}
+_ended_since_repack = 0
 
 
 def register(session: Session) -> None:
@@ -34,8 +35,19 @@ def register(session: Session) -> None:
 
 
 def unregister(session: Session) -> None:
+    global _active, _ended_since_repack
     with _lock:
-        _active.pop(session.session_id, None)
+        if _active.pop(session.session_id, None) is None:
+            return
+        # A dict never shrinks: the slots of removed sessions stay until it grows again, and
+        # finding the first active session (``only_session``, ``resolve_for_call``) walks past
+        # them, so after 10,000 sessions were open at once each module-level call took twice as
+        # long. Once the ended outnumber the active, a packed copy replaces the dict (a new object,
+        # swapped in whole: readers without the lock see the old one or the new one, never half).
+        _ended_since_repack += 1
+        if _ended_since_repack > 2 * len(_active) + 16:
+            _active = dict(_active)
+            _ended_since_repack = 0
 
 
 def active_sessions() -> list[Session]:
