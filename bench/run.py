@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -74,6 +75,7 @@ OPEN_SESSIONS = 10_000
 
 @dataclass
 class Settings:
+    rounds: int
     count: int
     stream_count: int
     repeats: int
@@ -83,9 +85,9 @@ class Settings:
     open_sessions: int
 
 
-FULL = Settings(count=400, stream_count=120, repeats=5, warmup=50, session_count=2000, span_count=5000,
+FULL = Settings(rounds=3, count=250, stream_count=80, repeats=3, warmup=40, session_count=2000, span_count=2000,
                 open_sessions=OPEN_SESSIONS)
-QUICK = Settings(count=60, stream_count=20, repeats=3, warmup=10, session_count=300, span_count=1000,
+QUICK = Settings(rounds=1, count=60, stream_count=20, repeats=3, warmup=10, session_count=300, span_count=1000,
                  open_sessions=OPEN_SESSIONS)
 
 
@@ -149,6 +151,29 @@ def machine(python: str) -> dict[str, Any]:
         "platform": platform.platform(),
         "packages": versions,
     }
+
+
+def merge(first: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """One job's results over several rounds: every repeat's time kept, medians over all of them."""
+    if "error" in first or "skipped" in first:
+        return first
+    if "error" in later or "skipped" in later:
+        return later
+    merged = dict(first)
+    merged["rounds"] = first.get("rounds", 1) + 1
+    merged["seconds"] = round(first.get("seconds", 0) + later.get("seconds", 0), 2)
+    for key in ("chat", "stream", "span"):
+        if key in first:
+            cpu = first[key]["runs_cpu_us"] + later[key]["runs_cpu_us"]
+            wall = first[key]["runs_wall_us"] + later[key]["runs_wall_us"]
+            merged[key] = {"cpu_us": statistics.median(cpu), "wall_us": statistics.median(wall),
+                           "runs_cpu_us": cpu, "runs_wall_us": wall}
+    # Every round's spans were checked by its worker; keep the counts of all of them.
+    merged["spans"] = {name: first["spans"].get(name, 0) + later["spans"].get(name, 0)
+                       for name in {*first["spans"], *later["spans"]}}
+    if "calls" in first:
+        merged["calls"] = first["calls"] + later["calls"]
+    return merged
 
 
 def analyse(jobs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -322,6 +347,8 @@ def update_readme(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer calls and repeats (make bench-quick)")
+    parser.add_argument("--rounds", type=int,
+                        help="fresh processes per variant, in turn; the median is over the repeats of all")
     parser.add_argument("--count", type=int, help="non-streaming calls per timed repeat")
     parser.add_argument("--stream-count", type=int, help="streaming calls per timed repeat")
     parser.add_argument("--repeats", type=int, help="timed repeats per workload (the median is reported)")
@@ -348,25 +375,34 @@ def main(argv: list[str] | None = None) -> int:
             variants.insert(0, required)
 
     started = time.monotonic()
-    print(f"bench: {len(variants)} call variants + sessions + spans, each in its own process", flush=True)
+    print(f"bench: {len(variants)} call variants and 2 span variants x {settings.rounds} round(s), then sessions; "
+          "each in its own process", flush=True)
     common = ["--repeats", str(settings.repeats)]
-    planned: list[tuple[str, list[str], dict[str, str]]] = [
+    calls = [
         (f"calls:{name}", [*common, "--count", str(settings.count), "--stream-count", str(settings.stream_count),
                            "--warmup", str(settings.warmup)], CALL_VARIANTS.get(name, {}))
         for name in variants
     ]
+    spans = [(f"span:{name}", [*common, "--count", str(settings.span_count)], {}) for name in ("sdk", "agentops_otel")]
+    # Each round runs every variant once, in a fresh process, starting one further down the list,
+    # so that a slow spell of the machine does not land on one variant's every process.
+    planned: list[tuple[str, list[str], dict[str, str]]] = []
+    for round_ in range(max(1, settings.rounds)):
+        shift = round_ % len(calls)
+        planned.extend(calls[shift:] + calls[:shift])
+        planned.extend(spans if round_ % 2 == 0 else spans[::-1])
     planned.append(("sessions", [*common, "--count", str(settings.session_count),
                                  "--open-sessions", str(settings.open_sessions)], {}))
-    planned.extend((f"span:{name}", [*common, "--count", str(settings.span_count)], {})
-                   for name in ("sdk", "agentops_otel"))
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = pool.map(lambda plan: run_job(args.python, *plan), planned)
-        jobs: dict[str, dict[str, Any]] = {job: result for (job, _, _), result in zip(planned, results, strict=True)}
+        results = list(pool.map(lambda plan: run_job(args.python, *plan), planned))
+    jobs: dict[str, dict[str, Any]] = {}
+    for (job, _, _), result in zip(planned, results, strict=True):
+        jobs[job] = merge(jobs[job], result) if job in jobs else result
 
     report = analyse(jobs)
     report["machine"] = machine(args.python)
     report["settings"] = {**settings.__dict__, "quick": args.quick, "parallel_jobs": args.jobs,
-                          "clock": "process CPU time, median of repeats"}
+                          "clock": "process CPU time, median over the repeats of all rounds"}
     report["skipped"] = {job: result["skipped"] for job, result in jobs.items() if "skipped" in result}
     report["failed"] = {job: result["error"] for job, result in jobs.items() if "error" in result}
     report["jobs"] = jobs
@@ -377,14 +413,16 @@ def main(argv: list[str] | None = None) -> int:
     text = table(report)
     m = report["machine"]
     print(f"\n{text}\n\nmachine: {m['nproc']} cores, {m['cpu_model']}, Python {m['python']}; "
-          f"{report['seconds']} s; medians of {settings.repeats} repeats of process CPU time")
+          f"{report['seconds']} s; medians of {settings.rounds} rounds x {settings.repeats} repeats, process CPU time")
     if chart(report, args.out / "results.png"):
         print(f"chart: {args.out / 'results.png'}")
     else:
         print("chart: skipped (matplotlib is not installed in this interpreter)")
     if args.update_readme:
+        versions = ", ".join(f"{name} {version}" for name, version in m["packages"].items() if version)
         update_readme(f"{text}\n\nMachine: {m['nproc']} cores, {m['cpu_model']}, Python {m['python']}, "
-                      f"{time.strftime('%Y-%m-%d', time.gmtime())}; the run took {report['seconds']} s.")
+                      f"{time.strftime('%Y-%m-%d', time.gmtime())}; the run took {report['seconds']} s. "
+                      f"Versions: {versions}.")
     if report["failed"]:
         print(f"\nFAILED: {', '.join(report['failed'])}", file=sys.stderr)
         return 1
