@@ -1,4 +1,9 @@
-"""What a session did: counted from the spans that end under it."""
+"""What a session did: its LLM calls, tool calls, actions, errors and tokens.
+
+Counted where the work is recorded (``LLMCall`` when an instrumented call ends, ``Session.record``
+for events), not by inspecting every span that ends: that kept a cost on every span of the
+process, which the session span processor must not add.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
-    GEN_AI_OPERATION_NAME,
-    GEN_AI_USAGE_INPUT_TOKENS,
-    GEN_AI_USAGE_OUTPUT_TOKENS,
-)
-from opentelemetry.trace import StatusCode
-
-from agentops_otel.attributes import EVENT_TYPE
-
 # Operations of the GenAI semantic conventions that are one call to a model.
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
 TOOL_OPERATION = "execute_tool"
-_COUNTED_KEYS = frozenset({GEN_AI_OPERATION_NAME, EVENT_TYPE})
-"""A span without these attributes counts only if it failed."""
 
 
 @dataclass(frozen=True)
@@ -49,27 +42,23 @@ class AnalyticsCounter:
         self._llm_calls = self._tool_calls = self._actions = self._errors = 0
         self._input_tokens = self._output_tokens = 0
 
-    def count_span(self, span: ReadableSpan) -> None:
-        attributes = span.attributes or {}
-        failed = span.status.status_code is StatusCode.ERROR
-        # Called for every span of the session: most (the application's own, HTTP, ...) count
-        # for nothing, and each missing-key lookup on the SDK's attribute mapping raises inside,
-        # so one pass over the keys rules them out before any lookup or the lock.
-        if not failed and _COUNTED_KEYS.isdisjoint(attributes):
-            return
-        operation = attributes.get(GEN_AI_OPERATION_NAME)
+    def count(self, operation: object, event_type: object, failed: bool,
+              input_tokens: object = None, output_tokens: object = None) -> None:
+        """Count one finished LLM call, tool call, action or error of this session.
+
+        ``operation`` is the span's ``gen_ai.operation.name``, ``event_type`` its
+        ``agentops.event.type`` (either may be ``None``); token counts that are not ints are ignored.
+        """
         with self._lock:
             if operation in LLM_OPERATIONS:
                 self._llm_calls += 1
-                input_tokens = attributes.get(GEN_AI_USAGE_INPUT_TOKENS)
-                if isinstance(input_tokens, int):
+                if isinstance(input_tokens, int) and not isinstance(input_tokens, bool):
                     self._input_tokens += input_tokens
-                output_tokens = attributes.get(GEN_AI_USAGE_OUTPUT_TOKENS)
-                if isinstance(output_tokens, int):
+                if isinstance(output_tokens, int) and not isinstance(output_tokens, bool):
                     self._output_tokens += output_tokens
             elif operation == TOOL_OPERATION:
                 self._tool_calls += 1
-            elif attributes.get(EVENT_TYPE) == "action":
+            elif event_type == "action":
                 self._actions += 1
             if failed:
                 self._errors += 1

@@ -12,7 +12,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from agentops_otel import content, lifecycle, provider, registry
+from agentops_otel import content, lifecycle, provider, registry, root_span
 from agentops_otel.end_state import EndState
 from agentops_otel.events import Event
 from agentops_otel.exporters import ConfigurationError
@@ -90,6 +90,7 @@ def init(
                 instrument_installed_clients()
             _settings.update(requested)
             _tracer = tracer_provider.get_tracer("agentops_otel", __version__)
+            root_span.prepare_tracer(_tracer)
         else:
             _check_same_settings(requested)
     if not auto_start_session:

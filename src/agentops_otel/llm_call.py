@@ -17,7 +17,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import wrapt
 from opentelemetry import context as otel_context
@@ -50,6 +50,9 @@ from opentelemetry.util.types import AttributeValue
 from agentops_otel import registry
 from agentops_otel.version import __version__
 
+if TYPE_CHECKING:
+    from agentops_otel.session import Session
+
 logger = logging.getLogger("agentops_otel.instrumentation")
 
 Attributes = dict[str, AttributeValue]
@@ -79,15 +82,15 @@ class LLMTelemetry:
             MultiSessionException: two or more sessions are active and none is current. This is
                 the one exception allowed through: the documented contract of multi-session mode.
         """
-        ctx, _session = registry.resolve_for_call()
-        return LLMCall(self, operation, model, attributes, ctx)
+        ctx, session = registry.resolve_for_call()
+        return LLMCall(self, operation, model, attributes, ctx, session)
 
 
 class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
-    __slots__ = ("_ended", "_secrets", "_server", "_start", "_token", "model", "operation", "secrets_of", "span",
-                 "telemetry")
+    __slots__ = ("_ended", "_secrets", "_server", "_start", "_token", "model", "operation", "secrets_of", "session",
+                 "span", "telemetry")
 
     def __init__(
         self,
@@ -96,8 +99,10 @@ class LLMCall:
         model: str | None,
         attributes: Attributes,
         ctx: otel_context.Context | None,
+        session: Session | None = None,
     ) -> None:
         self.telemetry = telemetry
+        self.session = session
         self.operation = operation
         self.model = model
         attributes.update(telemetry.base_attributes)
@@ -158,6 +163,7 @@ class LLMCall:
             span.set_status(Status(StatusCode.ERROR, error_type))
         self._record_metrics(attributes or {}, error_type if isinstance(error_type, str) else None)
         span.end()
+        self._count(attributes, failed=isinstance(error_type, str))
 
     def fail(self, error: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> None:
         """End the span after a failed call: status ERROR, ``error.type``, the exception recorded."""
@@ -185,6 +191,15 @@ class LLMCall:
             self._record_metrics(attributes or {}, error_type)
         finally:
             span.end()
+            self._count(attributes, failed=True)
+
+    def _count(self, attributes: Mapping[str, AttributeValue] | None, failed: bool) -> None:
+        """Count the call into its session's analytics (see ``analytics``)."""
+        if self.session is None:
+            return
+        usage = attributes or {}
+        self.session.analytics.count(self.operation, None, failed, usage.get(GEN_AI_USAGE_INPUT_TOKENS),
+                                     usage.get(GEN_AI_USAGE_OUTPUT_TOKENS))
 
     def _record_metrics(self, response: Mapping[str, AttributeValue], error_type: str | None) -> None:
         telemetry = self.telemetry

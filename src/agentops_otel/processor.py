@@ -1,11 +1,13 @@
 """The span processor that ties every span to its session.
 
 It runs for every span the process makes, whichever library makes it, so it is kept to a couple
-of dict lookups: stamp ``agentops.session.id`` when a session's context is current, and, when a
-stamped span ends, count it into the session's analytics.
+of dict lookups and one attribute: stamp ``agentops.session.id`` when a session's context is
+current. It does nothing when a span ends.
 """
 
 from __future__ import annotations
+
+from typing import cast
 
 from opentelemetry import baggage
 from opentelemetry.context import Context, get_current
@@ -16,7 +18,7 @@ from agentops_otel.attributes import BAGGAGE_SESSION_ID, SESSION_ID
 
 
 class SessionSpanProcessor(SpanProcessor):
-    """Stamps ``agentops.session.id`` on spans started under a session and counts them.
+    """Stamps ``agentops.session.id`` on every span started under a session.
 
     ``agentops_otel.init()`` adds one to the global SDK ``TracerProvider`` (its own or the one it
     joins); add it yourself only when you build providers by hand::
@@ -26,23 +28,18 @@ class SessionSpanProcessor(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         ctx = get_current() if parent_context is None else parent_context
-        session_id = ctx.get(registry.SESSION_ID_KEY)
+        session_id = ctx.get(registry.SESSION_ID_KEY)  # a str: only registry/session write this key
         if session_id is None:
-            session_id = baggage.get_baggage(BAGGAGE_SESSION_ID, ctx)
-            if session_id is None:
+            remote = baggage.get_baggage(BAGGAGE_SESSION_ID, ctx)
+            if remote is None:
                 return
-        span.set_attribute(SESSION_ID, str(session_id))
+            session_id = str(remote)
+        span.set_attribute(SESSION_ID, cast(str, session_id))
 
     def on_end(self, span: ReadableSpan) -> None:
-        if span.parent is None:  # a root: the session span itself, or a trace outside any session
-            return
-        attributes = span.attributes
-        session_id = None if attributes is None else attributes.get(SESSION_ID)
-        if session_id is None:
-            return
-        session = registry.get(str(session_id))
-        if session is not None:
-            session.analytics.count_span(span)
+        # Nothing to do: the session's analytics are counted where calls and events are recorded,
+        # so that spans of other libraries pay nothing when they end.
+        return None
 
     def shutdown(self) -> None:
         return None

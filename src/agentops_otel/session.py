@@ -15,11 +15,13 @@ from typing import Any, ParamSpec, TypeVar, cast
 from opentelemetry import baggage, trace
 from opentelemetry.context import Context, attach, detach, get_current, set_value
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GEN_AI_OPERATION_NAME,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_MESSAGE, EXCEPTION_TYPE
-from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace import StatusCode, Tracer
+from opentelemetry.util.types import AttributeValue
 
 from agentops_otel import registry
 from agentops_otel.analytics import AnalyticsCounter, SessionAnalytics
@@ -38,6 +40,7 @@ from agentops_otel.attributes import (
 from agentops_otel.end_state import EndState
 from agentops_otel.events import Event
 from agentops_otel.exceptions import SessionEndedException
+from agentops_otel.root_span import RootSpan
 from agentops_otel.serialization import to_text
 from agentops_otel.tags import normalise_tags
 
@@ -79,9 +82,7 @@ class Session:
         attributes: dict[str, Any] = {SESSION_ID: self.session_id}
         if self._tags:
             attributes[SESSION_TAGS] = list(self._tags)
-        # An empty parent context: a session is always the root of its own trace.
-        self._span = tracer.start_span(SESSION_SPAN_NAME, context=Context(), kind=SpanKind.INTERNAL,
-                                       attributes=attributes)
+        self._root = RootSpan(tracer, SESSION_SPAN_NAME, attributes)
         self._context = self._context_over(Context())
         registry.register(self)
 
@@ -89,8 +90,9 @@ class Session:
 
     @property
     def span(self) -> trace.Span:
-        """The session's root span."""
-        return self._span
+        """The session's root span, for its span context (see ``root_span``: while the session is
+        open this may be a non-recording stand-in with the root's ids)."""
+        return self._root.placeholder
 
     @property
     def tags(self) -> list[str]:
@@ -112,7 +114,7 @@ class Session:
     # -- context ------------------------------------------------------------------------------
 
     def _context_over(self, base: Context) -> Context:
-        ctx = trace.set_span_in_context(self._span, base)
+        ctx = trace.set_span_in_context(self._root.placeholder, base)
         ctx = set_value(registry.SESSION_ID_KEY, self.session_id, ctx)
         return baggage.set_baggage(BAGGAGE_SESSION_ID, self.session_id, ctx)
 
@@ -217,7 +219,7 @@ class Session:
             merged = dict(self._tags)
             merged.update(dict.fromkeys(new))
             self._tags = dict.fromkeys(normalise_tags(list(merged)))
-            self._span.set_attribute(SESSION_TAGS, list(self._tags))
+            self._root.set_attribute(SESSION_TAGS, list(self._tags))
 
     def set_tags(self, tags: str | list[str]) -> None:
         """Replace the session's tags."""
@@ -225,7 +227,7 @@ class Session:
         with self._lock:
             self._check_open("set tags")
             self._tags = dict.fromkeys(new)
-            self._span.set_attribute(SESSION_TAGS, list(self._tags))
+            self._root.set_attribute(SESSION_TAGS, list(self._tags))
 
     def record(self, event: Event) -> None:
         """Record an event as a child span of this session, with the event's own start and end.
@@ -237,11 +239,12 @@ class Session:
         if not isinstance(event, Event):
             raise TypeError(f"record() takes an {_EVENT_TYPES}; got {type(event).__name__} {event!r:.80}")
         self._check_open("record an event")
+        attributes = event.attributes()
         span = self._tracer.start_span(
             event.span_name(),
             context=self._context,
             kind=event.span_kind(),
-            attributes=event.attributes(),
+            attributes=attributes,
             start_time=event.start_ns(),
             record_exception=False,
             set_status_on_exception=False,
@@ -261,6 +264,13 @@ class Session:
                 span.set_status(status)
         finally:
             span.end(end_time=event.end_ns())
+        self.analytics.count(
+            attributes.get(GEN_AI_OPERATION_NAME),
+            event.event_type,
+            status is not None and status.status_code is StatusCode.ERROR,
+            attributes.get(GEN_AI_USAGE_INPUT_TOKENS),
+            attributes.get(GEN_AI_USAGE_OUTPUT_TOKENS),
+        )
 
     def get_analytics(self) -> SessionAnalytics:
         """What the session did so far: LLM calls, tool calls, actions, errors, tokens, duration."""
@@ -296,19 +306,20 @@ class Session:
             self._end_state = state
         registry.unregister(self)
         stats = self.analytics.finish()
-        span = self._span
-        span.set_attribute(SESSION_END_STATE, state.value)
+        attributes: dict[str, AttributeValue] = {
+            SESSION_ID: self.session_id,
+            SESSION_END_STATE: state.value,
+            SESSION_TAGS: list(self._tags),
+            SESSION_LLM_CALLS: stats.llm_calls,
+            SESSION_TOOL_CALLS: stats.tool_calls,
+            SESSION_ACTIONS: stats.actions,
+            SESSION_ERRORS: stats.errors,
+            GEN_AI_USAGE_INPUT_TOKENS: stats.input_tokens,
+            GEN_AI_USAGE_OUTPUT_TOKENS: stats.output_tokens,
+        }
         if end_state_reason:
-            span.set_attribute(SESSION_END_STATE_REASON, end_state_reason)
-        span.set_attribute(SESSION_TAGS, list(self._tags))
-        span.set_attribute(SESSION_LLM_CALLS, stats.llm_calls)
-        span.set_attribute(SESSION_TOOL_CALLS, stats.tool_calls)
-        span.set_attribute(SESSION_ACTIONS, stats.actions)
-        span.set_attribute(SESSION_ERRORS, stats.errors)
-        span.set_attribute(GEN_AI_USAGE_INPUT_TOKENS, stats.input_tokens)
-        span.set_attribute(GEN_AI_USAGE_OUTPUT_TOKENS, stats.output_tokens)
-        span.set_status(state.status(end_state_reason))
-        span.end()
+            attributes[SESSION_END_STATE_REASON] = end_state_reason
+        self._root.end(SESSION_SPAN_NAME, attributes, state.status(end_state_reason))
 
 
 async def _await_in_context(awaitable: Awaitable[R], ctx: Context) -> R:
