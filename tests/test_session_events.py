@@ -283,3 +283,17 @@ def test_llm_event_ignores_booleans_as_token_counts(exporter: InMemorySpanExport
     span = spans_named(exporter, "chat m")[0]
     assert "gen_ai.usage.input_tokens" not in span.attributes
     assert span.attributes["gen_ai.usage.output_tokens"] == 7
+
+
+def test_the_capture_variable_is_read_once_until_asked_again(
+    exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record_one(exporter, agentops.LLMEvent(model="m", prompt="first"))  # reads the variable: unset, off
+    exporter.clear()
+    monkeypatch.setenv(content.CAPTURE_CONTENT_ENV, "true")
+    span, _ = record_one(exporter, agentops.LLMEvent(model="m", prompt="second"))
+    assert GEN_AI_INPUT_MESSAGES not in attrs(span)
+    exporter.clear()
+    content.set_capture_content(None)
+    span, _ = record_one(exporter, agentops.LLMEvent(model="m", prompt="third"))
+    assert json.loads(str(attrs(span)[GEN_AI_INPUT_MESSAGES])) == "third"
