@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import os
+import random
 import threading
 import uuid
 import warnings
@@ -50,6 +52,21 @@ R = TypeVar("R")
 _EVENT_TYPES = "ActionEvent, ToolEvent, ErrorEvent or LLMEvent"
 
 
+_session_ids = random.Random()  # our own generator: an application's random.seed() must not repeat ids
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_session_ids.seed)  # nor may a forked child
+
+
+def _new_session_id() -> str:
+    """A random (version 4) UUID from a generator seeded once from ``os.urandom``.
+
+    Not ``uuid.uuid4()``: its ``os.urandom`` call releases and retakes the GIL, and an application
+    starting sessions in a tight loop then starves the span export thread (the GIL's waiting thread
+    never gets its forced switch), which overflowed the export queue in the soak test.
+    """
+    return str(uuid.UUID(int=_session_ids.getrandbits(128), version=4))
+
+
 class Session:
     """One run of an agent: a root span named ``session`` and the context under it.
 
@@ -72,7 +89,7 @@ class Session:
     """
 
     def __init__(self, tracer: Tracer, tags: list[str] | None = None) -> None:
-        self.session_id: str = str(uuid.uuid4())
+        self.session_id: str = _new_session_id()
         self._tracer = tracer
         self._tags: dict[str, None] = dict.fromkeys(tags or ())
         self._lock = threading.Lock()
