@@ -113,6 +113,16 @@ def _id_and_model(response: Any, attributes: Attributes) -> None:
         attributes[GEN_AI_RESPONSE_MODEL] = model
 
 
+def _choices_summary(completion: Any) -> tuple[Attributes, Any]:
+    """Id, model, finish reasons and usage of a (chat or text) completion, and its choices."""
+    attributes: Attributes = {}
+    _id_and_model(completion, attributes)
+    choices = getattr(completion, "choices", None) or ()
+    attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(c.finish_reason) for c in choices if c.finish_reason]
+    attributes.update(_usage(getattr(completion, "usage", None), "prompt_tokens", "completion_tokens"))
+    return attributes, choices
+
+
 class ChatCompletions:
     """``POST /chat/completions``: ``chat.completions.create``, ``.parse`` and ``.stream``."""
 
@@ -132,11 +142,7 @@ class ChatCompletions:
 
     def response(self, result: Any) -> Attributes:
         completion = _parsed(result)
-        attributes: Attributes = {}
-        _id_and_model(completion, attributes)
-        choices = getattr(completion, "choices", None) or ()
-        attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(c.finish_reason) for c in choices if c.finish_reason]
-        attributes.update(_usage(getattr(completion, "usage", None), "prompt_tokens", "completion_tokens"))
+        attributes, choices = _choices_summary(completion)
         fingerprint = getattr(completion, "system_fingerprint", None)
         if isinstance(fingerprint, str):
             attributes[GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
@@ -233,11 +239,7 @@ class Completions(ChatCompletions):
 
     def response(self, result: Any) -> Attributes:
         completion = _parsed(result)
-        attributes: Attributes = {}
-        _id_and_model(completion, attributes)
-        choices = getattr(completion, "choices", None) or ()
-        attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(c.finish_reason) for c in choices if c.finish_reason]
-        attributes.update(_usage(getattr(completion, "usage", None), "prompt_tokens", "completion_tokens"))
+        attributes, choices = _choices_summary(completion)
         if capture_content():
             attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(
                 [messages.assistant([{"type": "text", "content": c.text}], c.finish_reason) for c in choices])
