@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -34,6 +33,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 
 from agentops_otel.content import capture_content
 from agentops_otel.llm_call import Attributes
+from agentops_otel.sdk_request import parsed_result
 from agentops_otel.serialization import to_json
 from agentops_otel_anthropic import parts
 
@@ -119,14 +119,6 @@ def _arguments(text: str) -> Any:
         return text
 
 
-def _parsed(result: Any) -> Any:
-    """The ``Message`` behind a ``with_raw_response`` result (whose ``parse()`` caches)."""
-    parse = getattr(result, "parse", None)
-    if parse is not None and hasattr(result, "http_response") and not inspect.iscoroutinefunction(parse):
-        return parse()
-    return result
-
-
 class Messages:
     """``POST /v1/messages``."""
 
@@ -162,7 +154,7 @@ class Messages:
         return (model if isinstance(model, str) else None), attributes
 
     def response(self, result: Any) -> Attributes:
-        message = _parsed(result)
+        message = parsed_result(result)
         if getattr(message, "type", None) != "message":
             return {}  # e.g. the raw response of a stream, whose events were not read here
         usage = Usage()

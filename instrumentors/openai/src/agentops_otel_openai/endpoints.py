@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,7 +33,7 @@ from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 
 from agentops_otel.content import capture_content
 from agentops_otel.llm_call import Attributes
-from agentops_otel.sdk_request import is_raw_response
+from agentops_otel.sdk_request import parsed_result
 from agentops_otel.serialization import to_json
 from agentops_otel_openai import messages
 
@@ -75,14 +74,6 @@ def _sampling_attributes(body: Mapping[str, Any], max_tokens_fields: tuple[str, 
 def _model(body: Mapping[str, Any]) -> str | None:
     model = body.get("model")
     return model if isinstance(model, str) else None
-
-
-def _parsed(result: Any) -> Any:
-    """The model object behind a ``with_raw_response`` result (whose ``parse()`` caches)."""
-    if not is_raw_response(result):
-        return result
-    parse = result.parse
-    return result if inspect.iscoroutinefunction(parse) else parse()
 
 
 def _output_type(kind: Any, attributes: Attributes) -> None:
@@ -141,7 +132,7 @@ class ChatCompletions:
         return _model(body), attributes
 
     def response(self, result: Any) -> Attributes:
-        completion = _parsed(result)
+        completion = parsed_result(result)
         attributes, choices = _choices_summary(completion)
         fingerprint = getattr(completion, "system_fingerprint", None)
         if isinstance(fingerprint, str):
@@ -238,7 +229,7 @@ class Completions(ChatCompletions):
         return _model(body), attributes
 
     def response(self, result: Any) -> Attributes:
-        completion = _parsed(result)
+        completion = parsed_result(result)
         attributes, choices = _choices_summary(completion)
         if capture_content():
             attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(
@@ -284,7 +275,7 @@ class Responses:
         return _model(body), attributes
 
     def response(self, result: Any) -> Attributes:
-        return response_attributes(_parsed(result))
+        return response_attributes(parsed_result(result))
 
     def accumulator(self) -> ResponsesStreamAccumulator:
         return ResponsesStreamAccumulator()
@@ -346,7 +337,7 @@ class Embeddings:
         return _model(body), attributes
 
     def response(self, result: Any) -> Attributes:
-        response = _parsed(result)
+        response = parsed_result(result)
         attributes: Attributes = {}
         _id_and_model(response, attributes)
         attributes.update(_usage(getattr(response, "usage", None), "prompt_tokens", "completion_tokens"))
