@@ -8,6 +8,7 @@ Scenarios that need their own provider or configuration run in a subprocess.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -40,7 +41,32 @@ def exporter() -> Iterator[InMemorySpanExporter]:
     """The in-memory exporter every span of the test process reaches, emptied for the test."""
     EXPORTER.clear()
     yield EXPORTER
+    _assert_no_secrets()
     EXPORTER.clear()
+
+
+# Every API key the suite hands a client starts with "sk-"; an Authorization header with "Bearer ".
+_SECRET = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{2,}|Bearer [A-Za-z0-9._-]+")
+
+
+def _secrets_in(span: ReadableSpan) -> list[str]:
+    texts = [span.name, span.status.description or ""]
+    for attributes in [span.attributes, span.resource.attributes, *(event.attributes for event in span.events)]:
+        for key, value in (attributes or {}).items():
+            texts += [key, *(map(str, value) if isinstance(value, (list, tuple)) else [str(value)])]
+    return [found for text in texts for found in _SECRET.findall(text)]
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_reaches_a_span() -> Iterator[None]:
+    """Whatever a test does, no API key or auth header value is in any span it exported."""
+    yield
+    _assert_no_secrets()
+
+
+def _assert_no_secrets() -> None:
+    leaks = {found for span in EXPORTER.get_finished_spans() for found in _secrets_in(span)}
+    assert not leaks, f"secrets reached exported spans: {sorted(leaks)}"
 
 
 @pytest.fixture(autouse=True)

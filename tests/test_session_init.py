@@ -228,7 +228,8 @@ def test_malformed_protocol_is_a_configuration_error() -> None:
         ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "-1", "in seconds"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://collector:4317", "http://"),
         ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://bad host:4318", "http://"),
-        ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=abc,team", "'team'"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=abc,team", "entry 2 is not of the form key=value"),
+        ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "Bearer sk-live-123", "entry 1"),
     ],
 )
 def test_malformed_variables_raise_configuration_error(
@@ -242,6 +243,7 @@ def test_malformed_variables_raise_configuration_error(
         exporters.exporters_from_env()
     assert variable in str(raised.value) or variable == "OTEL_TRACES_EXPORTER"
     assert says in str(raised.value)
+    assert "sk-live-123" not in str(raised.value)  # a bare token is never repeated into a log
 
 
 @pytest.mark.parametrize(

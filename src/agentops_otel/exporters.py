@@ -81,9 +81,10 @@ def check_otlp_variables() -> None:
         value = os.environ.get(name)
         if not value or not value.strip():
             continue
-        for item in value.split(","):
+        for position, item in enumerate(value.split(","), start=1):
             if item.strip() and ("=" not in item or not item.split("=", 1)[0].strip()):
-                raise ConfigurationError(f"{name} has a malformed entry {item.strip()[:40]!r}; "
+                # Say where, not what: a malformed entry is often a bare token that must not reach a log.
+                raise ConfigurationError(f"{name}: entry {position} is not of the form key=value; "
                                          "use comma-separated key=value pairs, e.g. 'api-key=abc,team=x'")
 
 
