@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
+from opentelemetry.context import Context
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_OPERATION_NAME,
     GEN_AI_PROVIDER_NAME,
@@ -48,6 +49,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from agentops_otel import registry
+from agentops_otel.attributes import SESSION_ID
 from agentops_otel.version import __version__
 
 if TYPE_CHECKING:
@@ -100,14 +102,22 @@ class LLMTelemetry:
                 the one exception allowed through: the documented contract of multi-session mode.
         """
         ctx, session = registry.resolve_for_call()
-        return LLMCall(self, operation, model, attributes, ctx, session)
+        if ctx is None or session is None:  # the current context is the parent (and stamps the span)
+            return LLMCall(self, operation, model, attributes, ctx, session)
+        # The only active session, not current here: parent the span on its root and stamp the id
+        # directly, which costs a dict entry instead of the processor's set_attribute; spans made
+        # during the request (HTTP clients) get the id from the context __enter__ attaches.
+        attributes[SESSION_ID] = session.session_id
+        call = LLMCall(self, operation, model, attributes, trace.set_span_in_context(session.span, Context()), session)
+        call.session_id_for_children = session.session_id
+        return call
 
 
 class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
     __slots__ = ("_ended", "_secrets", "_server", "_start", "_token", "model", "operation", "secrets_of", "session",
-                 "span", "telemetry")
+                 "session_id_for_children", "span", "telemetry")
 
     def __init__(
         self,
@@ -133,6 +143,8 @@ class LLMCall:
         self._ended = False
         self._token: object | None = None
         self._start = time.perf_counter()
+        self.session_id_for_children: str | None = None
+        """Set when the session is not current: ``__enter__`` then makes it current for the request."""
         self._secrets: tuple[str, ...] | None = None
         self.secrets_of: Callable[[], tuple[str, ...]] | None = None
         """Where ``secrets`` come from (``sdk_request.client_secrets`` of the client), read only
@@ -151,7 +163,10 @@ class LLMCall:
 
     # The span is current while the request runs, so HTTP-level spans nest under it.
     def __enter__(self) -> LLMCall:
-        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        ctx = trace.set_span_in_context(self.span)
+        if self.session_id_for_children is not None:
+            ctx = otel_context.set_value(registry.SESSION_ID_KEY, self.session_id_for_children, ctx)
+        self._token = otel_context.attach(ctx)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
