@@ -1,4 +1,5 @@
-"""GenAI client metrics are recorded once a MeterProvider is configured, even one set after init()."""
+"""GenAI client metrics are recorded once a MeterProvider is configured, even one set after init()
+(from at most a second later)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from subprocesses import run_python
 def test_metrics_start_when_a_meter_provider_is_set_later() -> None:
     result = run_python(
         """
+        import time
+
         import openai
         from opentelemetry import metrics
         from opentelemetry.sdk.metrics import MeterProvider
@@ -28,6 +31,7 @@ def test_metrics_start_when_a_meter_provider_is_set_later() -> None:
             reader = InMemoryMetricReader()
             metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
             print("before:", durations(reader))
+            time.sleep(1.1)  # agentops_otel.llm_call.METER_PROVIDER_RECHECK_SECONDS
             client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
             print("after:", durations(reader))
         """,
