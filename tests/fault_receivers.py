@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import grpc  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from otlp_receiver import free_port, otlp_env
 
 Protocol = Literal["grpc", "http/protobuf"]
 FAULTS = ("down", "unreachable", "slow", "500", "503", "429", "reset")
@@ -43,14 +44,6 @@ _GRPC_STATUS = {
     "503": grpc.StatusCode.UNAVAILABLE,
     "429": grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 with nothing listening (free when this returns)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class FaultyReceiver:
@@ -77,11 +70,7 @@ class FaultyReceiver:
 
     def env(self) -> dict[str, str]:
         """Variables pointing an OTLP exporter at this receiver."""
-        return {
-            "OTEL_TRACES_EXPORTER": "otlp",
-            "OTEL_EXPORTER_OTLP_PROTOCOL": self.protocol,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": self.endpoint,
-        }
+        return otlp_env(self.protocol, self.endpoint)
 
     def _count(self) -> None:
         with self._lock:

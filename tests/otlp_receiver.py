@@ -113,11 +113,21 @@ def decode_request(request: trace_service_pb2.ExportTraceServiceRequest) -> list
     return received
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 with nothing listening (free when this returns)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def otlp_env(protocol: str, endpoint: str) -> dict[str, str]:
+    """The variables that point an OTLP exporter at ``endpoint`` over ``protocol``."""
+    return {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+    }
 
 
 class OTLPReceiver:
@@ -157,11 +167,7 @@ class OTLPReceiver:
 
     def env(self) -> dict[str, str]:
         """Environment variables pointing an OTLP exporter (in a subprocess) at this receiver."""
-        return {
-            "OTEL_TRACES_EXPORTER": "otlp",
-            "OTEL_EXPORTER_OTLP_PROTOCOL": self.protocol,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": self.endpoint,
-        }
+        return otlp_env(self.protocol, self.endpoint)
 
     def start(self) -> OTLPReceiver:
         if self.protocol == "grpc":
@@ -246,7 +252,7 @@ class OTLPReceiver:
         # Binding port 0 lets gRPC pick a free port and tell us which, with no race.
         self.port = server.add_insecure_port("127.0.0.1:0")
         if not self.port:  # pragma: no cover - very old grpc returning 0 for port 0
-            self.port = server.add_insecure_port(f"127.0.0.1:{_free_port()}")
+            self.port = server.add_insecure_port(f"127.0.0.1:{free_port()}")
         server.start()
         self._grpc_server = server
 

@@ -15,18 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from otlp_receiver import OTLPReceiver
+from otlp_receiver import OTLPReceiver, free_port
 from session_trees import SessionTree, wait_for_sessions
 from subprocesses import clean_env
 
 AGENTOPS_OTEL = Path(sys.executable).with_name("agentops-otel")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _rotel_agent() -> Path:
@@ -45,7 +38,7 @@ def collector(tmp_path: Path) -> Iterator[tuple[str, OTLPReceiver]]:
     """A Rotel collector on 127.0.0.1 forwarding to a receiver; yields (its OTLP/gRPC endpoint, receiver)."""
     binary = _rotel_agent()
     with OTLPReceiver("http/protobuf") as receiver:
-        grpc_port, http_port = _free_port(), _free_port()
+        grpc_port, http_port = free_port(), free_port()
         try:
             process = subprocess.Popen(
                 [str(binary), "start",  # in the foreground (no --daemon): the test owns the process

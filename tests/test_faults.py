@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fault_receivers import FAULTS, FaultyReceiver, TcpForwarder, free_port
-from otlp_receiver import OTLPReceiver
+from fault_receivers import FAULTS, FaultyReceiver, TcpForwarder
+from otlp_receiver import OTLPReceiver, free_port
 from subprocesses import clean_env, run_python
 
 from agentops_otel.standin import StandInServer
