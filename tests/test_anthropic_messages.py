@@ -14,6 +14,7 @@ from typing import Any
 import anthropic
 import pytest
 from anthropic.types import MessageParam, ToolParam
+from conftest import call_spans, only_call_span
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -70,17 +71,6 @@ def client(standin: StandInServer) -> Iterator[anthropic.Anthropic]:
 @pytest.fixture
 def async_client(standin: StandInServer) -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(base_url=standin.anthropic_base_url, api_key=API_KEY, max_retries=0)
-
-
-def call_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    """Every span of an LLM call (ours or anyone's): everything but session roots."""
-    return [span for span in exporter.get_finished_spans() if span.name != "session"]
-
-
-def only_call_span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    spans = call_spans(exporter)
-    assert len(spans) == 1, [(s.name, s.instrumentation_scope and s.instrumentation_scope.name) for s in spans]
-    return spans[0]
 
 
 def session_root(exporter: InMemorySpanExporter) -> ReadableSpan:

@@ -13,7 +13,7 @@ from typing import Any
 
 import openai
 import pytest
-from conftest import METRIC_READER
+from conftest import METRIC_READER, call_spans, only_call_span
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -78,16 +78,6 @@ def client(standin: StandInServer) -> Iterator[openai.OpenAI]:
 def async_client(standin: StandInServer) -> openai.AsyncOpenAI:
     """Made inside the coroutine that uses it: an async client belongs to one event loop."""
     return openai.AsyncOpenAI(base_url=standin.openai_base_url, api_key=API_KEY, max_retries=0)
-
-
-def call_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    return [span for span in exporter.get_finished_spans() if span.name != "session"]
-
-
-def only_call_span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    spans = call_spans(exporter)
-    assert len(spans) == 1, [span.name for span in spans]
-    return spans[0]
 
 
 def root_span(exporter: InMemorySpanExporter) -> ReadableSpan:

@@ -14,7 +14,7 @@ from typing import Any
 
 import openai
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
+from conftest import call_spans
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_RESPONSE_FINISH_REASONS,
@@ -42,10 +42,6 @@ def ended_twice(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[
     """The SDK's warnings about ending a span that had ended already."""
     caplog.set_level(logging.WARNING, logger="opentelemetry.sdk.trace")
     yield lambda: [r.getMessage() for r in caplog.records if "ended span" in r.getMessage()]
-
-
-def call_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    return [span for span in exporter.get_finished_spans() if span.name != "session"]
 
 
 def test_exhausted_stream_ends_once_with_final_chunk_usage(
