@@ -122,7 +122,7 @@ class ChatCompletions:
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         attributes = _sampling_attributes(body, ("max_completion_tokens", "max_tokens"))
         response_format = body.get("response_format")
-        if isinstance(response_format, Mapping):
+        if response_format is not None and isinstance(response_format, Mapping):  # see sdk_request._start
             _output_type(response_format.get("type"), attributes)
         if capture_content():
             if body.get("messages") is not None:
