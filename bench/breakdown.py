@@ -35,7 +35,6 @@ import agentops_otel
 import agentops_otel.llm_call as llm_call
 import agentops_otel.processor as processor
 import agentops_otel.registry as registry
-from agentops_otel.attributes import SESSION_ID
 from agentops_otel.llm_call import LLMTelemetry
 from agentops_otel.processor import SessionSpanProcessor
 from agentops_otel.sdk_request import sync_request_wrapper
@@ -151,7 +150,7 @@ def spans(session: agentops_otel.Session, count: int, repeats: int) -> None:
         "+ a processor doing nothing": (workload(tracer(Dispatch())), NO_PATCH),
         "+ it, stamping via set_attribute": (
             workload(tracer(SessionSpanProcessor())),
-            _patch(processor, "_stamp", lambda span, session_id: span.set_attribute(SESSION_ID, session_id)),
+            _patch(processor, "stamp_starting_span", lambda span, key, value: span.set_attribute(key, value)),
         ),
         "+ SessionSpanProcessor": (workload(tracer(SessionSpanProcessor())), NO_PATCH),
     }

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
-from opentelemetry.context import Context
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_OPERATION_NAME,
     GEN_AI_PROVIDER_NAME,
@@ -48,8 +47,7 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel import registry
-from agentops_otel.attributes import SESSION_ID
+from agentops_otel import registry, span_attributes
 from agentops_otel.version import __version__
 
 if TYPE_CHECKING:
@@ -81,7 +79,6 @@ class LLMTelemetry:
         self._explicit_meter_provider = meter_provider is not None
         self._global_meter_provider_records = False
         self._next_meter_provider_check = 0.0
-        self.base_attributes: Attributes = {GEN_AI_PROVIDER_NAME: provider_name, GEN_AI_SYSTEM: provider_name}
 
     def records_metrics(self) -> bool:
         """Whether a MeterProvider that records is configured.
@@ -110,21 +107,19 @@ class LLMTelemetry:
                 the one exception allowed through: the documented contract of multi-session mode.
         """
         ctx, session = registry.resolve_for_call()
-        if ctx is None or session is None:  # the current context is the parent (and stamps the span)
-            return LLMCall(self, operation, model, attributes, ctx, session)
-        # The only active session, not current here: parent the span on its root and stamp the id
-        # directly, which costs a dict entry instead of the processor's set_attribute; spans made
-        # during the request (HTTP clients) get the id from the context __enter__ attaches.
-        attributes[SESSION_ID] = session.session_id
-        call = LLMCall(self, operation, model, attributes, trace.set_span_in_context(session.span, Context()), session)
-        call.session_id_for_children = session.session_id
+        call = LLMCall(self, operation, model, attributes, ctx, session)
+        if ctx is not None and session is not None:
+            # The only active session, not current here: the span's parent is the session's
+            # context (the session processor stamps its id), and spans made during the request
+            # (HTTP clients) get the id from the context ``__enter__`` attaches.
+            call.session_id_for_children = session.session_id
         return call
 
 
 class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
-    __slots__ = ("_ended", "_secrets", "_server", "_start", "_token", "model", "operation", "secrets_of", "session",
+    __slots__ = ("_ended", "_request", "_secrets", "_start", "_token", "model", "operation", "secrets_of", "session",
                  "session_id_for_children", "span", "telemetry")
 
     def __init__(
@@ -140,13 +135,13 @@ class LLMCall:
         self.session = session
         self.operation = operation
         self.model = model
-        attributes.update(telemetry.base_attributes)
         attributes[GEN_AI_OPERATION_NAME] = operation
+        attributes[GEN_AI_PROVIDER_NAME] = attributes[GEN_AI_SYSTEM] = telemetry.provider_name
         if model:
             attributes[GEN_AI_REQUEST_MODEL] = model
         name = f"{operation} {model}" if model else operation
-        # The metrics carry the server as the span does (the request's attributes hold it).
-        self._server: Attributes = {key: attributes[key] for key in (SERVER_ADDRESS, SERVER_PORT) if key in attributes}
+        # Kept for the metrics, which carry the server as the span does; read only if they record.
+        self._request = attributes
         self.span = telemetry.tracer.start_span(name, context=ctx, kind=SpanKind.CLIENT, attributes=attributes)
         self._ended = False
         self._token: object | None = None
@@ -198,7 +193,7 @@ class LLMCall:
         span = self.span
         error_type = attributes.get(ERROR_TYPE) if attributes else None
         if attributes:
-            span.set_attributes(attributes)
+            span_attributes.set_attributes(span, attributes)
         if isinstance(error_type, str):
             span.set_status(Status(StatusCode.ERROR, error_type))
         self._record_metrics(attributes or {}, error_type if isinstance(error_type, str) else None)
@@ -214,7 +209,7 @@ class LLMCall:
         error_type = type(error).__qualname__
         try:
             if attributes:
-                span.set_attributes(attributes)
+                span_attributes.set_attributes(span, attributes)
             span.set_attribute(ERROR_TYPE, error_type)
             status_code = getattr(error, "status_code", None)
             if isinstance(status_code, int):
@@ -251,7 +246,10 @@ class LLMCall:
         }
         if self.model:
             attributes[GEN_AI_REQUEST_MODEL] = self.model
-        attributes.update(self._server)
+        request = self._request
+        for key in (SERVER_ADDRESS, SERVER_PORT):
+            if key in request:
+                attributes[key] = request[key]
         for key in (GEN_AI_RESPONSE_MODEL, SERVER_ADDRESS, SERVER_PORT):
             value = response.get(key)
             if value is not None:

@@ -6,12 +6,12 @@ current. It does nothing when a span ends.
 
 The budget is 10 % of what the SDK spends on a plain span (~15 µs). The SDK's public
 ``set_attribute`` (the span's lock, then the attribute map's validation and lock) cost ~0.75 µs of
-that on its own; see ``_stamp`` for how the id is written instead.
+that on its own; ``span_attributes.stamp_starting_span`` writes the id for ~0.05 µs instead.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from opentelemetry import baggage
 from opentelemetry.context import Context, get_current
@@ -19,35 +19,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from agentops_otel import registry
 from agentops_otel.attributes import BAGGAGE_SESSION_ID, SESSION_ID
-
-
-def _stamp(span: Span, session_id: str) -> None:
-    """Set ``agentops.session.id`` on a span that is being started.
-
-    ``on_start`` runs inside ``Tracer.start_span`` before the span is handed to anyone, so no other
-    thread can see it yet and its locks guard nothing; and a session id is a valid string, so the
-    SDK's validation has nothing to do. When the attribute map is the SDK's ``BoundedAttributes``
-    and the id fits the span limits as they stand (room for one more attribute, values long
-    enough), the id goes straight into its dict (~0.05 µs instead of ~0.75 µs). In every other
-    case (a full map, a short value limit, an SDK that stores attributes differently) the public
-    ``set_attribute`` decides, so the limits behave exactly as the SDK defines them.
-    """
-    try:
-        attributes: Any = span._attributes
-        store = attributes._dict
-        maxlen = attributes.maxlen
-        max_value_len = attributes.max_value_len
-        if (
-            type(store) is dict
-            and SESSION_ID not in store
-            and (maxlen is None or len(store) < maxlen)
-            and (max_value_len is None or len(session_id) <= max_value_len)
-        ):
-            store[SESSION_ID] = session_id
-            return
-    except AttributeError:
-        pass
-    span.set_attribute(SESSION_ID, session_id)
+from agentops_otel.span_attributes import stamp_starting_span
 
 
 class SessionSpanProcessor(SpanProcessor):
@@ -67,7 +39,7 @@ class SessionSpanProcessor(SpanProcessor):
             if remote is None:
                 return
             session_id = str(remote)
-        _stamp(span, cast(str, session_id))
+        stamp_starting_span(span, SESSION_ID, cast(str, session_id))
 
     def on_end(self, span: ReadableSpan) -> None:
         # Nothing to do: the session's analytics are counted where calls and events are recorded,
