@@ -57,7 +57,11 @@ EndpointLookup = Callable[[Any], "Endpoint | None"]
 
 
 def server_attributes(client: Any) -> Attributes:
-    url = client.base_url
+    # Stainless clients keep their URL in ``_base_url``; the public ``base_url`` property of
+    # OpenAI 3 imports a module on every read (~0.8 µs a call), so it is only the fallback.
+    url = getattr(client, "_base_url", None)
+    if url is None:
+        url = client.base_url
     port = url.port or (443 if url.scheme == "https" else 80)
     return {SERVER_ADDRESS: url.host, SERVER_PORT: port}
 
