@@ -48,6 +48,10 @@ CALL_VARIANTS: dict[str, dict[str, str]] = {
     "openinference_nocontent": {"OPENINFERENCE_HIDE_INPUTS": "true", "OPENINFERENCE_HIDE_OUTPUTS": "true"},
 }
 PEERS_AT_DEFAULTS = ("openllmetry", "otel_v2", "openinference")
+# The variants the x-floor targets compare: their overheads are a few µs apart on calls that cost
+# ~700 µs, and a process's figure moves by ~5-15 µs from one process to the next (memory layout,
+# the machine's other work), so these run in more rounds than the peers, whose gaps are large.
+CLOSE_VARIANTS = ("baseline", "floor", "agentops_otel")
 DESCRIPTIONS = {
     "baseline": "no instrumentation",
     "floor": "hand-written wrapt wrapper, one span",
@@ -76,6 +80,7 @@ OPEN_SESSIONS = 10_000
 @dataclass
 class Settings:
     rounds: int
+    close_rounds: int
     count: int
     stream_count: int
     repeats: int
@@ -85,27 +90,29 @@ class Settings:
     open_sessions: int
 
 
-FULL = Settings(rounds=3, count=250, stream_count=80, repeats=3, warmup=40, session_count=2000, span_count=2000,
-                open_sessions=OPEN_SESSIONS)
-QUICK = Settings(rounds=1, count=60, stream_count=20, repeats=3, warmup=10, session_count=300, span_count=1000,
-                 open_sessions=OPEN_SESSIONS)
+FULL = Settings(rounds=3, close_rounds=12, count=120, stream_count=40, repeats=3, warmup=20, session_count=2000,
+                span_count=2000, open_sessions=OPEN_SESSIONS)
+QUICK = Settings(rounds=1, close_rounds=1, count=60, stream_count=20, repeats=3, warmup=10, session_count=300,
+                 span_count=1000, open_sessions=OPEN_SESSIONS)
 
 
-def _clean_env(extra: dict[str, str]) -> dict[str, str]:
+def _clean_env(extra: dict[str, str], round_: int) -> dict[str, str]:
     """The environment of a job: ours, less any tracing configuration, plus the variant's."""
     prefixes = ("OTEL_", "TRACELOOP_", "OPENINFERENCE_")
     env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
-    env["PYTHONHASHSEED"] = "0"  # same dict layouts in every process
+    # The same dict layouts for every variant within a round, other ones in the next round: one
+    # seed for all rounds would give each variant the same (lucky or unlucky) layout every time.
+    env["PYTHONHASHSEED"] = str(round_)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
     return env
 
 
-def run_job(python: str, job: str, args: list[str], extra_env: dict[str, str]) -> dict[str, Any]:
+def run_job(python: str, job: str, args: list[str], extra_env: dict[str, str], round_: int) -> dict[str, Any]:
     started = time.monotonic()
     proc = subprocess.run(
         [python, str(WORKER), job, *args],
-        env=_clean_env(extra_env),
+        env=_clean_env(extra_env, round_),
         capture_output=True,
         text=True,
         timeout=600,
@@ -349,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer calls and repeats (make bench-quick)")
     parser.add_argument("--rounds", type=int,
                         help="fresh processes per variant, in turn; the median is over the repeats of all")
+    parser.add_argument("--close-rounds", type=int,
+                        help=f"rounds for {', '.join(CLOSE_VARIANTS)} and the span jobs (at least --rounds)")
     parser.add_argument("--count", type=int, help="non-streaming calls per timed repeat")
     parser.add_argument("--stream-count", type=int, help="streaming calls per timed repeat")
     parser.add_argument("--repeats", type=int, help="timed repeats per workload (the median is reported)")
@@ -374,8 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         if required not in variants:
             variants.insert(0, required)
 
+    settings.close_rounds = max(settings.rounds, settings.close_rounds)
     started = time.monotonic()
-    print(f"bench: {len(variants)} call variants and 2 span variants x {settings.rounds} round(s), then sessions; "
+    print(f"bench: {len(variants)} call variants x {settings.rounds} round(s) ({', '.join(CLOSE_VARIANTS)} x "
+          f"{settings.close_rounds}), 2 span variants x {settings.close_rounds}, then sessions; "
           "each in its own process", flush=True)
     common = ["--repeats", str(settings.repeats)]
     calls = [
@@ -384,19 +395,21 @@ def main(argv: list[str] | None = None) -> int:
         for name in variants
     ]
     spans = [(f"span:{name}", [*common, "--count", str(settings.span_count)], {}) for name in ("sdk", "agentops_otel")]
-    # Each round runs every variant once, in a fresh process, starting one further down the list,
+    # Each round runs its variants once, in fresh processes, starting one further down the list,
     # so that a slow spell of the machine does not land on one variant's every process.
-    planned: list[tuple[str, list[str], dict[str, str]]] = []
-    for round_ in range(max(1, settings.rounds)):
-        shift = round_ % len(calls)
-        planned.extend(calls[shift:] + calls[:shift])
-        planned.extend(spans if round_ % 2 == 0 else spans[::-1])
+    planned: list[tuple[str, list[str], dict[str, str], int]] = []
+    for round_ in range(max(1, settings.close_rounds)):
+        this_round = calls if round_ < settings.rounds else [
+            call for call in calls if call[0].removeprefix("calls:") in CLOSE_VARIANTS]
+        shift = round_ % len(this_round)
+        planned.extend((*job, round_) for job in this_round[shift:] + this_round[:shift])
+        planned.extend((*job, round_) for job in (spans if round_ % 2 == 0 else spans[::-1]))
     planned.append(("sessions", [*common, "--count", str(settings.session_count),
-                                 "--open-sessions", str(settings.open_sessions)], {}))
+                                 "--open-sessions", str(settings.open_sessions)], {}, 0))
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(lambda plan: run_job(args.python, *plan), planned))
     jobs: dict[str, dict[str, Any]] = {}
-    for (job, _, _), result in zip(planned, results, strict=True):
+    for (job, _, _, _), result in zip(planned, results, strict=True):
         jobs[job] = merge(jobs[job], result) if job in jobs else result
 
     report = analyse(jobs)
@@ -413,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     text = table(report)
     m = report["machine"]
     print(f"\n{text}\n\nmachine: {m['nproc']} cores, {m['cpu_model']}, Python {m['python']}; "
-          f"{report['seconds']} s; medians of {settings.rounds} rounds x {settings.repeats} repeats, process CPU time")
+          f"{report['seconds']} s; medians of {settings.rounds} rounds ({', '.join(CLOSE_VARIANTS)} and spans: "
+          f"{settings.close_rounds}) x {settings.repeats} repeats, process CPU time")
     if chart(report, args.out / "results.png"):
         print(f"chart: {args.out / 'results.png'}")
     else:
