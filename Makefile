@@ -36,7 +36,7 @@ clean:
 BENCH_VENV  := bench/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-instructions
 
 $(BENCH_STAMP): bench/requirements.txt pyproject.toml $(INSTRUMENTORS)
 	$(PYTHON) -m venv $(BENCH_VENV)
@@ -49,3 +49,7 @@ bench: $(BENCH_STAMP)
 
 bench-quick: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/run.py --quick --out $(BENCH_VENV)/quick
+
+# Instructions per call under valgrind's cachegrind (needs valgrind; ~5 minutes): bench/instructions.py
+bench-instructions: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/instructions.py

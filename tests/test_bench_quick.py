@@ -85,3 +85,16 @@ def test_peers_ran_or_were_reported_skipped(report: dict[str, Any]) -> None:
             else:
                 assert job["skipped"].startswith("not installed")
                 assert f"calls:{variant}" in report["skipped"]
+
+
+def test_worker_without_export_leaves_every_span_queued() -> None:
+    # What bench/instructions.py runs under valgrind: the calls, and no export work counted with them.
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "worker.py"), "calls:agentops_otel", "--count", "2",
+         "--stream-count", "1", "--repeats", "1", "--warmup", "1", "--no-export"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    job = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert job["calls"] == 2 + 1 + 2 * 1
+    assert job["spans"] == {}  # nothing reached the exporter
