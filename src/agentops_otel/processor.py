@@ -11,14 +11,12 @@ that on its own; ``span_attributes.stamp_starting_span`` writes the id for ~0.05
 
 from __future__ import annotations
 
-from typing import cast
-
 from opentelemetry import baggage
 from opentelemetry.context import Context, get_current
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
-from agentops_otel import registry
 from agentops_otel.attributes import BAGGAGE_SESSION_ID, SESSION_ID
+from agentops_otel.registry import SESSION_ID_KEY
 from agentops_otel.span_attributes import stamp_starting_span
 
 
@@ -33,13 +31,15 @@ class SessionSpanProcessor(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         ctx = get_current() if parent_context is None else parent_context
-        session_id = ctx.get(registry.SESSION_ID_KEY)  # a str: only registry/session write this key
+        # A str: only registry and session write this key. (No typing.cast: it is a call at run
+        # time, and this runs for every span of the process.)
+        session_id: str | None = ctx.get(SESSION_ID_KEY)  # type: ignore[assignment]
         if session_id is None:
             remote = baggage.get_baggage(BAGGAGE_SESSION_ID, ctx)
             if remote is None:
                 return
             session_id = str(remote)
-        stamp_starting_span(span, SESSION_ID, cast(str, session_id))
+        stamp_starting_span(span, SESSION_ID, session_id)
 
     def on_end(self, span: ReadableSpan) -> None:
         # Nothing to do: the session's analytics are counted where calls and events are recorded,
