@@ -183,6 +183,39 @@ def merge(first: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _per_round(job: dict[str, Any], workload: str) -> list[float]:
+    """A job's median per round (``merge`` keeps every round's repeats, in order)."""
+    runs = job[workload]["runs_cpu_us"]
+    rounds = job.get("rounds", 1)
+    size = len(runs) // rounds
+    return [statistics.median(runs[i * size:(i + 1) * size]) for i in range(rounds)]
+
+
+def _spread(values: list[float]) -> dict[str, float] | None:
+    """Median and quartiles of per-round figures: how far one round's answer is from another's."""
+    if len(values) < 4:
+        return None
+    q1, median, q3 = statistics.quantiles(values, n=4)
+    return {"q1": q1, "median": median, "q3": q3, "rounds": len(values)}
+
+
+def round_by_round(jobs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The x-floor ratios and the span share computed within each round, where the variants
+    compared ran minutes apart at most, and their spread over the rounds."""
+    spread: dict[str, Any] = {}
+    names = ("baseline", "floor", "agentops_otel")
+    if all("chat" in jobs.get(f"calls:{name}", {}) for name in names):
+        for workload in ("chat", "stream"):
+            base, floor, ours = (_per_round(jobs[f"calls:{name}"], workload) for name in names)
+            ratios = [(o - b) / (f - b) for b, f, o in zip(base, floor, ours, strict=False) if f > b]
+            spread[f"{workload}_ratio_to_floor"] = _spread(ratios)
+    sdk, ours_span = jobs.get("span:sdk", {}), jobs.get("span:agentops_otel", {})
+    if "span" in sdk and "span" in ours_span:
+        shares = [o / b - 1 for b, o in zip(_per_round(sdk, "span"), _per_round(ours_span, "span"), strict=False)]
+        spread["span_added_share"] = _spread(shares)
+    return spread
+
+
 def analyse(jobs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Overheads, ratios and the targets, from the jobs' raw results."""
     calls: dict[str, Any] = {}
@@ -249,7 +282,8 @@ def analyse(jobs: dict[str, dict[str, Any]]) -> dict[str, Any]:
         before, after = sessions["module_fn_us_before"], sessions["module_fn_us_after"]
         target("module-level functions O(1) in ended sessions", after < 2 * before,
                f"set_tags {before:.2f} us -> {after:.2f} us after {sessions['ended_sessions_between']:,} ended")
-    return {"calls": calls, "span": span, "sessions": sessions, "targets": targets}
+    return {"calls": calls, "span": span, "sessions": sessions, "targets": targets,
+            "round_by_round": round_by_round(jobs)}
 
 
 def _fmt(value: float | None, spec: str = ".1f") -> str:
@@ -290,6 +324,19 @@ def table(report: dict[str, Any]) -> str:
             f"{sessions['module_fn_us_before']:.2f} µs before, {sessions['module_fn_us_after']:.2f} µs after "
             f"{sessions['ended_sessions_between']:,} ended sessions."
         )
+    spread = report.get("round_by_round", {})
+    parts = []
+    for key, label, fmt in (("chat_ratio_to_floor", "non-streaming x floor", "{:.2f}"),
+                            ("stream_ratio_to_floor", "streaming x floor", "{:.2f}"),
+                            ("span_added_share", "span processor", "{:+.1%}")):
+        figures = spread.get(key)
+        if figures:
+            parts.append(f"{label} {fmt.format(figures['median'])} (middle half of the rounds "
+                         f"{fmt.format(figures['q1'])} to {fmt.format(figures['q3'])})")
+    if parts:
+        rounds = max(figures["rounds"] for figures in spread.values() if figures)
+        lines.append(f"Round by round ({rounds} rounds, each comparing processes that ran minutes apart at most): "
+                     + "; ".join(parts) + ".")
     lines.append("")
     lines.append("| target | met | measured |")
     lines.append("|---|---|---|")
