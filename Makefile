@@ -50,6 +50,6 @@ bench: $(BENCH_STAMP)
 bench-quick: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/run.py --quick --out $(BENCH_VENV)/quick
 
-# Instructions per call under valgrind's cachegrind (needs valgrind; ~5 minutes): bench/instructions.py
+# Instructions per call under valgrind's cachegrind (needs valgrind; ~10 minutes): bench/instructions.py
 bench-instructions: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/instructions.py
