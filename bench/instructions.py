@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -37,8 +36,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-WORKER = HERE / "worker.py"
+from run import HERE, SKIPPED, WORKER, job_env
+
 OUT = HERE / "instructions.json"
 
 # (non-streaming calls, streamed calls) per run: "chat" is (b - a) / 200, "stream" is (c - a) / 80.
@@ -50,22 +49,21 @@ CACHES = ["--I1=32768,8,64", "--D1=32768,8,64", "--LL=2097152,16,64"]
 def cachegrind(python: str, variant: str, run: str, seed: int, workdir: Path, attempt: int) -> dict[str, int]:
     calls, streams = RUNS[run]
     out = workdir / f"{variant}.{run}.{attempt}.out"
-    prefixes = ("OTEL_", "TRACELOOP_", "OPENINFERENCE_")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
-    # The same dict layouts in every run; and no export on the batch processor's timer.
-    env.update(PYTHONHASHSEED=str(seed), OTEL_BSP_SCHEDULE_DELAY="3600000", PYTHONDONTWRITEBYTECODE="1")
+    # The same dict layouts in every run (one seed); and no export on the batch processor's timer.
+    env = job_env({"OTEL_BSP_SCHEDULE_DELAY": "3600000"}, seed)
     proc = subprocess.run(
         ["valgrind", "--tool=cachegrind", "--cache-sim=yes", *CACHES, f"--cachegrind-out-file={out}",
          python, str(WORKER), f"calls:{variant}", "--count", str(calls), "--stream-count", str(streams),
          "--repeats", "1", "--warmup", "2", "--no-export"],
         env=env, capture_output=True, text=True, check=False,
     )
-    if proc.returncode == 3:
+    if proc.returncode == SKIPPED:
         raise LookupError(f"{variant} is not installed in {python}")
     if proc.returncode != 0 or not out.exists():
         raise RuntimeError(f"{variant} run {run} failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
-    summary = next(line for line in out.read_text().splitlines() if line.startswith("summary:"))
-    events = next(line for line in out.read_text().splitlines() if line.startswith("events:"))
+    lines = out.read_text().splitlines()
+    summary = next(line for line in lines if line.startswith("summary:"))
+    events = next(line for line in lines if line.startswith("events:"))
     return dict(zip(events.split()[1:], map(int, summary.split()[1:]), strict=True))
 
 

@@ -96,13 +96,16 @@ QUICK = Settings(rounds=1, close_rounds=1, count=60, stream_count=20, repeats=3,
                  span_count=1000, open_sessions=OPEN_SESSIONS)
 
 
-def _clean_env(extra: dict[str, str], round_: int) -> dict[str, str]:
-    """The environment of a job: ours, less any tracing configuration, plus the variant's."""
+def job_env(extra: dict[str, str], seed: int) -> dict[str, str]:
+    """The environment of a job: ours, less any tracing configuration, plus the variant's.
+
+    ``seed`` is the job's ``PYTHONHASHSEED``: here the round's number, the same dict layouts for
+    every variant within a round and other ones in the next round (one seed for all rounds would
+    give each variant the same, lucky or unlucky, layout every time).
+    """
     prefixes = ("OTEL_", "TRACELOOP_", "OPENINFERENCE_")
     env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
-    # The same dict layouts for every variant within a round, other ones in the next round: one
-    # seed for all rounds would give each variant the same (lucky or unlucky) layout every time.
-    env["PYTHONHASHSEED"] = str(round_)
+    env["PYTHONHASHSEED"] = str(seed)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
     return env
@@ -112,7 +115,7 @@ def run_job(python: str, job: str, args: list[str], extra_env: dict[str, str], r
     started = time.monotonic()
     proc = subprocess.run(
         [python, str(WORKER), job, *args],
-        env=_clean_env(extra_env, round_),
+        env=job_env(extra_env, round_),
         capture_output=True,
         text=True,
         timeout=600,

@@ -170,6 +170,17 @@ def _instrument(variant: str, exporter: CountingExporter) -> Callable[[], None]:
     return lambda: None
 
 
+def _check_spans(variant: str, calls: int, spans: dict[str, int]) -> None:
+    if variant == "baseline":
+        _fail_unless(not spans, f"baseline exported spans: {spans}")
+        return
+    # One span per call, named for the call ("chat gpt-4o-mini", or the peer's own name).
+    call_spans = sum(n for name, n in spans.items() if name != "session")
+    _fail_unless(call_spans == calls, f"{variant}: {call_spans} call spans exported for {calls} calls: {spans}")
+    if variant.startswith("agentops_otel"):
+        _fail_unless(spans.get("session") == 1, f"{variant}: session span missing: {spans}")
+
+
 def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup: int) -> dict[str, Any]:
     exporter = CountingExporter()
     finish = _instrument(variant, exporter)
@@ -196,16 +207,8 @@ def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup:
 
     calls = (warmup + count * repeats) + (warmup + stream_count * repeats)
     spans = dict(exporter.by_name)
-    if not _export:
-        pass  # nothing was exported, on purpose: there is nothing to check
-    elif variant != "baseline":
-        # One span per call, named for the call ("chat gpt-4o-mini", or the peer's own name).
-        call_spans = sum(n for name, n in spans.items() if name != "session")
-        _fail_unless(call_spans == calls, f"{variant}: {call_spans} call spans exported for {calls} calls: {spans}")
-        if variant.startswith("agentops_otel"):
-            _fail_unless(spans.get("session") == 1, f"{variant}: session span missing: {spans}")
-    else:
-        _fail_unless(not spans, f"baseline exported spans: {spans}")
+    if _export:  # (under --no-export nothing was exported, on purpose: there is nothing to check)
+        _check_spans(variant, calls, spans)
     return {
         "job": f"calls:{variant}",
         "calls": calls,
