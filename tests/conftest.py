@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 from opentelemetry import metrics, trace
@@ -102,3 +103,24 @@ def only_call_span(exporter: InMemorySpanExporter) -> ReadableSpan:
     spans = call_spans(exporter)
     assert len(spans) == 1, [(s.name, s.instrumentation_scope and s.instrumentation_scope.name) for s in spans]
     return spans[0]
+
+
+def run_in_threads(*targets: Callable[[], object], timeout: float = 30) -> None:
+    """Run every target on a thread of its own, all at once; fail with what any of them raised.
+
+    A thread cannot fail a test itself: its exception would only be printed.
+    """
+    errors: list[BaseException] = []
+
+    def guarded(target: Callable[[], object]) -> None:
+        try:
+            target()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not errors, errors[:3]

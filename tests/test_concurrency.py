@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import threading
 from collections import Counter
 
 import pytest
+from conftest import run_in_threads
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
@@ -53,31 +55,22 @@ def test_many_threads(exporter: InMemorySpanExporter, threads: int, rounds: int)
     expected_states: dict[str, str] = {}
     lock = threading.Lock()
     barrier = threading.Barrier(threads)
-    errors: list[BaseException] = []
 
     def worker(n: int) -> None:
-        try:
-            barrier.wait()
-            for r in range(rounds):
-                session = agentops.start_session(tags=[f"worker-{n}", f"round-{r}"])
-                session.add_tags([f"worker-{n}", "added"])
-                state = expected_state(n, r)
-                with session:
-                    with user_tracer.start_as_current_span("work"):
-                        pass
-                    session.end_session(state, end_state_reason="because" if state == "Fail" else None)
-                with lock:
-                    expected_tags[session.session_id] = [f"worker-{n}", f"round-{r}", "added"]
-                    expected_states[session.session_id] = state
-        except BaseException as error:  # reported below; a thread cannot fail the test itself
-            errors.append(error)
+        barrier.wait()
+        for r in range(rounds):
+            session = agentops.start_session(tags=[f"worker-{n}", f"round-{r}"])
+            session.add_tags([f"worker-{n}", "added"])
+            state = expected_state(n, r)
+            with session:
+                with user_tracer.start_as_current_span("work"):
+                    pass
+                session.end_session(state, end_state_reason="because" if state == "Fail" else None)
+            with lock:
+                expected_tags[session.session_id] = [f"worker-{n}", f"round-{r}", "added"]
+                expected_states[session.session_id] = state
 
-    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=30)
-    assert not errors, errors[:3]
+    run_in_threads(*(functools.partial(worker, n) for n in range(threads)))
     assert len(expected_tags) == threads * rounds
     check_exported(exporter, expected_tags, expected_states)
 
@@ -154,23 +147,14 @@ def test_one_session_shared_by_many_threads(exporter: InMemorySpanExporter) -> N
     threads, per_thread = 50, 20
     session = agentops.start_session(tags=["shared"])
     barrier = threading.Barrier(threads)
-    errors: list[BaseException] = []
 
     def worker(n: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(per_thread):
-                session.add_tags([f"t{n}", "common"])
-                session.record(agentops.ActionEvent(action_type=f"step-{n}-{i}"))
-        except BaseException as error:
-            errors.append(error)
+        barrier.wait()
+        for i in range(per_thread):
+            session.add_tags([f"t{n}", "common"])
+            session.record(agentops.ActionEvent(action_type=f"step-{n}-{i}"))
 
-    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=30)
-    assert not errors, errors[:3]
+    run_in_threads(*(functools.partial(worker, n) for n in range(threads)))
 
     enders = [threading.Thread(target=session.end_session, args=("Success",)) for _ in range(10)]
     with pytest.warns(RuntimeWarning, match="already ended"):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
+from conftest import call_spans, run_in_threads
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -48,10 +50,6 @@ def end_all(*sessions: Session) -> None:
         session.end_session("Success")
 
 
-def calls(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    return [span for span in exporter.get_finished_spans() if span.name != "session"]
-
-
 def assert_under(span: ReadableSpan, session: Session) -> None:
     """The span is a child of the session's root span and carries its id."""
     root = session.span.get_span_context()
@@ -68,7 +66,7 @@ def test_patch_binds_a_sync_call_in_multi_session_mode(exporter: InMemorySpanExp
     s2.patch(client.chat.completions.create)(model="gpt-4o-mini", messages=USER)  # type: ignore[call-arg]
     s1.patch(ask)(client, "gpt-4.1-mini")
     end_all(s1, s2)
-    first, second = calls(exporter)
+    first, second = call_spans(exporter)
     assert_under(first, s2)
     assert_under(second, s1)
 
@@ -78,7 +76,7 @@ def test_patch_wins_over_the_current_session(exporter: InMemorySpanExporter, cli
     with s1:
         s2.patch(ask)(client)
     end_all(s2)
-    (span,) = calls(exporter)
+    (span,) = call_spans(exporter)
     assert_under(span, s2)
 
 
@@ -96,7 +94,7 @@ def test_patch_binds_async_calls(exporter: InMemorySpanExporter, standin: StandI
 
     asyncio.run(main())
     end_all(s1, s2)
-    chat, responses = calls(exporter)
+    chat, responses = call_spans(exporter)
     assert_under(chat, s1)
     assert_under(responses, s2)
 
@@ -107,7 +105,7 @@ def test_patch_binds_a_stream_read_outside_it(exporter: InMemorySpanExporter, cl
         model="gpt-4o-mini", messages=USER, stream=True, stream_options={"include_usage": True})
     chunks = list(stream)  # read with no session chosen: the span still belongs to s2
     end_all(s1, s2)
-    (span,) = calls(exporter)
+    (span,) = call_spans(exporter)
     assert_under(span, s2)
     assert s2.get_analytics().output_tokens == chunks[-1].usage.completion_tokens
     assert s1.get_analytics().llm_calls == 0
@@ -125,7 +123,7 @@ def test_patch_binds_an_async_stream(exporter: InMemorySpanExporter, standin: St
 
     asyncio.run(main())
     end_all(s1, s2)
-    (span,) = calls(exporter)
+    (span,) = call_spans(exporter)
     assert_under(span, s1)
 
 
@@ -140,7 +138,7 @@ def test_with_blocks_choose_the_session(exporter: InMemorySpanExporter, client: 
             ask(client, "model-b")
         ask(client, "model-c")
     assert s1.is_ended and s2.is_ended  # a with block ends its session
-    a, b, c = calls(exporter)
+    a, b, c = call_spans(exporter)
     assert_under(a, s1)
     assert_under(b, s2)
     assert_under(c, s1)
@@ -165,7 +163,7 @@ def test_two_sessions_in_two_asyncio_tasks(exporter: InMemorySpanExporter, stand
             await asyncio.gather(work(client, s1, "one"), work(client, s2, "two"))
 
     asyncio.run(main())
-    spans = calls(exporter)
+    spans = call_spans(exporter)
     assert len(spans) == 10
     for span in spans:
         assert_under(span, s1 if "task-one" in span.name else s2)
@@ -175,26 +173,17 @@ def test_two_sessions_in_two_asyncio_tasks(exporter: InMemorySpanExporter, stand
 def test_two_sessions_in_two_threads(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
     s1, s2 = agentops.start_session(), agentops.start_session()
     barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def work(session: Session, tag: str) -> None:
-        try:
-            with session:
-                barrier.wait(timeout=10)
-                for round_ in range(3):
-                    ask(client, f"thread-{tag}-{round_}")
-                    list(client.chat.completions.create(  # type: ignore[call-overload]
-                        model=f"thread-{tag}-stream-{round_}", messages=USER, stream=True))
-        except BaseException as error:  # reported by the main thread
-            errors.append(error)
+        with session:
+            barrier.wait(timeout=10)
+            for round_ in range(3):
+                ask(client, f"thread-{tag}-{round_}")
+                list(client.chat.completions.create(  # type: ignore[call-overload]
+                    model=f"thread-{tag}-stream-{round_}", messages=USER, stream=True))
 
-    threads = [threading.Thread(target=work, args=(s1, "one")), threading.Thread(target=work, args=(s2, "two"))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
-    spans = calls(exporter)
+    run_in_threads(functools.partial(work, s1, "one"), functools.partial(work, s2, "two"))
+    spans = call_spans(exporter)
     assert len(spans) == 12
     for span in spans:
         assert_under(span, s1 if "thread-one" in span.name else s2)
@@ -215,7 +204,7 @@ def test_threads_started_with_the_current_context_inherit_its_session(
             await asyncio.to_thread(ask, client, "to-thread")  # asyncio.to_thread copies the context
 
     asyncio.run(in_a_worker_thread())
-    spans = {span.name: span for span in calls(exporter)}
+    spans = {span.name: span for span in call_spans(exporter)}
     assert_under(spans["chat copied-context"], s2)
     assert_under(spans["chat to-thread"], s1)
 
@@ -232,7 +221,7 @@ def test_the_only_active_session_gets_the_call_from_anywhere(
     thread.start()
     thread.join(timeout=30)
     agentops.end_session("Success")
-    spans = calls(exporter)
+    spans = call_spans(exporter)
     assert {span.name for span in spans} == {"chat main-thread", "chat bare-thread"}
     for span in spans:
         assert_under(span, session)
@@ -265,7 +254,7 @@ def test_multi_session_call_raises_before_the_request_is_sent(
         asyncio.run(async_attempt())
 
     assert len(standin.requests) == before  # nothing reached the API
-    assert calls(exporter) == []
+    assert call_spans(exporter) == []
     end_all(s1, s2)
     assert s1.get_analytics().llm_calls == s2.get_analytics().llm_calls == 0
 
