@@ -24,8 +24,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import register_post_import_hook, wrap_function_wrapper
 
-from agentops_otel.llm_call import LLMTelemetry
-from agentops_otel.sdk_request import async_request_wrapper, sync_request_wrapper
+from agentops_otel.instrumentation import LLMTelemetry, async_request_wrapper, sync_request_wrapper
 from agentops_otel_anthropic import sdk_spans
 from agentops_otel_anthropic.messages import endpoint_for
 from agentops_otel_anthropic.version import __version__

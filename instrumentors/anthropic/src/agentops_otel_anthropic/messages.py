@@ -31,10 +31,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
-from agentops_otel.content import capture_content
-from agentops_otel.llm_call import Attributes
-from agentops_otel.sdk_request import parsed_result
-from agentops_otel.serialization import to_json
+from agentops_otel.instrumentation import Attributes, capture_content, parsed_result, to_json
 from agentops_otel_anthropic import parts
 
 # Request body field -> attribute. The current SDK takes the sampling parameters only through

@@ -22,8 +22,13 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
-from agentops_otel.llm_call import LLMTelemetry, TracedAsyncStream, TracedStream
-from agentops_otel.sdk_request import async_request_wrapper, sync_request_wrapper
+from agentops_otel.instrumentation import (
+    LLMTelemetry,
+    TracedAsyncStream,
+    TracedStream,
+    async_request_wrapper,
+    sync_request_wrapper,
+)
 from agentops_otel_openai.endpoints import endpoint_for
 from agentops_otel_openai.version import __version__
 

@@ -31,10 +31,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 )
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 
-from agentops_otel.content import capture_content
-from agentops_otel.llm_call import Attributes
-from agentops_otel.sdk_request import parsed_result
-from agentops_otel.serialization import to_json
+from agentops_otel.instrumentation import Attributes, capture_content, parsed_result, to_json
 from agentops_otel_openai import messages
 
 # Request body field -> attribute, for numeric sampling parameters shared by chat and completions.
