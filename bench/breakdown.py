@@ -32,12 +32,12 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 import agentops_otel
-import agentops_otel.llm_call as llm_call
-import agentops_otel.processor as processor
-import agentops_otel.registry as registry
-from agentops_otel.llm_call import LLMTelemetry
-from agentops_otel.processor import SessionSpanProcessor
-from agentops_otel.sdk_request import sync_request_wrapper
+import agentops_otel._internal.llm_call as llm_call
+import agentops_otel._internal.processor as processor
+import agentops_otel._internal.registry as registry
+from agentops_otel._internal.llm_call import LLMTelemetry
+from agentops_otel._internal.processor import SessionSpanProcessor
+from agentops_otel._internal.stainless import sync_request_wrapper
 
 Patch = tuple[Callable[[], None], Callable[[], None]]
 NO_PATCH: Patch = (lambda: None, lambda: None)

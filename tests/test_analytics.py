@@ -14,8 +14,13 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 )
 
 import agentops_otel as agentops
-from agentops_otel.attributes import SESSION_ACTIONS, SESSION_ERRORS, SESSION_LLM_CALLS, SESSION_TOOL_CALLS
-from agentops_otel.events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
+from agentops_otel._internal.attribute_names import (
+    SESSION_ACTIONS,
+    SESSION_ERRORS,
+    SESSION_LLM_CALLS,
+    SESSION_TOOL_CALLS,
+)
+from agentops_otel._internal.events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
 from agentops_otel.standin import StandInServer
 
 USER = [{"role": "user", "content": "Plan a trip to Kyoto in spring."}]

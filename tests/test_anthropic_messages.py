@@ -46,9 +46,9 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
-from agentops_otel import content
-from agentops_otel.attributes import SESSION_ID, SESSION_LLM_CALLS
-from agentops_otel.exceptions import MultiSessionException
+from agentops_otel._internal import content
+from agentops_otel._internal.attribute_names import SESSION_ID, SESSION_LLM_CALLS
+from agentops_otel._internal.exceptions import MultiSessionException
 from agentops_otel.standin import StandInServer
 
 API_KEY = "sk-ant-test-secret"

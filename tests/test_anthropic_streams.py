@@ -30,8 +30,8 @@ from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
-from agentops_otel import content
-from agentops_otel.attributes import SESSION_ID
+from agentops_otel._internal import content
+from agentops_otel._internal.attribute_names import SESSION_ID
 from agentops_otel.standin import StandInServer
 
 API_KEY = "sk-ant-test-secret"

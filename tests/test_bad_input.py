@@ -25,10 +25,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from otlp_receiver import OTLPReceiver, ReceivedSpan
 
 import agentops_otel as agentops
-from agentops_otel import exporters
-from agentops_otel.export_guard import ExportGuard
-from agentops_otel.serialization import MAX_JSON_CHARS
-from agentops_otel.tags import MAX_TAG_LENGTH, MAX_TAGS
+from agentops_otel._internal import exporters
+from agentops_otel._internal.export_guard import ExportGuard
+from agentops_otel._internal.serialization import MAX_JSON_CHARS
+from agentops_otel._internal.tags import MAX_TAG_LENGTH, MAX_TAGS
 
 ALLOWED_END_STATES = ("Success", "Fail", "Indeterminate")
 FIXTURE_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=60)

@@ -15,8 +15,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
-from agentops_otel import registry
-from agentops_otel.attributes import SESSION_ACTIONS, SESSION_END_STATE, SESSION_ID, SESSION_TAGS
+from agentops_otel._internal import registry
+from agentops_otel._internal.attribute_names import SESSION_ACTIONS, SESSION_END_STATE, SESSION_ID, SESSION_TAGS
 
 user_tracer = trace.get_tracer("user-app")
 

@@ -17,7 +17,12 @@ import pytest
 from otlp_receiver import OTLPReceiver, ReceivedSpan
 from subprocesses import NO_LLM_INSTRUMENTATION, clean_env, run_python
 
-from agentops_otel.attributes import SESSION_END_STATE, SESSION_END_STATE_REASON, SESSION_ID, SESSION_TAGS
+from agentops_otel._internal.attribute_names import (
+    SESSION_END_STATE,
+    SESSION_END_STATE_REASON,
+    SESSION_ID,
+    SESSION_TAGS,
+)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ PROTOCOLS = ("grpc", "http/protobuf")
 EXPORT_TIMEOUT_SECONDS = 1.0
 CALLS = 12
 
-# Our warning, the only line a failing export may print (see agentops_otel.export_guard).
+# Our warning, the only line a failing export may print (see agentops_otel._internal.export_guard).
 OUR_WARNING = re.compile(r"^agentops-otel: (could not export \d+ spans|the span export queue is full)")
 
 SCENARIO = """

@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from subprocesses import run_python
 
 import agentops_otel as agentops
-from agentops_otel import content
+from agentops_otel._internal import content
 from agentops_otel.standin import StandInServer
 
 SESSIONS = 1000

@@ -31,7 +31,7 @@ def test_metrics_start_when_a_meter_provider_is_set_later() -> None:
             reader = InMemoryMetricReader()
             metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
             print("before:", durations(reader))
-            time.sleep(1.1)  # agentops_otel.llm_call.METER_PROVIDER_RECHECK_SECONDS
+            time.sleep(1.1)  # agentops_otel._internal.llm_call.METER_PROVIDER_RECHECK_SECONDS
             client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
             print("after:", durations(reader))
         """,

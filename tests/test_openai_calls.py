@@ -51,8 +51,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel
 
 import agentops_otel as agentops
-from agentops_otel import content
-from agentops_otel.attributes import SESSION_ID
+from agentops_otel._internal import content
+from agentops_otel._internal.attribute_names import SESSION_ID
 from agentops_otel.standin import StandInServer
 
 API_KEY = "sk-test-do-not-record-1234"

@@ -12,7 +12,7 @@ from agentops_otel_openai import OpenAIInstrumentor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_RESPONSE_ID
 
-from agentops_otel.client import instrument_installed_clients
+from agentops_otel._internal.facade import instrument_installed_clients
 from agentops_otel.standin import StandInServer
 
 USER = [{"role": "user", "content": "Hello"}]

@@ -8,7 +8,7 @@ import pytest
 from otlp_receiver import OTLPReceiver, Protocol, by_span_id
 from subprocesses import NO_LLM_INSTRUMENTATION, run_python
 
-from agentops_otel.attributes import (
+from agentops_otel._internal.attribute_names import (
     EVENT_PARAMS,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,

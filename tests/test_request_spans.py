@@ -9,7 +9,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel as agentops
-from agentops_otel.attributes import SESSION_ID
+from agentops_otel._internal.attribute_names import SESSION_ID
 
 http_tracer = trace.get_tracer("an-http-client-instrumentation")
 COMPLETION = {

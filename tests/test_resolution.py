@@ -24,8 +24,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import agentops_otel as agentops
 from agentops_otel import MultiSessionException
-from agentops_otel.attributes import SESSION_ID
-from agentops_otel.session import Session
+from agentops_otel._internal.attribute_names import SESSION_ID
+from agentops_otel._internal.session import Session
 from agentops_otel.standin import StandInServer
 
 USER = [{"role": "user", "content": "Which session am I in?"}]

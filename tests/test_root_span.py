@@ -11,9 +11,9 @@ from opentelemetry.trace import NoOpTracerProvider
 from subprocesses import run_python
 
 import agentops_otel as agentops
-from agentops_otel.attributes import SESSION_TAGS
-from agentops_otel.events import ActionEvent
-from agentops_otel.session import Session
+from agentops_otel._internal.attribute_names import SESSION_TAGS
+from agentops_otel._internal.events import ActionEvent
+from agentops_otel._internal.session import Session
 
 user_tracer = trace.get_tracer("user-app")
 

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel as agentops
-from agentops_otel import content
+from agentops_otel._internal import content
 from agentops_otel.standin import Reply, Request, StandInServer
 
 OPENAI_KEY = "sk-proj-SECRETopenaiKEY0123456789abcdef"

@@ -11,8 +11,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
-from agentops_otel import EndState, registry
-from agentops_otel.attributes import SESSION_END_STATE, SESSION_END_STATE_REASON, SESSION_TAGS
+from agentops_otel import EndState
+from agentops_otel._internal import registry
+from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_END_STATE_REASON, SESSION_TAGS
 
 
 def only_root(exporter: InMemorySpanExporter) -> ReadableSpan:

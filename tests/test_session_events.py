@@ -24,8 +24,8 @@ from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_MESS
 from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
-from agentops_otel import content
-from agentops_otel.attributes import (
+from agentops_otel._internal import content
+from agentops_otel._internal.attribute_names import (
     ACTION_TYPE,
     ERROR_DETAILS,
     EVENT_PARAMS,
@@ -37,7 +37,7 @@ from agentops_otel.attributes import (
     SESSION_LLM_CALLS,
     SESSION_TOOL_CALLS,
 )
-from agentops_otel.serialization import MAX_JSON_CHARS
+from agentops_otel._internal.serialization import MAX_JSON_CHARS
 
 
 def record_one(exporter: InMemorySpanExporter, event: agentops.Event) -> tuple[ReadableSpan, ReadableSpan]:

@@ -10,8 +10,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from subprocesses import NO_LLM_INSTRUMENTATION, json_documents, run_python
 
 import agentops_otel as agentops
-from agentops_otel import ConfigurationError, exporters
-from agentops_otel.attributes import SESSION_ID, SESSION_TAGS
+from agentops_otel import ConfigurationError
+from agentops_otel._internal import exporters
+from agentops_otel._internal.attribute_names import SESSION_ID, SESSION_TAGS
 
 CONSOLE = {"OTEL_TRACES_EXPORTER": "console", **NO_LLM_INSTRUMENTATION}
 

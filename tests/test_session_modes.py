@@ -11,7 +11,7 @@ from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
 from agentops_otel import MultiSessionException, NoSessionException
-from agentops_otel.attributes import SESSION_END_STATE, SESSION_ID, SESSION_TAGS
+from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_ID, SESSION_TAGS
 
 NO_SESSION_MESSAGE = "A session action was attempted while no session existed on the client."
 MULTI_SESSION_MESSAGE = (

@@ -17,8 +17,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Tracer
 
 import agentops_otel as agentops
-from agentops_otel.attributes import SESSION_ID
-from agentops_otel.processor import SessionSpanProcessor
+from agentops_otel._internal.attribute_names import SESSION_ID
+from agentops_otel._internal.processor import SessionSpanProcessor
 
 
 @pytest.fixture

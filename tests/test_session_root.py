@@ -16,8 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
-from agentops_otel import registry
-from agentops_otel.attributes import SESSION_END_STATE, SESSION_END_STATE_REASON, SESSION_ID
+from agentops_otel._internal import registry
+from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_END_STATE_REASON, SESSION_ID
 
 user_tracer = trace.get_tracer("user-app")
 

@@ -11,8 +11,8 @@ from opentelemetry.trace import Status, StatusCode, Tracer
 from subprocesses import run_python
 
 from agentops_otel import ActionEvent, SessionSpanProcessor, ToolEvent
-from agentops_otel.session import Session
-from agentops_otel.session_tree import SessionTreeExporter
+from agentops_otel._internal.session import Session
+from agentops_otel._internal.session_tree import SessionTreeExporter
 from agentops_otel.standin import StandInServer
 
 

@@ -14,8 +14,13 @@ Example::
 
 from __future__ import annotations
 
-from agentops_otel.analytics import SessionAnalytics
-from agentops_otel.client import (
+from agentops_otel._internal.analytics import SessionAnalytics
+from agentops_otel._internal.end_state import EndState
+from agentops_otel._internal.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
+from agentops_otel._internal.exceptions import MultiSessionException, NoSessionException, SessionEndedException
+from agentops_otel._internal.export_guard import ExportStats, export_stats
+from agentops_otel._internal.exporters import ConfigurationError
+from agentops_otel._internal.facade import (
     add_tags,
     end_session,
     get_active_sessions,
@@ -24,14 +29,9 @@ from agentops_otel.client import (
     set_tags,
     start_session,
 )
-from agentops_otel.end_state import EndState
-from agentops_otel.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
-from agentops_otel.exceptions import MultiSessionException, NoSessionException, SessionEndedException
-from agentops_otel.export_guard import ExportStats, export_stats
-from agentops_otel.exporters import ConfigurationError
-from agentops_otel.processor import SessionSpanProcessor
-from agentops_otel.propagation import attach_session, inject
-from agentops_otel.session import Session
+from agentops_otel._internal.processor import SessionSpanProcessor
+from agentops_otel._internal.propagation import attach_session, inject
+from agentops_otel._internal.session import Session
 from agentops_otel.version import __version__
 
 __all__ = [

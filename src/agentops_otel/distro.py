@@ -40,10 +40,10 @@ from opentelemetry.sdk.environment_variables import (
 from opentelemetry.sdk.resources import SERVICE_NAME
 from opentelemetry.sdk.trace import TracerProvider
 
-from agentops_otel import client, provider
-from agentops_otel.export_guard import GuardedBatchSpanProcessor
-from agentops_otel.exporters import DEFAULT_PROTOCOL, ConfigurationError, check_otlp_variables, exporter_names
-from agentops_otel.processor import SessionSpanProcessor
+from agentops_otel._internal import facade, sdk_setup
+from agentops_otel._internal.export_guard import GuardedBatchSpanProcessor
+from agentops_otel._internal.exporters import DEFAULT_PROTOCOL, ConfigurationError, check_otlp_variables, exporter_names
+from agentops_otel._internal.processor import SessionSpanProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -146,14 +146,14 @@ class AgentOpsConfigurator(_OTelSDKConfigurator):
 def _configure_sdk(sdk_configure: Callable[..., None], kwargs: dict[str, Any]) -> None:
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):  # the SDK was set up already: only join it
-        provider.ensure_session_processor(current)
+        sdk_setup.ensure_session_processor(current)
         return
     if os.environ.get(OTEL_CONFIG_FILE):
         # Declarative configuration ignores span_processors: add ours to what the file builds.
         sdk_configure(**kwargs)
         installed = trace.get_tracer_provider()
         if isinstance(installed, TracerProvider):
-            provider.ensure_session_processor(installed)
+            sdk_setup.ensure_session_processor(installed)
         return
     processors = [*(kwargs.pop("span_processors", None) or ()), SessionSpanProcessor()]
     # Exporters behind the same guard as init()'s: a collector that is down neither floods stderr
@@ -162,7 +162,7 @@ def _configure_sdk(sdk_configure: Callable[..., None], kwargs: dict[str, Any]) -
     sdk_configure(span_processors=processors, **kwargs)
     installed = trace.get_tracer_provider()
     if isinstance(installed, TracerProvider):
-        provider.mark_session_processor(installed)
+        sdk_setup.mark_session_processor(installed)
 
 
 def _auto_start_session() -> None:
@@ -175,4 +175,4 @@ def _auto_start_session() -> None:
                        AGENTOPS_AUTO_START_SESSION, raw)
         return
     tags = [tag.strip() for tag in os.environ.get(AGENTOPS_TAGS, "").split(",") if tag.strip()]
-    client.start_process_session(tags=tags or None)
+    facade.start_process_session(tags=tags or None)

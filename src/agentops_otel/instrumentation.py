@@ -72,8 +72,8 @@ returns an object with ``.text`` and ``.usage.output_tokens``::
 
 from __future__ import annotations
 
-from agentops_otel.content import capture_content
-from agentops_otel.llm_call import (
+from agentops_otel._internal.content import capture_content
+from agentops_otel._internal.llm_call import (
     Attributes,
     LLMCall,
     LLMTelemetry,
@@ -82,14 +82,14 @@ from agentops_otel.llm_call import (
     TracedStream,
     call_safely,
 )
-from agentops_otel.sdk_request import (
+from agentops_otel._internal.serialization import to_json
+from agentops_otel._internal.stainless import (
     Endpoint,
     EndpointLookup,
     async_request_wrapper,
     parsed_result,
     sync_request_wrapper,
 )
-from agentops_otel.serialization import to_json
 
 __all__ = [
     "Attributes",

@@ -32,9 +32,9 @@ from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel import content
-from agentops_otel.attributes import ACTION_TYPE, ERROR_DETAILS, EVENT_PARAMS, EVENT_RETURNS, EVENT_TYPE
-from agentops_otel.serialization import to_json, to_text
+from agentops_otel._internal import content
+from agentops_otel._internal.attribute_names import ACTION_TYPE, ERROR_DETAILS, EVENT_PARAMS, EVENT_RETURNS, EVENT_TYPE
+from agentops_otel._internal.serialization import to_json, to_text
 
 __all__ = ["ActionEvent", "ErrorEvent", "Event", "LLMEvent", "ToolEvent"]
 

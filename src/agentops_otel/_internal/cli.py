@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="run the offline demo agent and show its sessions")
     args = parser.parse_args(argv)
     if args.command == "demo":
-        from agentops_otel.demo import run_demo
+        from agentops_otel._internal.demo import run_demo
 
         return run_demo()
     return 2

@@ -15,9 +15,9 @@ from opentelemetry import baggage
 from opentelemetry.context import Context, get_current
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
-from agentops_otel.attributes import BAGGAGE_SESSION_ID, SESSION_ID
-from agentops_otel.registry import SESSION_ID_KEY
-from agentops_otel.span_attributes import stamp_starting_span
+from agentops_otel._internal.attribute_names import BAGGAGE_SESSION_ID, SESSION_ID
+from agentops_otel._internal.registry import SESSION_ID_KEY
+from agentops_otel._internal.span_writes import stamp_starting_span
 
 
 class SessionSpanProcessor(SpanProcessor):

@@ -12,12 +12,12 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from agentops_otel import content, lifecycle, provider, registry, root_span
-from agentops_otel.end_state import EndState
-from agentops_otel.events import Event
-from agentops_otel.exporters import ConfigurationError
-from agentops_otel.session import Session
-from agentops_otel.tags import normalise_tags
+from agentops_otel._internal import content, lifecycle, registry, root_span, sdk_setup
+from agentops_otel._internal.end_state import EndState
+from agentops_otel._internal.events import Event
+from agentops_otel._internal.exporters import ConfigurationError
+from agentops_otel._internal.session import Session
+from agentops_otel._internal.tags import normalise_tags
 from agentops_otel.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def init(
     requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content}
     with _lock:
         if _tracer is None:
-            tracer_provider = provider.configure(service_name, exporter)
+            tracer_provider = sdk_setup.configure(service_name, exporter)
             if capture_content is not None:
                 content.set_capture_content(capture_content)
             if instrument_llm_calls:

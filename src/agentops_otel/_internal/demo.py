@@ -22,9 +22,9 @@ from typing import Any
 from opentelemetry import trace
 
 import agentops_otel as agentops
-from agentops_otel.exceptions import MultiSessionException
-from agentops_otel.exporters import ConfigurationError, otlp_protocol
-from agentops_otel.session_tree import SessionTreeExporter
+from agentops_otel._internal.exceptions import MultiSessionException
+from agentops_otel._internal.exporters import ConfigurationError, otlp_protocol
+from agentops_otel._internal.session_tree import SessionTreeExporter
 from agentops_otel.standin import StandInServer
 
 MODEL = "gpt-4o-mini"

@@ -36,8 +36,8 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 )
 from opentelemetry.trace import StatusCode
 
-from agentops_otel.analytics import LLM_OPERATIONS
-from agentops_otel.attributes import (
+from agentops_otel._internal.analytics import LLM_OPERATIONS
+from agentops_otel._internal.attribute_names import (
     SESSION_ACTIONS,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
@@ -47,7 +47,7 @@ from agentops_otel.attributes import (
     SESSION_TAGS,
     SESSION_TOOL_CALLS,
 )
-from agentops_otel.end_state import EndState
+from agentops_otel._internal.end_state import EndState
 
 __all__ = ["SessionTreeExporter"]
 

@@ -20,8 +20,8 @@ from typing import Any, Protocol
 import wrapt
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 
-from agentops_otel.exceptions import MultiSessionException
-from agentops_otel.llm_call import (
+from agentops_otel._internal.exceptions import MultiSessionException
+from agentops_otel._internal.llm_call import (
     Attributes,
     LLMCall,
     LLMTelemetry,

@@ -26,9 +26,9 @@ from contextlib import contextmanager
 from opentelemetry import baggage, propagate
 from opentelemetry.context import attach, detach, get_current, set_value
 
-from agentops_otel import registry
-from agentops_otel.attributes import BAGGAGE_SESSION_ID
-from agentops_otel.session import Session
+from agentops_otel._internal import registry
+from agentops_otel._internal.attribute_names import BAGGAGE_SESSION_ID
+from agentops_otel._internal.session import Session
 
 
 def inject(carrier: MutableMapping[str, str], session: Session | None = None) -> None:

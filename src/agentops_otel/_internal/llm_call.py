@@ -47,11 +47,11 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel import registry, span_attributes
+from agentops_otel._internal import registry, span_writes
 from agentops_otel.version import __version__
 
 if TYPE_CHECKING:
-    from agentops_otel.session import Session
+    from agentops_otel._internal.session import Session
 
 logger = logging.getLogger("agentops_otel.instrumentation")
 
@@ -193,7 +193,7 @@ class LLMCall:
         span = self.span
         error_type = attributes.get(ERROR_TYPE) if attributes else None
         if attributes:
-            span_attributes.set_attributes(span, attributes)
+            span_writes.set_attributes(span, attributes)
         if isinstance(error_type, str):
             span.set_status(Status(StatusCode.ERROR, error_type))
         self._record_metrics(attributes or {}, error_type if isinstance(error_type, str) else None)
@@ -209,7 +209,7 @@ class LLMCall:
         error_type = type(error).__qualname__
         try:
             if attributes:
-                span_attributes.set_attributes(span, attributes)
+                span_writes.set_attributes(span, attributes)
             span.set_attribute(ERROR_TYPE, error_type)
             status_code = getattr(error, "status_code", None)
             if isinstance(status_code, int):

@@ -25,9 +25,9 @@ from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_MESS
 from opentelemetry.trace import StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel import registry
-from agentops_otel.analytics import AnalyticsCounter, SessionAnalytics
-from agentops_otel.attributes import (
+from agentops_otel._internal import registry
+from agentops_otel._internal.analytics import AnalyticsCounter, SessionAnalytics
+from agentops_otel._internal.attribute_names import (
     BAGGAGE_SESSION_ID,
     SESSION_ACTIONS,
     SESSION_END_STATE,
@@ -39,12 +39,12 @@ from agentops_otel.attributes import (
     SESSION_TAGS,
     SESSION_TOOL_CALLS,
 )
-from agentops_otel.end_state import EndState
-from agentops_otel.events import Event
-from agentops_otel.exceptions import SessionEndedException
-from agentops_otel.root_span import RootSpan
-from agentops_otel.serialization import to_text
-from agentops_otel.tags import normalise_tags
+from agentops_otel._internal.end_state import EndState
+from agentops_otel._internal.events import Event
+from agentops_otel._internal.exceptions import SessionEndedException
+from agentops_otel._internal.root_span import RootSpan
+from agentops_otel._internal.serialization import to_text
+from agentops_otel._internal.tags import normalise_tags
 
 P = ParamSpec("P")
 R = TypeVar("R")

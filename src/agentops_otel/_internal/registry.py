@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from opentelemetry import baggage
 from opentelemetry.context import Context, create_key, get_current
 
-from agentops_otel.attributes import BAGGAGE_SESSION_ID
-from agentops_otel.exceptions import MultiSessionException, NoSessionException
+from agentops_otel._internal.attribute_names import BAGGAGE_SESSION_ID
+from agentops_otel._internal.exceptions import MultiSessionException, NoSessionException
 
 if TYPE_CHECKING:
-    from agentops_otel.session import Session
+    from agentops_otel._internal.session import Session
 
 SESSION_ID_KEY = create_key("agentops-session-id")
 """Context key whose value is the id (a str) of the session whose context is current."""

@@ -21,8 +21,8 @@ from types import FrameType, TracebackType
 
 from opentelemetry import trace
 
-from agentops_otel import export_guard, registry
-from agentops_otel.end_state import EndState
+from agentops_otel._internal import export_guard, registry
+from agentops_otel._internal.end_state import EndState
 
 _installed = False
 _install_lock = threading.Lock()

@@ -10,9 +10,9 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from agentops_otel.export_guard import GuardedBatchSpanProcessor
-from agentops_otel.exporters import exporters_from_env
-from agentops_otel.processor import SessionSpanProcessor
+from agentops_otel._internal.export_guard import GuardedBatchSpanProcessor
+from agentops_otel._internal.exporters import exporters_from_env
+from agentops_otel._internal.processor import SessionSpanProcessor
 
 logger = logging.getLogger(__name__)
 
