@@ -24,17 +24,22 @@ The pieces:
   ``AsyncAPIClient.request``, which every resource method goes through.
 - ``capture_content()``: whether message content may be recorded; ``to_json`` writes a value as
   a bounded JSON attribute string without ever raising.
+- ``instrument_on_import(module_name, apply)``: run ``apply(module)`` when the application imports
+  the module (at once if it has), never importing it; returns an ``ImportHook`` that
+  ``_uninstrument`` cancels. Every instrumentor wraps through it, so a process pays for importing
+  a client library only if it uses it.
 
 A complete minimal instrumentor, for a client whose ``Client.complete(model=..., prompt=...)``
 returns an object with ``.text`` and ``.usage.output_tokens``::
 
+    import sys
     from typing import Any, Collection
 
     from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
     from opentelemetry.instrumentation.utils import unwrap
     from wrapt import wrap_function_wrapper
 
-    from agentops_otel.instrumentation import Attributes, LLMTelemetry
+    from agentops_otel.instrumentation import Attributes, LLMTelemetry, instrument_on_import
 
 
     class _Accumulator:  # unused here: ``complete`` does not stream
@@ -63,16 +68,22 @@ returns an object with ``.text`` and ``.usage.output_tokens``::
         def _instrument(self, **kwargs: Any) -> None:
             telemetry = LLMTelemetry("example", __name__, tracer_provider=kwargs.get("tracer_provider"),
                                      meter_provider=kwargs.get("meter_provider"))
-            wrap_function_wrapper("example_client", "Client.complete", _wrapper(telemetry))
+            wrapper = _wrapper(telemetry)
+            self._hooks = [instrument_on_import(
+                "example_client", lambda module: wrap_function_wrapper(module, "Client.complete", wrapper))]
 
         def _uninstrument(self, **kwargs: Any) -> None:
-            import example_client
-            unwrap(example_client.Client, "complete")
+            for hook in self._hooks:
+                hook.cancel()
+            module = sys.modules.get("example_client")  # never import the library to unwrap it
+            if module is not None:
+                unwrap(module.Client, "complete")
 """
 
 from __future__ import annotations
 
 from agentops_otel._internal.content import capture_content
+from agentops_otel._internal.import_hooks import ImportHook, instrument_on_import
 from agentops_otel._internal.llm_call import (
     Attributes,
     LLMCall,
@@ -95,6 +106,7 @@ __all__ = [
     "Attributes",
     "Endpoint",
     "EndpointLookup",
+    "ImportHook",
     "LLMCall",
     "LLMTelemetry",
     "StreamAccumulator",
@@ -103,6 +115,7 @@ __all__ = [
     "async_request_wrapper",
     "call_safely",
     "capture_content",
+    "instrument_on_import",
     "parsed_result",
     "sync_request_wrapper",
     "to_json",
