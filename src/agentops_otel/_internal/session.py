@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import os
 import random
+import sys
 import threading
 import uuid
 import warnings
@@ -200,7 +200,7 @@ class Session:
             return
         if exc_type is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):
             self.end_session(EndState.SUCCESS)
-        elif issubclass(exc_type, (GeneratorExit, asyncio.CancelledError)):
+        elif issubclass(exc_type, GeneratorExit) or _is_cancellation(exc_type):
             # The block was stopped from outside, not failed: its outcome is unknown.
             self.end_session(EndState.INDETERMINATE, end_state_reason=exc_type.__name__)
         else:
@@ -345,3 +345,10 @@ async def _await_in_context(awaitable: Awaitable[R], ctx: Context) -> R:
         return await awaitable
     finally:
         detach(token)
+
+
+def _is_cancellation(exc_type: type[BaseException]) -> bool:
+    """Whether ``exc_type`` is asyncio's ``CancelledError``, without importing asyncio (~20 ms at
+    start-up) into a program that does not use it: one that has not imported it cannot raise it."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and issubclass(exc_type, asyncio.CancelledError)
