@@ -36,7 +36,7 @@ clean:
 BENCH_VENV  := bench/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: bench bench-quick bench-instructions
+.PHONY: bench bench-quick bench-instructions bench-cold-start
 
 $(BENCH_STAMP): bench/requirements.txt pyproject.toml $(INSTRUMENTORS)
 	$(PYTHON) -m venv $(BENCH_VENV)
@@ -53,3 +53,8 @@ bench-quick: $(BENCH_STAMP)
 # Instructions per call under valgrind's cachegrind (needs valgrind; ~10 minutes): bench/instructions.py
 bench-instructions: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/instructions.py
+
+# Start-up CPU of fresh processes, bare / init() / opentelemetry-instrument, beside the peers (~10
+# minutes; builds one environment per contestant under bench/.venv-cold/ first): bench/cold_start.py
+bench-cold-start: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/cold_start.py --update-readme
