@@ -1,58 +1,65 @@
-"""The HTTP server of the stand-in APIs: routing, JSON and server-sent-event replies."""
+"""The stand-in's core: ``StandIn`` answers requests from the APIs' routes, in-process;
+``StandInServer`` serves it over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-
-@dataclass
-class Request:
-    """A request as a route handler sees it."""
-
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: Any
+from agentops_otel_standin.api import Api, Handler, Reply, Request, route, served_routes
+from agentops_otel_standin.apis import all_apis
 
 
-@dataclass
-class Reply:
-    """What a route handler answers: a JSON body, or a stream of server-sent events."""
+class StandIn:
+    """The stand-in APIs without a socket: ``respond`` turns a request into the ``Reply`` to send.
 
-    status: int = 200
-    body: Any = None
-    events: Iterable[tuple[str | None, Any]] | None = None
-    """For a stream: (event name or None, JSON data or the literal string "[DONE]") pairs."""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_seconds: float = 0.0
+    ``apis`` defaults to every API in ``agentops_otel_standin.apis``; ``routes`` (``(method, path)``
+    -> handler) replaces the APIs' routes altogether, for a test that wants its own answers.
+    ``requests`` lists what was received, in order.
+    """
+
+    def __init__(self, routes: Mapping[tuple[str, str], Handler] | None = None,
+                 apis: Iterable[Api] | None = None) -> None:
+        self.apis = {api.name: api for api in (all_apis() if apis is None else apis)}
+        self.routes = dict(routes) if routes is not None else served_routes(self.apis.values())
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+
+    def respond(self, method: str, target: str, headers: Mapping[str, str], content: bytes) -> Reply:
+        """The reply to one request (``target``: its path and query string; ``content``: its body)."""
+        try:
+            body = json.loads(content) if content else None
+        except ValueError:
+            body = None
+        path, _, query = target.partition("?")
+        found = route(self.routes, method, path)
+        request = Request(method, path, {k.lower(): v for k, v in headers.items()}, body,
+                          found[1] if found else {}, query)
+        with self._lock:
+            self.requests.append(request)
+        if found is None:
+            return Reply(404, {"error": {"message": f"the stand-in has no route {method} {path}"}})
+        return found[0](request)
 
 
-Handler = Callable[[Request], Reply]
-
-
-class StandInServer:
-    """A threaded HTTP server on 127.0.0.1 (a free port) serving the stand-in API routes.
+class StandInServer(StandIn):
+    """A threaded HTTP server on 127.0.0.1 (a free port) serving the stand-in APIs.
 
     Example::
 
         with StandInServer() as server:
-            client = openai.OpenAI(base_url=server.openai_base_url, api_key="not-a-real-key")
+            client = openai.OpenAI(base_url=server.url_for("openai"), api_key="not-a-real-key")
             client.chat.completions.create(model="gpt-4o-mini", messages=[...])
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, routes: Mapping[tuple[str, str], Handler] | None = None):
-        if routes is None:
-            routes = default_routes()
-        self.routes = dict(routes)
-        self.requests: list[Request] = []
-        self._lock = threading.Lock()
+    def __init__(self, host: str = "127.0.0.1", port: int = 0,
+                 routes: Mapping[tuple[str, str], Handler] | None = None, apis: Iterable[Api] | None = None):
+        super().__init__(routes, apis)
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -62,13 +69,21 @@ class StandInServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    def url_for(self, api: str) -> str:
+        """The base URL a client of the API named ``api`` (``"openai"``, ``"anthropic"``, ...) is given."""
+        try:
+            served = self.apis[api]
+        except KeyError:
+            raise ValueError(f"the stand-in serves no API named {api!r}; it serves: {', '.join(self.apis)}") from None
+        return f"{self.base_url}{served.mount}{served.base_path}"
+
     @property
     def openai_base_url(self) -> str:
-        return f"{self.base_url}/v1"
+        return self.url_for("openai")
 
     @property
     def anthropic_base_url(self) -> str:
-        return self.base_url
+        return self.url_for("anthropic")
 
     def start(self) -> StandInServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="agentops-standin", daemon=True)
@@ -93,7 +108,7 @@ class StandInServer:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             # Headers and body go out in separate writes; with Nagle's algorithm on, the client's
-            # delayed ACK held every answer back by ~40 ms.
+            # delayed ACK holds every answer back.
             disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: no access log on stderr
@@ -101,45 +116,13 @@ class StandInServer:
 
             def _serve(self, method: str) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = None
-                path = self.path.split("?", 1)[0]
-                request = Request(method, path, {k.lower(): v for k, v in self.headers.items()}, body)
-                with server._lock:
-                    server.requests.append(request)
-                handler = server.routes.get((method, path))
-                reply = handler(request) if handler else Reply(404, {"error": {"message": f"no route {path}"}})
+                content = self.rfile.read(length) if length else b""
+                reply = server.respond(method, self.path, dict(self.headers.items()), content)
+                headers, payload = reply.encode()
                 if reply.delay_seconds:
                     time.sleep(reply.delay_seconds)
-                if reply.events is not None:
-                    self._send_events(reply)
-                else:
-                    self._send_json(reply)
-
-            def _send_json(self, reply: Reply) -> None:
-                data = json.dumps(reply.body).encode()
                 self.send_response(reply.status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _send_events(self, reply: Reply) -> None:
-                assert reply.events is not None
-                chunks = []
-                for name, data in reply.events:
-                    text = data if isinstance(data, str) else json.dumps(data)
-                    chunks.append((f"event: {name}\n" if name else "") + f"data: {text}\n\n")
-                payload = "".join(chunks).encode()
-                self.send_response(reply.status)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("content-length", str(len(payload)))
-                for key, value in reply.headers.items():
+                for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(payload)
@@ -151,10 +134,3 @@ class StandInServer:
                 self._serve("GET")
 
         return _Handler
-
-
-def default_routes() -> dict[tuple[str, str], Handler]:
-    """The routes of both stand-in APIs."""
-    from agentops_otel.standin import anthropic_api, openai_api
-
-    return {**openai_api.ROUTES, **anthropic_api.ROUTES}
