@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update-readme", action="store_true", help="put the tables into bench/README.md")
     args = parser.parse_args(argv)
 
-    from agentops_otel.standin import StandInServer
+    from agentops_otel_standin import StandInServer
 
     planned = jobs()
     if args.jobs:

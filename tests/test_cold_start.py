@@ -23,7 +23,7 @@ import pytest
 from subprocesses import clean_env, json_documents, run_python
 
 from agentops_otel._internal.facade import INSTRUMENTOR_GROUP, OUR_INSTRUMENTOR_PREFIX
-from agentops_otel.standin import StandInServer
+from agentops_otel_standin import StandInServer
 
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
 QUIET = {"OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"}
@@ -208,7 +208,7 @@ GRPC_EXPORTER = "opentelemetry.exporter.otlp.proto.grpc.trace_exporter"
 HTTP_EXPORTER = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
 # Modules init() must not import unless asked for: the other protocol's exporter (grpc alone is
 # ~100 ms), the stand-in server, the console session tree.
-WATCHED = [GRPC_EXPORTER, "grpc", HTTP_EXPORTER, "agentops_otel.standin", "agentops_otel._internal.session_tree",
+WATCHED = [GRPC_EXPORTER, "grpc", HTTP_EXPORTER, "agentops_otel_standin", "agentops_otel._internal.session_tree",
            *INSTRUMENTED_MODULES]
 
 
