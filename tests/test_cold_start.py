@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agentops_otel_standin import StandInServer
 from subprocesses import clean_env, json_documents, run_python
 
 from agentops_otel._internal.facade import INSTRUMENTOR_GROUP, OUR_INSTRUMENTOR_PREFIX
-from agentops_otel_standin import StandInServer
 
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
 QUIET = {"OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"}
