@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 INSTRUMENTORS := $(wildcard instrumentors/*/pyproject.toml)
 
-.PHONY: setup test lint demo soak clean
+.PHONY: setup test test-fast lint demo soak clean
 
 setup: $(STAMP)
 
@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml $(INSTRUMENTORS)
 	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(INSTRUMENTORS),-e $(dir $(p)))
 	touch $(STAMP)
 
+# Everything but the soak tests (pyproject's addopts); test-fast skips the `slow` ones too (processes, collectors, load).
 test: setup
 	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check src instrumentors tests

@@ -12,12 +12,12 @@ import json
 import subprocess
 import sys
 from importlib.util import find_spec
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 RUN = ROOT / "bench" / "run.py"
 
 CALLS, STREAM_CALLS, WARMUP, SESSIONS, SPANS, OPEN = 3, 2, 1, 4, 5, 25

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from otlp_receiver import OTLPReceiver, free_port
-from session_trees import SessionTree, wait_for_sessions
-from subprocesses import clean_env
+
+from tests.support.otlp_receiver import OTLPReceiver, free_port
+from tests.support.session_trees import SessionTree, wait_for_sessions
+from tests.support.subprocesses import clean_env
 
 AGENTOPS_OTEL = Path(sys.executable).with_name("agentops-otel")
 

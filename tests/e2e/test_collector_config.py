@@ -9,13 +9,13 @@ used. The commented tail-sampling block is checked too, enabled the way its comm
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 CONFIG = ROOT / "otel-collector.yaml"
 COMPOSE = ROOT / "docker-compose.yml"
 

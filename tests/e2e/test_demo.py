@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from otlp_receiver import OTLPReceiver
-from session_trees import session_trees, wait_for_sessions
-from subprocesses import clean_env
+from tests.support.otlp_receiver import OTLPReceiver
+from tests.support.session_trees import session_trees, wait_for_sessions
+from tests.support.subprocesses import clean_env
 
 AGENTOPS_OTEL = Path(sys.executable).with_name("agentops-otel")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"

@@ -11,16 +11,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from otlp_receiver import OTLPReceiver, ReceivedSpan
-from session_trees import SessionTree, session_trees
-from subprocesses import clean_env
 
 from agentops_otel.standin import StandInServer
+from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
+from tests.support.paths import ROOT
+from tests.support.session_trees import SessionTree, session_trees
+from tests.support.subprocesses import clean_env
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = ROOT / "examples"
 API_KEY = "sk-example-secret-0123456789"
 NOT_HERE = {"no_code_app.py", "queue_worker.py"}
 """Examples run under opentelemetry-instrument or across processes, tested with those features."""

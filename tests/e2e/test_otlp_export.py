@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from otlp_receiver import OTLPReceiver, Protocol, by_span_id
-from subprocesses import NO_LLM_INSTRUMENTATION, run_python
 
 from agentops_otel._internal.attribute_names import (
     EVENT_PARAMS,
@@ -16,6 +14,8 @@ from agentops_otel._internal.attribute_names import (
     SESSION_TAGS,
     SESSION_TOOL_CALLS,
 )
+from tests.support.otlp_receiver import OTLPReceiver, Protocol, by_span_id
+from tests.support.subprocesses import NO_LLM_INSTRUMENTATION, run_python
 
 SCRIPT = """
 import agentops_otel as agentops

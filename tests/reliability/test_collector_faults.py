@@ -19,11 +19,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fault_receivers import FAULTS, FaultyReceiver, TcpForwarder
-from otlp_receiver import OTLPReceiver, free_port
-from subprocesses import clean_env, run_python
 
 from agentops_otel.standin import StandInServer
+from tests.support.fault_receivers import FAULTS, FaultyReceiver, TcpForwarder
+from tests.support.otlp_receiver import OTLPReceiver, free_port
+from tests.support.subprocesses import clean_env, run_python
 
 PROTOCOLS = ("grpc", "http/protobuf")
 EXPORT_TIMEOUT_SECONDS = 1.0

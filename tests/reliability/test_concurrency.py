@@ -9,7 +9,6 @@ import threading
 from collections import Counter
 
 import pytest
-from conftest import run_in_threads
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
@@ -17,6 +16,7 @@ from opentelemetry.trace import StatusCode
 import agentops_otel as agentops
 from agentops_otel._internal import registry
 from agentops_otel._internal.attribute_names import SESSION_ACTIONS, SESSION_END_STATE, SESSION_ID, SESSION_TAGS
+from tests.support.threads import run_in_threads
 
 user_tracer = trace.get_tracer("user-app")
 

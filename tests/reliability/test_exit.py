@@ -14,8 +14,6 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
-from otlp_receiver import OTLPReceiver, ReceivedSpan
-from subprocesses import NO_LLM_INSTRUMENTATION, clean_env, run_python
 
 from agentops_otel._internal.attribute_names import (
     SESSION_END_STATE,
@@ -23,6 +21,8 @@ from agentops_otel._internal.attribute_names import (
     SESSION_ID,
     SESSION_TAGS,
 )
+from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
+from tests.support.subprocesses import NO_LLM_INSTRUMENTATION, clean_env, run_python
 
 
 @pytest.fixture

@@ -19,11 +19,11 @@ import openai
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from subprocesses import run_python
 
 import agentops_otel as agentops
 from agentops_otel._internal import content
 from agentops_otel.standin import StandInServer
+from tests.support.subprocesses import run_python
 
 SESSIONS = 1000
 # Calls in flight at once: the stand-in is a small threaded server (listen backlog 5) that resets

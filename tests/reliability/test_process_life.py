@@ -9,10 +9,10 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
-from otlp_receiver import OTLPReceiver, ReceivedSpan
-from subprocesses import clean_env, run_python
 
 from agentops_otel.standin import StandInServer
+from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
+from tests.support.subprocesses import clean_env, run_python
 
 PROTOCOLS = ("http/protobuf", "grpc")
 TAGS = "agentops.session.tags"

@@ -10,7 +10,6 @@ import json
 import math
 import time
 import urllib.request
-from collections.abc import Iterator
 
 import openai
 import pytest
@@ -21,12 +20,6 @@ from agentops_otel.standin.openai_api import count_tokens
 MODEL = "gpt-4o-mini"
 PROMPT = "Name three rivers in France, please."
 USER = [{"role": "user", "content": PROMPT}]
-
-
-@pytest.fixture
-def client(standin: StandInServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=standin.openai_base_url, api_key="sk-test", max_retries=0) as c:
-        yield c
 
 
 def test_answers_are_deterministic_and_follow_the_prompt(client: openai.OpenAI) -> None:

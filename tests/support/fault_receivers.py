@@ -32,7 +32,8 @@ from typing import Any, Literal
 
 import grpc  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
-from otlp_receiver import free_port, otlp_env
+
+from tests.support.otlp_receiver import free_port, otlp_env
 
 Protocol = Literal["grpc", "http/protobuf"]
 FAULTS = ("down", "unreachable", "slow", "500", "503", "429", "reset")

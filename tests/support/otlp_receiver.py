@@ -5,7 +5,7 @@ plain :class:`ReceivedSpan` records, so tests assert on what a collector would r
 
 Example::
 
-    from otlp_receiver import OTLPReceiver
+    from tests.support.otlp_receiver import OTLPReceiver
 
     with OTLPReceiver("http/protobuf") as receiver:          # or "grpc"
         env = {
@@ -15,9 +15,6 @@ Example::
         subprocess.run([sys.executable, "script.py"], env={**os.environ, **env}, check=True)
         root = receiver.wait_for(lambda s: s.name == "session", timeout=10)
         children = [s for s in receiver.spans() if s.parent_span_id == root.span_id]
-
-(``tests/`` is on ``sys.path`` under pytest because it has a root ``conftest.py`` and no
-``__init__.py``, hence the plain ``from otlp_receiver import ...``.)
 """
 
 from __future__ import annotations

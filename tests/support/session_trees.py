@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from otlp_receiver import OTLPReceiver, ReceivedSpan
+from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
 
 SESSION_ID = "agentops.session.id"
 

@@ -5,7 +5,7 @@ process ends, so such tests run a script in a subprocess with a controlled envir
 
 Example::
 
-    from subprocesses import run_python
+    from tests.support.subprocesses import run_python
 
     result = run_python("import agentops_otel; agentops_otel.init()", {"OTEL_TRACES_EXPORTER": "none"})
     assert result.returncode == 0, result.stderr

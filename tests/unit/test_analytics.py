@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import openai
 import pytest
@@ -21,15 +20,8 @@ from agentops_otel._internal.attribute_names import (
     SESSION_TOOL_CALLS,
 )
 from agentops_otel._internal.events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
-from agentops_otel.standin import StandInServer
 
 USER = [{"role": "user", "content": "Plan a trip to Kyoto in spring."}]
-
-
-@pytest.fixture
-def client(standin: StandInServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=standin.openai_base_url, api_key="sk-test", max_retries=0) as c:
-        yield c
 
 
 def test_analytics_count_calls_events_errors_and_tokens(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:

@@ -22,13 +22,13 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from otlp_receiver import OTLPReceiver, ReceivedSpan
 
 import agentops_otel as agentops
 from agentops_otel._internal import exporters
 from agentops_otel._internal.export_guard import ExportGuard
 from agentops_otel._internal.serialization import MAX_JSON_CHARS
 from agentops_otel._internal.tags import MAX_TAG_LENGTH, MAX_TAGS
+from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
 
 ALLOWED_END_STATES = ("Success", "Fail", "Indeterminate")
 FIXTURE_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=60)

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-from subprocesses import run_python
+import pytest
+
+from tests.support.subprocesses import run_python
 
 
+@pytest.mark.slow
 def test_metrics_start_when_a_meter_provider_is_set_later() -> None:
     result = run_python(
         """

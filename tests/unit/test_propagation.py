@@ -5,18 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import openai
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from otlp_receiver import OTLPReceiver
 
 import agentops_otel
 from agentops_otel.standin import StandInServer
+from tests.support.otlp_receiver import OTLPReceiver
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 QUEUE_WORKER = ROOT / "examples" / "queue_worker.py"
 SESSION_ID = "agentops.session.id"
 
@@ -115,6 +114,7 @@ def test_a_carrier_without_a_session_yields_none(exporter: InMemorySpanExporter)
     assert span.attributes is not None and SESSION_ID not in span.attributes
 
 
+@pytest.mark.slow
 def test_a_session_crosses_two_real_processes(standin: StandInServer) -> None:
     with OTLPReceiver("grpc") as receiver:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AGENTOPS_"))}

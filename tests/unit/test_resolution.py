@@ -12,12 +12,10 @@ import asyncio
 import contextvars
 import functools
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
-from conftest import call_spans, run_in_threads
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -27,18 +25,11 @@ from agentops_otel import MultiSessionException
 from agentops_otel._internal.attribute_names import SESSION_ID
 from agentops_otel._internal.session import Session
 from agentops_otel.standin import StandInServer
+from tests.support.clients import async_openai_client
+from tests.support.spans import call_spans
+from tests.support.threads import run_in_threads
 
 USER = [{"role": "user", "content": "Which session am I in?"}]
-
-
-@pytest.fixture
-def client(standin: StandInServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=standin.openai_base_url, api_key="sk-test", max_retries=0) as c:
-        yield c
-
-
-def new_async_client(standin: StandInServer) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=standin.openai_base_url, api_key="sk-test", max_retries=0)
 
 
 def ask(client: openai.OpenAI, model: str = "gpt-4o-mini") -> Any:
@@ -84,7 +75,7 @@ def test_patch_binds_async_calls(exporter: InMemorySpanExporter, standin: StandI
     s1, s2 = agentops.start_session(), agentops.start_session()
 
     async def main() -> None:
-        async with new_async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             await s1.patch(client.chat.completions.create)(model="gpt-4o-mini", messages=USER)  # type: ignore[call-arg]
 
             async def answer() -> Any:
@@ -115,7 +106,7 @@ def test_patch_binds_an_async_stream(exporter: InMemorySpanExporter, standin: St
     s1, s2 = agentops.start_session(), agentops.start_session()
 
     async def main() -> None:
-        async with new_async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             stream = await s1.patch(client.chat.completions.create)(  # type: ignore[call-overload]
                 model="gpt-4o-mini", messages=USER, stream=True)
             async for _chunk in stream:
@@ -159,7 +150,7 @@ def test_two_sessions_in_two_asyncio_tasks(exporter: InMemorySpanExporter, stand
             await asyncio.create_task(client.embeddings.create(model=f"task-{tag}-subtask", input="hi"))
 
     async def main() -> None:
-        async with new_async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             await asyncio.gather(work(client, s1, "one"), work(client, s2, "two"))
 
     asyncio.run(main())
@@ -247,7 +238,7 @@ def test_multi_session_call_raises_before_the_request_is_sent(
             attempt()
 
     async def async_attempt() -> None:
-        async with new_async_client(standin) as async_client:
+        async with async_openai_client(standin) as async_client:
             await async_client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # type: ignore[arg-type]
 
     with pytest.raises(MultiSessionException):
@@ -290,7 +281,7 @@ def test_no_session_the_call_nests_under_the_current_span(
         list(client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True))  # type: ignore
 
         async def async_call() -> None:
-            async with new_async_client(standin) as async_client:
+            async with async_openai_client(standin) as async_client:
                 await async_client.embeddings.create(model="text-embedding-3-small", input="hi")
 
         asyncio.run(async_call())

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 
-from conftest import spans_named
+import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NoOpTracerProvider
-from subprocesses import run_python
 
 import agentops_otel as agentops
 from agentops_otel._internal.attribute_names import SESSION_TAGS
 from agentops_otel._internal.events import ActionEvent
 from agentops_otel._internal.session import Session
+from tests.support.spans import spans_named
+from tests.support.subprocesses import run_python
 
 user_tracer = trace.get_tracer("user-app")
 
@@ -56,6 +57,7 @@ def test_a_tracer_that_is_not_the_sdks_still_gives_working_sessions() -> None:
     assert session.end_state == "Success" and session.tags == ["t", "u"]
 
 
+@pytest.mark.slow
 def test_a_sampler_that_drops_sessions_drops_their_children_too() -> None:
     result = run_python(
         """

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from conftest import spans_named
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
@@ -14,6 +13,7 @@ import agentops_otel as agentops
 from agentops_otel import EndState
 from agentops_otel._internal import registry
 from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_END_STATE_REASON, SESSION_TAGS
+from tests.support.spans import spans_named
 
 
 def only_root(exporter: InMemorySpanExporter) -> ReadableSpan:

@@ -7,7 +7,6 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import spans_named
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -38,6 +37,7 @@ from agentops_otel._internal.attribute_names import (
     SESSION_TOOL_CALLS,
 )
 from agentops_otel._internal.serialization import MAX_JSON_CHARS
+from tests.support.spans import spans_named
 
 
 def record_one(exporter: InMemorySpanExporter, event: agentops.Event) -> tuple[ReadableSpan, ReadableSpan]:

@@ -7,12 +7,12 @@ import os
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from subprocesses import NO_LLM_INSTRUMENTATION, json_documents, run_python
 
 import agentops_otel as agentops
 from agentops_otel import ConfigurationError
 from agentops_otel._internal import exporters
 from agentops_otel._internal.attribute_names import SESSION_ID, SESSION_TAGS
+from tests.support.subprocesses import NO_LLM_INSTRUMENTATION, json_documents, run_python
 
 CONSOLE = {"OTEL_TRACES_EXPORTER": "console", **NO_LLM_INSTRUMENTATION}
 
@@ -38,6 +38,7 @@ def test_second_init_cannot_change_settings() -> None:
         agentops.init(service_name="another-service", auto_start_session=False)
 
 
+@pytest.mark.slow
 def test_init_twice_configures_once() -> None:
     result = run_python(
         """
@@ -62,6 +63,7 @@ def test_init_twice_configures_once() -> None:
     assert spans[0]["status"]["status_code"] == "OK"  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_start_session_before_init_initialises_with_defaults() -> None:
     result = run_python(
         """
@@ -88,6 +90,7 @@ def test_start_session_before_init_initialises_with_defaults() -> None:
     assert child["attributes"][SESSION_ID] == session_id  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_start_session_before_init_from_many_threads_configures_once() -> None:
     result = run_python(
         """
@@ -109,6 +112,7 @@ def test_start_session_before_init_from_many_threads_configures_once() -> None:
     assert tags == sorted(f"thread-{n}" for n in range(20))
 
 
+@pytest.mark.slow
 def test_init_joins_an_installed_provider_without_installing_another() -> None:
     result = run_python(
         """
@@ -151,6 +155,7 @@ def test_init_joins_an_installed_provider_without_installing_another() -> None:
     assert user_span["attributes"][SESSION_ID] == root["attributes"][SESSION_ID]
 
 
+@pytest.mark.slow
 def test_exporter_argument_replaces_the_environments_choice() -> None:
     result = run_python(
         """
@@ -187,6 +192,7 @@ def test_init_rejects_wrong_arguments_and_starts_nothing(kwargs: dict[str, objec
     assert agentops.get_active_sessions() == []
 
 
+@pytest.mark.slow
 def test_otel_traces_exporter_none_exports_nothing() -> None:
     result = run_python(
         """
@@ -200,6 +206,7 @@ def test_otel_traces_exporter_none_exports_nothing() -> None:
     assert result.stdout.strip() == "done"
 
 
+@pytest.mark.slow
 def test_malformed_protocol_is_a_configuration_error() -> None:
     result = run_python(
         """

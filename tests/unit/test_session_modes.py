@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import spans_named
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
 from agentops_otel import MultiSessionException, NoSessionException
 from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_ID, SESSION_TAGS
+from tests.support.spans import spans_named
 
 NO_SESSION_MESSAGE = "A session action was attempted while no session existed on the client."
 MULTI_SESSION_MESSAGE = (

@@ -9,7 +9,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import spans_named
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -18,6 +17,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 import agentops_otel as agentops
 from agentops_otel._internal import registry
 from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_END_STATE_REASON, SESSION_ID
+from tests.support.spans import spans_named
 
 user_tracer = trace.get_tracer("user-app")
 

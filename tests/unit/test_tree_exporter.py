@@ -5,15 +5,16 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode, Tracer
-from subprocesses import run_python
 
 from agentops_otel import ActionEvent, SessionSpanProcessor, ToolEvent
 from agentops_otel._internal.session import Session
 from agentops_otel._internal.session_tree import SessionTreeExporter
 from agentops_otel.standin import StandInServer
+from tests.support.subprocesses import run_python
 
 
 def _local_tracer(exporter: SessionTreeExporter) -> tuple[TracerProvider, Tracer]:
@@ -25,6 +26,7 @@ def _local_tracer(exporter: SessionTreeExporter) -> tuple[TracerProvider, Tracer
     return provider, provider.get_tracer("test")
 
 
+@pytest.mark.slow
 def test_selected_by_otel_traces_exporter_draws_session_tree(standin: StandInServer) -> None:
     result = run_python(
         f"""

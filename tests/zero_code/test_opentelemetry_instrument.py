@@ -14,11 +14,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from otlp_receiver import OTLPReceiver, ReceivedSpan
 
 from agentops_otel.standin import StandInServer
+from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 NO_CODE_APP = ROOT / "examples" / "no_code_app.py"
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
 

@@ -9,14 +9,13 @@ unset) and count every span that reaches the exporter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import anthropic
 import anthropic._base_client as base_client
 import pytest
 from agentops_otel_anthropic import AnthropicInstrumentor
 from anthropic.types import MessageParam
-from conftest import METRIC_READER
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -24,29 +23,16 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_RESPONSE_ID,
     GEN_AI_TOKEN_TYPE,
 )
-from subprocesses import run_python
 from wrapt import FunctionWrapper
 
 from agentops_otel.standin import StandInServer
+from tests.support.clients import ANTHROPIC_API_KEY
+from tests.support.subprocesses import run_python
 
-API_KEY = "sk-ant-test-secret"
 MODEL = "claude-sonnet-5-5"
 USER: list[MessageParam] = [{"role": "user", "content": "Say hello."}]
 OURS = "agentops_otel_anthropic"
 SDK = "com.anthropic.sdk.python"
-
-
-@pytest.fixture
-def client(standin: StandInServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[anthropic.Anthropic]:
-    monkeypatch.delenv("ANTHROPIC_OPEN_TELEMETRY", raising=False)
-    with anthropic.Anthropic(base_url=standin.anthropic_base_url, api_key=API_KEY, max_retries=0) as c:
-        yield c
-
-
-@pytest.fixture
-def async_client(standin: StandInServer, monkeypatch: pytest.MonkeyPatch) -> anthropic.AsyncAnthropic:
-    monkeypatch.delenv("ANTHROPIC_OPEN_TELEMETRY", raising=False)
-    return anthropic.AsyncAnthropic(base_url=standin.anthropic_base_url, api_key=API_KEY, max_retries=0)
 
 
 def scopes(spans: tuple[ReadableSpan, ...] | list[ReadableSpan]) -> list[str]:
@@ -126,7 +112,7 @@ def test_uninstrument_restores_the_sdk_and_its_own_tracing(
     exporter.clear()
 
     # Instrumented again: ours again, one span per call, and the SDK's property kept for the next uninstrument.
-    with anthropic.Anthropic(base_url=str(client.base_url), api_key=API_KEY, max_retries=0) as again:
+    with anthropic.Anthropic(base_url=str(client.base_url), api_key=ANTHROPIC_API_KEY, max_retries=0) as again:
         message = again.messages.create(model=MODEL, max_tokens=64, messages=USER)
     (span,) = exporter.get_finished_spans()
     assert scopes([span]) == [OURS] and (span.attributes or {})[GEN_AI_RESPONSE_ID] == message.id
@@ -137,11 +123,13 @@ def test_uninstrument_restores_the_sdk_and_its_own_tracing(
         instrumentor.instrument()
 
 
-def test_genai_client_metrics(exporter: InMemorySpanExporter, client: anthropic.Anthropic) -> None:
+def test_genai_client_metrics(
+    exporter: InMemorySpanExporter, client: anthropic.Anthropic, metric_reader: InMemoryMetricReader
+) -> None:
     """One call adds one duration and one input and one output token-usage measurement (the reader is cumulative)."""
 
     def anthropic_points(name: str) -> list[dict[str, object]]:
-        data = METRIC_READER.get_metrics_data()
+        data = metric_reader.get_metrics_data()
         found = []
         for resource_metrics in data.resource_metrics if data else ():
             for scope_metrics in resource_metrics.scope_metrics:
@@ -171,6 +159,7 @@ def test_genai_client_metrics(exporter: InMemorySpanExporter, client: anthropic.
         assert after[token_type] == before.get(token_type, 0) + 1
 
 
+@pytest.mark.slow
 def test_init_does_not_import_anthropic_and_wraps_it_when_the_app_does(standin: StandInServer) -> None:
     """Importing anthropic takes seconds; a process pays that only when it uses the client."""
     result = run_python(f"""

@@ -8,13 +8,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
 import pytest
 from anthropic.types import MessageParam, ToolParam
-from conftest import call_spans, only_call_span
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -50,8 +48,9 @@ from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import SESSION_ID, SESSION_LLM_CALLS
 from agentops_otel._internal.exceptions import MultiSessionException
 from agentops_otel.standin import StandInServer
+from tests.support.clients import ANTHROPIC_API_KEY
+from tests.support.spans import call_spans, only_call_span
 
-API_KEY = "sk-ant-test-secret"
 MODEL = "claude-sonnet-5-5"
 USER: list[MessageParam] = [{"role": "user", "content": "What is the weather in Paris?"}]
 TOOLS: list[ToolParam] = [{
@@ -60,17 +59,6 @@ TOOLS: list[ToolParam] = [{
     "input_schema": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
 }]
 CONTENT_KEYS = (GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_SYSTEM_INSTRUCTIONS, GEN_AI_TOOL_DEFINITIONS)
-
-
-@pytest.fixture
-def client(standin: StandInServer) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=standin.anthropic_base_url, api_key=API_KEY, max_retries=0) as c:
-        yield c
-
-
-@pytest.fixture
-def async_client(standin: StandInServer) -> anthropic.AsyncAnthropic:
-    return anthropic.AsyncAnthropic(base_url=standin.anthropic_base_url, api_key=API_KEY, max_retries=0)
 
 
 def session_root(exporter: InMemorySpanExporter) -> ReadableSpan:
@@ -290,7 +278,7 @@ def test_api_key_never_reaches_a_span(exporter: InMemorySpanExporter, client: an
         values = [*(span.attributes or {}).values()]
         for event in span.events:
             values += [*(event.attributes or {}).values()]
-        assert all(API_KEY not in str(value) for value in values), span.name
+        assert all(ANTHROPIC_API_KEY not in str(value) for value in values), span.name
         assert not any("x-api-key" in key or "authorization" in key for key in (span.attributes or {}))
 
 

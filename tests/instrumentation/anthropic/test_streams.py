@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-from collections.abc import Iterator
 
 import anthropic
 import pytest
 from anthropic.types import MessageParam, ToolParam
-from conftest import call_spans, only_call_span
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -32,24 +30,12 @@ from opentelemetry.trace import SpanKind, StatusCode
 import agentops_otel as agentops
 from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import SESSION_ID
-from agentops_otel.standin import StandInServer
+from tests.support.spans import call_spans, only_call_span
 
-API_KEY = "sk-ant-test-secret"
 MODEL = "claude-sonnet-5-5"
 USER: list[MessageParam] = [{"role": "user", "content": "Say hello."}]
 TOOLS: list[ToolParam] = [{"name": "get_weather", "description": "The current weather in a city.",
           "input_schema": {"type": "object", "properties": {"location": {"type": "string"}}}}]
-
-
-@pytest.fixture
-def client(standin: StandInServer) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(base_url=standin.anthropic_base_url, api_key=API_KEY, max_retries=0) as c:
-        yield c
-
-
-@pytest.fixture
-def async_client(standin: StandInServer) -> anthropic.AsyncAnthropic:
-    return anthropic.AsyncAnthropic(base_url=standin.anthropic_base_url, api_key=API_KEY, max_retries=0)
 
 
 def assert_streamed(span: ReadableSpan, message: anthropic.types.Message) -> None:

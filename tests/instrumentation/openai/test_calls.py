@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
-from conftest import METRIC_READER, call_spans, only_call_span
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -54,8 +53,9 @@ import agentops_otel as agentops
 from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import SESSION_ID
 from agentops_otel.standin import StandInServer
+from tests.support.clients import OPENAI_API_KEY, async_openai_client
+from tests.support.spans import call_spans, only_call_span
 
-API_KEY = "sk-test-do-not-record-1234"
 MODEL = "gpt-4o-mini"
 USER = [{"role": "user", "content": "What is the weather in Paris today?"}]
 TOOLS = [{
@@ -67,17 +67,6 @@ TOOLS = [{
     },
 }]
 CONTENT_KEYS = (GEN_AI_INPUT_MESSAGES, GEN_AI_OUTPUT_MESSAGES, GEN_AI_SYSTEM_INSTRUCTIONS, GEN_AI_TOOL_DEFINITIONS)
-
-
-@pytest.fixture
-def client(standin: StandInServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=standin.openai_base_url, api_key=API_KEY, max_retries=0) as c:
-        yield c
-
-
-def async_client(standin: StandInServer) -> openai.AsyncOpenAI:
-    """Made inside the coroutine that uses it: an async client belongs to one event loop."""
-    return openai.AsyncOpenAI(base_url=standin.openai_base_url, api_key=API_KEY, max_retries=0)
 
 
 def root_span(exporter: InMemorySpanExporter) -> ReadableSpan:
@@ -155,7 +144,7 @@ def test_chat_create_async(exporter: InMemorySpanExporter, standin: StandInServe
     session = agentops.start_session()
 
     async def main() -> Any:
-        async with async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             return await client.chat.completions.create(model=MODEL, messages=USER, temperature=0.5)
 
     completion = asyncio.run(main())
@@ -202,7 +191,7 @@ def test_chat_stream_async_with_usage(exporter: InMemorySpanExporter, standin: S
     session = agentops.start_session()
 
     async def main() -> list[Any]:
-        async with async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             stream = await client.chat.completions.create(
                 model=MODEL, messages=USER, stream=True, stream_options={"include_usage": True})
             return [chunk async for chunk in stream]
@@ -318,7 +307,7 @@ def test_responses_incomplete_reports_the_reason(exporter: InMemorySpanExporter,
 
 def test_responses_create_async(exporter: InMemorySpanExporter, standin: StandInServer) -> None:
     async def main() -> Any:
-        async with async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             return await client.responses.create(model=MODEL, input="Hello")
 
     response = asyncio.run(main())
@@ -343,7 +332,7 @@ def test_responses_stream(exporter: InMemorySpanExporter, client: openai.OpenAI)
 
 def test_responses_stream_async(exporter: InMemorySpanExporter, standin: StandInServer) -> None:
     async def main() -> list[Any]:
-        async with async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             return [event async for event in await client.responses.create(model=MODEL, input="Hi", stream=True)]
 
     events = asyncio.run(main())
@@ -363,7 +352,8 @@ def test_responses_stream_helper(exporter: InMemorySpanExporter, client: openai.
 
 def test_responses_stream_helper_async_left_early(exporter: InMemorySpanExporter, standin: StandInServer) -> None:
     async def main() -> None:
-        async with async_client(standin) as client, client.responses.stream(model=MODEL, input="Hello") as stream:
+        async with async_openai_client(standin) as client, \
+                client.responses.stream(model=MODEL, input="Hello") as stream:
             async for _event in stream:
                 break
             assert call_spans(exporter) == []
@@ -451,7 +441,7 @@ def test_with_raw_response_of_a_stream_ends_when_the_stream_does(
 
 def test_with_raw_response_async(exporter: InMemorySpanExporter, standin: StandInServer) -> None:
     async def main() -> Any:
-        async with async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             raw = await client.embeddings.with_raw_response.create(model="text-embedding-3-small", input="hi")
             return raw.parse()
 
@@ -468,7 +458,7 @@ def test_with_streaming_response(exporter: InMemorySpanExporter, client: openai.
 
 def test_async_with_streaming_response(exporter: InMemorySpanExporter, standin: StandInServer) -> None:
     async def main() -> tuple[Any, list[Any]]:
-        async with async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             async with client.chat.completions.with_streaming_response.create(model=MODEL, messages=USER) as response:
                 assert call_spans(exporter) == []  # nothing read yet
                 completion = await response.parse()
@@ -525,7 +515,7 @@ def test_http_errors_reach_the_caller_and_mark_the_span(
 
 def test_async_error(exporter: InMemorySpanExporter, standin: StandInServer) -> None:
     async def main() -> None:
-        async with async_client(standin) as client:
+        async with async_openai_client(standin) as client:
             await client.responses.create(model="error-429", input="Hi")
 
     with pytest.raises(openai.RateLimitError):
@@ -542,7 +532,7 @@ def test_connection_error(exporter: InMemorySpanExporter) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=API_KEY, max_retries=0)
+    client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=OPENAI_API_KEY, max_retries=0)
     with pytest.raises(openai.APIConnectionError):
         client.chat.completions.create(model=MODEL, messages=USER)
     span = only_call_span(exporter)
@@ -671,15 +661,15 @@ def test_no_api_key_or_header_is_ever_recorded(exporter: InMemorySpanExporter, c
         texts = [*attrs(span).keys(), *(str(v) for v in attrs(span).values())]
         texts += [str(v) for event in span.events for v in (event.attributes or {}).values()]
         blob = "\n".join(texts).lower()
-        for secret in (API_KEY.lower(), "hdr-secret-42", "bearer", "authorization", "x-custom-token"):
+        for secret in (OPENAI_API_KEY.lower(), "hdr-secret-42", "bearer", "authorization", "x-custom-token"):
             assert secret not in blob, (span.name, secret)
 
 
 # -- metrics --------------------------------------------------------------------------------------
 
 
-def _points(metric_name: str, model: str) -> list[Any]:
-    data = METRIC_READER.get_metrics_data()
+def _points(reader: InMemoryMetricReader, metric_name: str, model: str) -> list[Any]:
+    data = reader.get_metrics_data()
     assert data is not None
     return [
         point
@@ -690,11 +680,13 @@ def _points(metric_name: str, model: str) -> list[Any]:
     ]
 
 
-def test_genai_client_metrics(standin: StandInServer, client: openai.OpenAI) -> None:
+def test_genai_client_metrics(
+    standin: StandInServer, client: openai.OpenAI, metric_reader: InMemoryMetricReader
+) -> None:
     model = "gpt-4o-mini-metrics-test"
     completions = [client.chat.completions.create(model=model, messages=USER) for _ in range(2)]
 
-    (duration,) = _points("gen_ai.client.operation.duration", model)
+    (duration,) = _points(metric_reader, "gen_ai.client.operation.duration", model)
     assert duration.count == 2 and duration.sum > 0
     point_attributes = dict(duration.attributes)
     assert point_attributes[GEN_AI_OPERATION_NAME] == "chat"
@@ -703,16 +695,20 @@ def test_genai_client_metrics(standin: StandInServer, client: openai.OpenAI) -> 
     assert point_attributes[SERVER_ADDRESS] == "127.0.0.1"
     assert ERROR_TYPE not in point_attributes
 
-    tokens = {dict(p.attributes)[GEN_AI_TOKEN_TYPE]: p for p in _points("gen_ai.client.token.usage", model)}
+    token_points = _points(metric_reader, "gen_ai.client.token.usage", model)
+    tokens = {dict(p.attributes)[GEN_AI_TOKEN_TYPE]: p for p in token_points}
     assert tokens["input"].sum == sum(c.usage.prompt_tokens for c in completions)  # type: ignore[union-attr]
     assert tokens["output"].sum == sum(c.usage.completion_tokens for c in completions)  # type: ignore[union-attr]
     assert tokens["input"].count == 2
 
 
-def test_failed_calls_are_measured_with_their_error_type(client: openai.OpenAI) -> None:
+def test_failed_calls_are_measured_with_their_error_type(
+    client: openai.OpenAI, metric_reader: InMemoryMetricReader
+) -> None:
     # Metrics are cumulative over the test process: compare counts before and after this call.
     def counts(metric_name: str) -> dict[Any, int]:
-        return {tuple(sorted(dict(p.attributes).items())): p.count for p in _points(metric_name, "error-429")}
+        points = _points(metric_reader, metric_name, "error-429")
+        return {tuple(sorted(dict(p.attributes).items())): p.count for p in points}
 
     durations_before, tokens_before = counts("gen_ai.client.operation.duration"), counts("gen_ai.client.token.usage")
     with pytest.raises(openai.RateLimitError):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from importlib.metadata import entry_points
 
 import openai
 import openai._base_client as base_client
-import pytest
 from agentops_otel_openai import OpenAIInstrumentor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_RESPONSE_ID
@@ -16,12 +14,6 @@ from agentops_otel._internal.facade import instrument_installed_clients
 from agentops_otel.standin import StandInServer
 
 USER = [{"role": "user", "content": "Hello"}]
-
-
-@pytest.fixture
-def client(standin: StandInServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=standin.openai_base_url, api_key="sk-test", max_retries=0) as c:
-        yield c
 
 
 def _unwrapped(method: object) -> object:

@@ -14,7 +14,6 @@ from typing import Any
 
 import openai
 import pytest
-from conftest import call_spans
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_RESPONSE_FINISH_REASONS,
@@ -25,16 +24,12 @@ from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
 from agentops_otel.standin import StandInServer
+from tests.support.clients import async_openai_client
+from tests.support.spans import call_spans
 
 MODEL = "gpt-4o-mini"
 USER = [{"role": "user", "content": "Stream me a sentence, please."}]
 USAGE = {"include_usage": True}
-
-
-@pytest.fixture
-def client(standin: StandInServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=standin.openai_base_url, api_key="sk-test", max_retries=0) as c:
-        yield c
 
 
 @pytest.fixture
@@ -145,7 +140,7 @@ def test_responses_stream_closed_early_then_exhausted_ends_once(
 
 def _run_async(standin: StandInServer, body: Callable[[openai.AsyncOpenAI], Any]) -> Any:
     async def main() -> Any:
-        async with openai.AsyncOpenAI(base_url=standin.openai_base_url, api_key="sk-test", max_retries=0) as client:
+        async with async_openai_client(standin) as client:
             return await body(client)
 
     return asyncio.run(main())
