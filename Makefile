@@ -24,7 +24,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check src instrumentors tests
-	$(BIN)/mypy --strict src instrumentors/*/src
+	$(BIN)/mypy --strict src instrumentors/*/src tests
 
 demo: setup
 	$(BIN)/agentops-otel demo

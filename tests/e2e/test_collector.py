@@ -25,7 +25,7 @@ AGENTOPS_OTEL = Path(sys.executable).with_name("agentops-otel")
 
 def _rotel_agent() -> Path:
     try:
-        import rotel
+        import rotel  # type: ignore[import-untyped]  # ships no type information
     except ImportError:
         pytest.skip("the rotel package (test extra) is not installed: pip install rotel")
     binary = Path(rotel.__file__).parent / "rotel-agent"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.otlp_receiver import OTLPReceiver
+from tests.support.otlp_receiver import OTLPReceiver, Protocol
 from tests.support.session_trees import session_trees, wait_for_sessions
 from tests.support.subprocesses import clean_env
 
@@ -72,7 +72,7 @@ def test_demo_draws_one_tree_per_session_offline() -> None:
 
 def test_demo_exports_to_the_configured_otlp_endpoint() -> None:
     # OTLP/HTTP here; tests/test_collector_e2e.py sends the demo over gRPC through a collector.
-    protocol = "http/protobuf"
+    protocol: Protocol = "http/protobuf"
     with OTLPReceiver(protocol) as receiver:
         out = run_demo({"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
                         "OTEL_EXPORTER_OTLP_PROTOCOL": protocol}).stdout

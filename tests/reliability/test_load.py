@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import agentops_otel as agentops
 from agentops_otel._internal import content
 from agentops_otel.standin import StandInServer
+from tests.support.spans import attributes
 from tests.support.subprocesses import run_python
 
 SESSIONS = 1000
@@ -40,15 +41,15 @@ def _check_every_span_once_in_its_session(spans: list[ReadableSpan]) -> None:
     ids = Counter(span.context.span_id for span in spans)
     assert [span_id for span_id, count in ids.items() if count > 1] == []  # every span arrives once
 
-    roots = {span.attributes["agentops.session.id"]: span for span in spans  # type: ignore[index]
+    roots = {attributes(span)["agentops.session.id"]: span for span in spans
              if span.name == "session"}
     assert len(roots) == SESSIONS
     children: dict[str, list[ReadableSpan]] = defaultdict(list)
     for span in spans:
         if span.name != "session":
-            children[str(span.attributes["agentops.session.id"])].append(span)  # type: ignore[index]
+            children[str(attributes(span)["agentops.session.id"])].append(span)
     for session_id, root in roots.items():
-        (tag,) = root.attributes["agentops.session.tags"]  # type: ignore[index,misc]
+        (tag,) = attributes(root)["agentops.session.tags"]
         i = int(tag.removeprefix("load-"))
         mine = {span.name: span for span in children[session_id]}
         assert sorted(mine) == ["action step", "chat gpt-4o-mini", "execute_tool lookup"], (i, sorted(mine))
@@ -56,9 +57,9 @@ def _check_every_span_once_in_its_session(spans: list[ReadableSpan]) -> None:
             assert span.parent is not None and span.parent.span_id == root.context.span_id
             assert span.context.trace_id == root.context.trace_id
         # Nothing crossed sessions: the call and the events are this session's own.
-        assert f"session {i}" in str(mine["chat gpt-4o-mini"].attributes["gen_ai.input.messages"])  # type: ignore[index]
-        assert json.loads(str(mine["action step"].attributes["agentops.event.params"])) == {"i": i}  # type: ignore[index]
-        assert root.attributes["agentops.session.llm_calls"] == 1  # type: ignore[index]
+        assert f"session {i}" in str(attributes(mine["chat gpt-4o-mini"])["gen_ai.input.messages"])
+        assert json.loads(str(attributes(mine["action step"])["agentops.event.params"])) == {"i": i}
+        assert attributes(root)["agentops.session.llm_calls"] == 1
     assert agentops.get_active_sessions() == []
 
 

@@ -13,18 +13,19 @@ import urllib.request
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from agentops_otel.standin import StandInServer
 from agentops_otel.standin.openai_api import count_tokens
 
 MODEL = "gpt-4o-mini"
 PROMPT = "Name three rivers in France, please."
-USER = [{"role": "user", "content": PROMPT}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": PROMPT}]
 
 
 def test_answers_are_deterministic_and_follow_the_prompt(client: openai.OpenAI) -> None:
-    first = client.chat.completions.create(model=MODEL, messages=USER)  # type: ignore[arg-type]
-    second = client.chat.completions.create(model=MODEL, messages=USER)  # type: ignore[arg-type]
+    first = client.chat.completions.create(model=MODEL, messages=USER)
+    second = client.chat.completions.create(model=MODEL, messages=USER)
     other = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Something else"}])
     assert first.choices[0].message.content == second.choices[0].message.content
     assert first.usage == second.usage
@@ -35,26 +36,26 @@ def test_answers_are_deterministic_and_follow_the_prompt(client: openai.OpenAI) 
 
 
 def test_token_counts_follow_the_documented_rule(client: openai.OpenAI) -> None:
-    messages = [{"role": "system", "content": "You are terse."}, *USER]
-    completion = client.chat.completions.create(model=MODEL, messages=messages)  # type: ignore[arg-type]
+    messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": "You are terse."}, *USER]
+    completion = client.chat.completions.create(model=MODEL, messages=messages)
     usage = completion.usage
     assert usage is not None
-    assert usage.prompt_tokens == sum(3 + count_tokens(m["content"]) for m in messages) + 3
+    assert usage.prompt_tokens == sum(3 + count_tokens(str(m["content"])) for m in messages) + 3
     assert usage.completion_tokens == count_tokens(completion.choices[0].message.content or "")
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     assert count_tokens("Hello, world!") == 4  # two words, two punctuation marks
 
 
 def test_max_tokens_cuts_the_answer(client: openai.OpenAI) -> None:
-    completion = client.chat.completions.create(model=MODEL, messages=USER, max_tokens=5)  # type: ignore[arg-type]
+    completion = client.chat.completions.create(model=MODEL, messages=USER, max_tokens=5)
     assert completion.choices[0].finish_reason == "length"
     assert count_tokens(completion.choices[0].message.content or "") <= 5
     assert completion.usage is not None and completion.usage.completion_tokens <= 5
 
 
 def test_stream_chunks_add_up_to_the_plain_answer(client: openai.OpenAI) -> None:
-    plain = client.chat.completions.create(model=MODEL, messages=USER)  # type: ignore[arg-type]
-    chunks = list(client.chat.completions.create(  # type: ignore[call-overload]
+    plain = client.chat.completions.create(model=MODEL, messages=USER)
+    chunks = list(client.chat.completions.create(
         model=MODEL, messages=USER, stream=True, stream_options={"include_usage": True}))
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == plain.choices[0].message.content
@@ -63,12 +64,12 @@ def test_stream_chunks_add_up_to_the_plain_answer(client: openai.OpenAI) -> None
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
     assert chunks[-1].choices == [] and chunks[-1].usage == plain.usage
     assert all(c.usage is None for c in chunks[:-1])
-    without = list(client.chat.completions.create(model=MODEL, messages=USER, stream=True))  # type: ignore
+    without = list(client.chat.completions.create(model=MODEL, messages=USER, stream=True))
     assert all(c.usage is None and c.choices for c in without)
 
 
 def test_n_choices(client: openai.OpenAI) -> None:
-    completion = client.chat.completions.create(model=MODEL, messages=USER, n=3)  # type: ignore[arg-type]
+    completion = client.chat.completions.create(model=MODEL, messages=USER, n=3)
     assert [c.index for c in completion.choices] == [0, 1, 2]
     assert completion.usage is not None
     assert completion.usage.completion_tokens == 3 * count_tokens(completion.choices[0].message.content or "")
@@ -108,7 +109,7 @@ def test_errors_on_demand(
     client: openai.OpenAI, status: int, error_class: type[openai.APIStatusError], error_type: str
 ) -> None:
     for call in (
-        lambda: client.chat.completions.create(model=f"error-{status}", messages=USER),  # type: ignore[arg-type]
+        lambda: client.chat.completions.create(model=f"error-{status}", messages=USER),
         lambda: client.responses.create(model=f"error-{status}", input="hi"),
         lambda: client.embeddings.create(model=f"error-{status}", input="hi"),
     ):
@@ -121,16 +122,16 @@ def test_errors_on_demand(
 
 def test_missing_parameter_is_a_400_naming_it(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(model=MODEL, messages=None)  # type: ignore[arg-type]
+        client.chat.completions.create(model=MODEL, messages=None)  # type: ignore[call-overload]  # on purpose
     assert isinstance(caught.value.body, dict) and caught.value.body["param"] == "messages"
 
 
 def test_latency_on_demand(client: openai.OpenAI) -> None:
     started = time.perf_counter()
-    client.chat.completions.create(model="gpt-4o-mini-delay-150ms", messages=USER)  # type: ignore[arg-type]
+    client.chat.completions.create(model="gpt-4o-mini-delay-150ms", messages=USER)
     by_model = time.perf_counter() - started
     started = time.perf_counter()
-    client.chat.completions.create(  # type: ignore[call-overload]
+    client.chat.completions.create(
         model=MODEL, messages=USER, extra_headers={"x-standin-delay-ms": "150"})
     by_header = time.perf_counter() - started
     assert by_model >= 0.15 and by_header >= 0.15

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -20,3 +22,8 @@ def only_call_span(exporter: InMemorySpanExporter) -> ReadableSpan:
     spans = call_spans(exporter)
     assert len(spans) == 1, [(s.name, s.instrumentation_scope and s.instrumentation_scope.name) for s in spans]
     return spans[0]
+
+
+def attributes(span: ReadableSpan) -> dict[str, Any]:
+    """A finished span's attributes (the SDK types them optional; a finished span always has a map)."""
+    return dict(span.attributes or {})

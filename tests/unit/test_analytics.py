@@ -6,6 +6,7 @@ import time
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
@@ -20,28 +21,29 @@ from agentops_otel._internal.attribute_names import (
     SESSION_TOOL_CALLS,
 )
 from agentops_otel._internal.events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
+from tests.support.spans import attributes
 
-USER = [{"role": "user", "content": "Plan a trip to Kyoto in spring."}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Plan a trip to Kyoto in spring."}]
 
 
 def test_analytics_count_calls_events_errors_and_tokens(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
     session = agentops.start_session(tags=["analytics"])
-    first = client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # type: ignore[arg-type]
+    first = client.chat.completions.create(model="gpt-4o-mini", messages=USER)
     so_far = session.get_analytics()
     assert (so_far.llm_calls, so_far.input_tokens, so_far.output_tokens) == (
         1, first.usage.prompt_tokens, first.usage.completion_tokens)  # type: ignore[union-attr]
 
-    tool = client.chat.completions.create(model="gpt-4o-mini", messages=USER, tools=[{  # type: ignore[arg-type]
+    tool = client.chat.completions.create(model="gpt-4o-mini", messages=USER, tools=[{
         "type": "function",
         "function": {"name": "find_hotels",
                      "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}},
     }])
-    chunks = list(client.chat.completions.create(  # type: ignore[call-overload]
+    chunks = list(client.chat.completions.create(
         model="gpt-4o-mini", messages=USER, stream=True, stream_options={"include_usage": True}))
     response = client.responses.create(model="gpt-4.1-mini", input="Summarise the plan.")
     embedding = client.embeddings.create(model="text-embedding-3-small", input="Kyoto in spring")
     with pytest.raises(openai.InternalServerError):
-        client.chat.completions.create(model="error-500", messages=USER)  # type: ignore[arg-type]
+        client.chat.completions.create(model="error-500", messages=USER)
 
     session.record(ToolEvent(name="find_hotels", params={"city": "Kyoto"}, returns=["Ryokan"]))
     session.record(ActionEvent(action_type="plan", params={"days": 4}))
@@ -49,10 +51,11 @@ def test_analytics_count_calls_events_errors_and_tokens(exporter: InMemorySpanEx
     session.record(ErrorEvent(exception=ValueError("no rooms left")))
     session.record(LLMEvent(model="local-llama", prompt_tokens=11, completion_tokens=7))
 
-    usages = [first.usage, tool.usage, chunks[-1].usage]
-    input_tokens = sum(u.prompt_tokens for u in usages) + response.usage.input_tokens  # type: ignore[union-attr]
+    usages = [usage for usage in (first.usage, tool.usage, chunks[-1].usage) if usage is not None]
+    assert len(usages) == 3 and response.usage is not None
+    input_tokens = sum(u.prompt_tokens for u in usages) + response.usage.input_tokens
     input_tokens += embedding.usage.prompt_tokens + 11
-    output_tokens = sum(u.completion_tokens for u in usages) + response.usage.output_tokens + 7  # type: ignore
+    output_tokens = sum(u.completion_tokens for u in usages) + response.usage.output_tokens + 7
     assert input_tokens > 0 and output_tokens > 0
 
     analytics = session.get_analytics()
@@ -66,13 +69,13 @@ def test_analytics_count_calls_events_errors_and_tokens(exporter: InMemorySpanEx
 
     # Another session's calls do not count here.
     other = agentops.start_session()
-    other.patch(client.chat.completions.create)(model="gpt-4o-mini", messages=USER)  # type: ignore[call-arg]
+    other.patch(client.chat.completions.create)(model="gpt-4o-mini", messages=USER)
     other.end_session("Success")
     assert session.get_analytics().llm_calls == 7
     assert other.get_analytics().llm_calls == 1
 
     session.end_session("Success")
-    roots = {span.attributes["agentops.session.id"]: span  # type: ignore[index]
+    roots = {attributes(span)["agentops.session.id"]: span
              for span in exporter.get_finished_spans() if span.name == "session"}
     root = roots[session.session_id].attributes
     assert root is not None
@@ -82,13 +85,13 @@ def test_analytics_count_calls_events_errors_and_tokens(exporter: InMemorySpanEx
     assert root[SESSION_ERRORS] == 2
     assert root[GEN_AI_USAGE_INPUT_TOKENS] == input_tokens
     assert root[GEN_AI_USAGE_OUTPUT_TOKENS] == output_tokens
-    assert roots[other.session_id].attributes[SESSION_LLM_CALLS] == 1  # type: ignore[index]
+    assert attributes(roots[other.session_id])[SESSION_LLM_CALLS] == 1
     assert session.get_analytics().llm_calls == 7  # still readable after the end
 
 
 def test_a_stream_counts_when_it_ends(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
     session = agentops.start_session()
-    stream = client.chat.completions.create(  # type: ignore[call-overload]
+    stream = client.chat.completions.create(
         model="gpt-4o-mini", messages=USER, stream=True, stream_options={"include_usage": True})
     next(stream)
     assert session.get_analytics().llm_calls == 0  # in flight

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
@@ -29,6 +29,7 @@ from agentops_otel._internal.export_guard import ExportGuard
 from agentops_otel._internal.serialization import MAX_JSON_CHARS
 from agentops_otel._internal.tags import MAX_TAG_LENGTH, MAX_TAGS
 from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
+from tests.support.spans import attributes
 
 ALLOWED_END_STATES = ("Success", "Fail", "Indeterminate")
 FIXTURE_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=60)
@@ -82,12 +83,12 @@ def _exported(spans: list[ReadableSpan], collector: tuple[ExportGuard, OTLPRecei
 def test_unknown_end_state_is_refused_and_the_session_stays_open(value: str, spans: InMemorySpanExporter) -> None:
     session = agentops.start_session()
     with pytest.raises(ValueError) as raised:
-        session.end_session(value)  # type: ignore[arg-type]
+        session.end_session(value)
     message = str(raised.value)
     assert repr(value) in message and "'Success', 'Fail', 'Indeterminate'" in message
     assert not session.is_ended and session in agentops.get_active_sessions()
     session.end_session("Fail", "refused end state")
-    assert _root(spans, session).attributes["agentops.session.end_state"] == "Fail"  # type: ignore[index]
+    assert attributes(_root(spans, session))["agentops.session.end_state"] == "Fail"
 
 
 @FIXTURE_OK
@@ -97,10 +98,10 @@ def test_unknown_end_state_is_refused_and_the_session_stays_open(value: str, spa
 def test_mistyped_end_state_suggests_the_right_one(value: str, spans: InMemorySpanExporter) -> None:
     session = agentops.start_session()
     with pytest.raises(ValueError, match=r"did you mean '(Success|Fail|Indeterminate)'\?") as raised:
-        session.end_session(value)  # type: ignore[arg-type]
+        session.end_session(value)
     assert value.strip().lower() in str(raised.value).lower()
     session.end_session()
-    assert _root(spans, session).attributes["agentops.session.end_state"] == "Indeterminate"  # type: ignore[index]
+    assert attributes(_root(spans, session))["agentops.session.end_state"] == "Indeterminate"
 
 
 @FIXTURE_OK
@@ -168,7 +169,7 @@ def test_bad_tags_are_refused_with_what_is_allowed_and_lose_nothing(
         _check_tag_error(kind, value, raised.value)
     session.end_session("Success")
     root = _root(spans, session)
-    assert root.attributes["agentops.session.tags"] == ("kept",)  # type: ignore[index]
+    assert attributes(root)["agentops.session.tags"] == ("kept",)
     (received,) = _exported([root], collector)
     assert received.attributes["agentops.session.tags"] == ["kept"]
 
@@ -178,7 +179,7 @@ def test_none_tags_mean_no_tags_at_start_but_are_refused_by_add_tags(spans: InMe
     with pytest.raises(TypeError, match="tags must be a string or a list of strings; got NoneType"):
         session.add_tags(None)  # type: ignore[arg-type]
     session.end_session("Success")
-    assert _root(spans, session).attributes["agentops.session.tags"] == ()  # type: ignore[index]
+    assert attributes(_root(spans, session))["agentops.session.tags"] == ()
 
 
 # -- events ---------------------------------------------------------------------------------------
@@ -241,7 +242,7 @@ def test_huge_params_are_truncated_with_a_mark(spans: InMemorySpanExporter) -> N
     session.record(agentops.ActionEvent(action_type="big", params={"blob": "x" * 1_000_000}))
     session.end_session("Success")
     (action,) = [s for s in _session_spans(spans, session) if s.name == "action big"]
-    params = action.attributes["agentops.event.params"]  # type: ignore[index]
+    params = attributes(action)["agentops.event.params"]
     assert isinstance(params, str) and len(params) < MAX_JSON_CHARS + 40 and params.endswith("chars]")
 
 
@@ -261,11 +262,12 @@ def test_recording_something_that_is_not_an_event_is_refused(value: Any, spans: 
 def test_session_methods_after_end_raise_session_ended(spans: InMemorySpanExporter) -> None:
     session = agentops.start_session(tags=["done"])
     session.end_session("Success")
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: session.add_tags(["late"]),
         lambda: session.set_tags(["late"]),
         lambda: session.record(agentops.ActionEvent(action_type="late")),
-    ):
+    )
+    for call in calls:
         with pytest.raises(agentops.SessionEndedException) as raised:
             call()
         message = str(raised.value)
@@ -277,8 +279,8 @@ def test_session_methods_after_end_raise_session_ended(spans: InMemorySpanExport
         agentops.record(agentops.ActionEvent(action_type="late"))
     # Exported once, as it was when it ended.
     root = _root(spans, session)
-    assert root.attributes["agentops.session.end_state"] == "Success"  # type: ignore[index]
-    assert root.attributes["agentops.session.tags"] == ("done",)  # type: ignore[index]
+    assert attributes(root)["agentops.session.end_state"] == "Success"
+    assert attributes(root)["agentops.session.tags"] == ("done",)
     assert [s.name for s in _session_spans(spans, session)] == ["session"]
 
 

@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import agentops_otel as agentops
 from agentops_otel._internal.attribute_names import SESSION_ID
+from tests.support.spans import attributes
 
 http_tracer = trace.get_tracer("an-http-client-instrumentation")
 COMPLETION = {
@@ -50,4 +51,4 @@ def test_http_span_is_a_child_of_the_call_and_carries_the_session(
     root, call, http = spans["session"], spans["chat gpt-4o-mini"], spans["POST /chat/completions"]
     assert call.parent is not None and call.parent.span_id == root.context.span_id
     assert http.parent is not None and http.parent.span_id == call.context.span_id
-    assert call.attributes[SESSION_ID] == http.attributes[SESSION_ID] == session.session_id  # type: ignore[index]
+    assert attributes(call)[SESSION_ID] == attributes(http)[SESSION_ID] == session.session_id

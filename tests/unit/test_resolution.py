@@ -12,10 +12,12 @@ import asyncio
 import contextvars
 import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -29,11 +31,11 @@ from tests.support.clients import async_openai_client
 from tests.support.spans import call_spans
 from tests.support.threads import run_in_threads
 
-USER = [{"role": "user", "content": "Which session am I in?"}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Which session am I in?"}]
 
 
 def ask(client: openai.OpenAI, model: str = "gpt-4o-mini") -> Any:
-    return client.chat.completions.create(model=model, messages=USER)  # type: ignore[arg-type]
+    return client.chat.completions.create(model=model, messages=USER)
 
 
 def end_all(*sessions: Session) -> None:
@@ -54,7 +56,7 @@ def assert_under(span: ReadableSpan, session: Session) -> None:
 
 def test_patch_binds_a_sync_call_in_multi_session_mode(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
     s1, s2 = agentops.start_session(), agentops.start_session()
-    s2.patch(client.chat.completions.create)(model="gpt-4o-mini", messages=USER)  # type: ignore[call-arg]
+    s2.patch(client.chat.completions.create)(model="gpt-4o-mini", messages=USER)
     s1.patch(ask)(client, "gpt-4.1-mini")
     end_all(s1, s2)
     first, second = call_spans(exporter)
@@ -76,7 +78,7 @@ def test_patch_binds_async_calls(exporter: InMemorySpanExporter, standin: StandI
 
     async def main() -> None:
         async with async_openai_client(standin) as client:
-            await s1.patch(client.chat.completions.create)(model="gpt-4o-mini", messages=USER)  # type: ignore[call-arg]
+            await s1.patch(client.chat.completions.create)(model="gpt-4o-mini", messages=USER)
 
             async def answer() -> Any:
                 return await client.responses.create(model="gpt-4.1-mini", input="Hi")
@@ -92,13 +94,14 @@ def test_patch_binds_async_calls(exporter: InMemorySpanExporter, standin: StandI
 
 def test_patch_binds_a_stream_read_outside_it(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
     s1, s2 = agentops.start_session(), agentops.start_session()
-    stream = s2.patch(client.chat.completions.create)(  # type: ignore[call-overload]
+    stream = s2.patch(client.chat.completions.create)(
         model="gpt-4o-mini", messages=USER, stream=True, stream_options={"include_usage": True})
     chunks = list(stream)  # read with no session chosen: the span still belongs to s2
     end_all(s1, s2)
     (span,) = call_spans(exporter)
     assert_under(span, s2)
-    assert s2.get_analytics().output_tokens == chunks[-1].usage.completion_tokens
+    usage = chunks[-1].usage
+    assert usage is not None and s2.get_analytics().output_tokens == usage.completion_tokens
     assert s1.get_analytics().llm_calls == 0
 
 
@@ -107,7 +110,7 @@ def test_patch_binds_an_async_stream(exporter: InMemorySpanExporter, standin: St
 
     async def main() -> None:
         async with async_openai_client(standin) as client:
-            stream = await s1.patch(client.chat.completions.create)(  # type: ignore[call-overload]
+            stream = await s1.patch(client.chat.completions.create)(
                 model="gpt-4o-mini", messages=USER, stream=True)
             async for _chunk in stream:
                 pass
@@ -141,8 +144,8 @@ def test_two_sessions_in_two_asyncio_tasks(exporter: InMemorySpanExporter, stand
     async def work(client: openai.AsyncOpenAI, session: Session, tag: str) -> None:
         with session:
             for round_ in range(2):
-                await client.chat.completions.create(model=f"task-{tag}-{round_}", messages=USER)  # type: ignore
-                stream = await client.chat.completions.create(  # type: ignore[call-overload]
+                await client.chat.completions.create(model=f"task-{tag}-{round_}", messages=USER)
+                stream = await client.chat.completions.create(
                     model=f"task-{tag}-stream-{round_}", messages=USER, stream=True)
                 async for _chunk in stream:
                     await asyncio.sleep(0)  # interleave the two tasks chunk by chunk
@@ -170,7 +173,7 @@ def test_two_sessions_in_two_threads(exporter: InMemorySpanExporter, client: ope
             barrier.wait(timeout=10)
             for round_ in range(3):
                 ask(client, f"thread-{tag}-{round_}")
-                list(client.chat.completions.create(  # type: ignore[call-overload]
+                list(client.chat.completions.create(
                     model=f"thread-{tag}-stream-{round_}", messages=USER, stream=True))
 
     run_in_threads(functools.partial(work, s1, "one"), functools.partial(work, s2, "two"))
@@ -226,12 +229,12 @@ def test_multi_session_call_raises_before_the_request_is_sent(
 ) -> None:
     s1, s2 = agentops.start_session(), agentops.start_session()
     before = len(standin.requests)
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: ask(client),
-        lambda: client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True),  # type: ignore
+        lambda: client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True),
         lambda: client.responses.create(model="gpt-4o-mini", input="Hi"),
         lambda: client.embeddings.create(model="text-embedding-3-small", input="Hi"),
-        lambda: client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=USER),  # type: ignore
+        lambda: client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=USER),
     ]
     for attempt in attempts:
         with pytest.raises(MultiSessionException):
@@ -239,7 +242,7 @@ def test_multi_session_call_raises_before_the_request_is_sent(
 
     async def async_attempt() -> None:
         async with async_openai_client(standin) as async_client:
-            await async_client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # type: ignore[arg-type]
+            await async_client.chat.completions.create(model="gpt-4o-mini", messages=USER)
 
     with pytest.raises(MultiSessionException):
         asyncio.run(async_attempt())
@@ -278,7 +281,7 @@ def test_no_session_the_call_nests_under_the_current_span(
     tracer = trace.get_tracer("the-application")
     with tracer.start_as_current_span("handle request") as outer:
         ask(client)
-        list(client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True))  # type: ignore
+        list(client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True))
 
         async def async_call() -> None:
             async with async_openai_client(standin) as async_client:

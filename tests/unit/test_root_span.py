@@ -13,7 +13,7 @@ import agentops_otel as agentops
 from agentops_otel._internal.attribute_names import SESSION_TAGS
 from agentops_otel._internal.events import ActionEvent
 from agentops_otel._internal.session import Session
-from tests.support.spans import spans_named
+from tests.support.spans import attributes, spans_named
 from tests.support.subprocesses import run_python
 
 user_tracer = trace.get_tracer("user-app")
@@ -38,7 +38,7 @@ def test_root_keeps_its_start_time_ids_and_late_tags(exporter: InMemorySpanExpor
     assert step.parent is not None and step.parent.span_id == root.context.span_id
     assert root.start_time is not None and root.end_time is not None and step.start_time is not None
     assert before <= root.start_time < step.start_time <= root.end_time <= after
-    assert root.attributes[SESSION_TAGS] == ("early", "late")
+    assert attributes(root)[SESSION_TAGS] == ("early", "late")
 
 
 def test_sessions_have_distinct_reserved_ids(exporter: InMemorySpanExporter) -> None:

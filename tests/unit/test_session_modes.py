@@ -11,7 +11,7 @@ from opentelemetry.trace import StatusCode
 import agentops_otel as agentops
 from agentops_otel import MultiSessionException, NoSessionException
 from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_ID, SESSION_TAGS
-from tests.support.spans import spans_named
+from tests.support.spans import attributes, spans_named
 
 NO_SESSION_MESSAGE = "A session action was attempted while no session existed on the client."
 MULTI_SESSION_MESSAGE = (
@@ -72,10 +72,10 @@ def test_mode_follows_the_number_of_active_sessions(exporter: InMemorySpanExport
 
     roots = {(root.attributes or {})[SESSION_ID]: root for root in spans_named(exporter, "session")}
     first_root, second_root = roots[first.session_id], roots[second.session_id]
-    assert list(first_root.attributes[SESSION_TAGS]) == ["first", "single", "via-method"]  # type: ignore[index, arg-type]
+    assert list(attributes(first_root)[SESSION_TAGS]) == ["first", "single", "via-method"]
     assert first_root.status.status_code is StatusCode.ERROR
-    assert list(second_root.attributes[SESSION_TAGS]) == ["second", "single-again"]  # type: ignore[index, arg-type]
-    assert second_root.attributes[SESSION_END_STATE] == "Success"  # type: ignore[index]
+    assert list(attributes(second_root)[SESSION_TAGS]) == ["second", "single-again"]
+    assert attributes(second_root)[SESSION_END_STATE] == "Success"
     [tool] = spans_named(exporter, "execute_tool search")
     assert tool.parent is not None and tool.parent.span_id == second_root.context.span_id
 
@@ -86,7 +86,7 @@ def test_set_tags_and_end_session_act_on_the_only_session(exporter: InMemorySpan
     agentops.end_session("Fail", end_state_reason="nope")
     assert session.is_ended
     [root] = spans_named(exporter, "session")
-    assert list(root.attributes[SESSION_TAGS]) == ["b", "c"]  # type: ignore[index, arg-type]
+    assert list(attributes(root)[SESSION_TAGS]) == ["b", "c"]
     assert root.status.description == "nope"
 
 

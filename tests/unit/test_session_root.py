@@ -17,7 +17,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 import agentops_otel as agentops
 from agentops_otel._internal import registry
 from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_END_STATE_REASON, SESSION_ID
-from tests.support.spans import spans_named
+from tests.support.spans import attributes, spans_named
 
 user_tracer = trace.get_tracer("user-app")
 
@@ -242,14 +242,14 @@ def test_with_block_left_by_sys_exit_0_is_success(exporter: InMemorySpanExporter
     with pytest.raises(SystemExit), agentops.start_session():
         raise SystemExit(0)
     root = spans_named(exporter, "session")[0]
-    assert root.attributes[SESSION_END_STATE] == "Success"
+    assert attributes(root)[SESSION_END_STATE] == "Success"
     assert root.status.status_code is StatusCode.OK
 
 
 def test_with_block_left_by_sys_exit_1_is_fail(exporter: InMemorySpanExporter) -> None:
     with pytest.raises(SystemExit), agentops.start_session():
         raise SystemExit(1)
-    assert spans_named(exporter, "session")[0].attributes[SESSION_END_STATE] == "Fail"
+    assert attributes(spans_named(exporter, "session")[0])[SESSION_END_STATE] == "Fail"
 
 
 def test_cancelled_async_with_block_is_indeterminate(exporter: InMemorySpanExporter) -> None:
@@ -269,6 +269,6 @@ def test_cancelled_async_with_block_is_indeterminate(exporter: InMemorySpanExpor
 
     asyncio.run(main())
     root = spans_named(exporter, "session")[0]
-    assert root.attributes[SESSION_END_STATE] == "Indeterminate"
-    assert root.attributes[SESSION_END_STATE_REASON] == "CancelledError"
+    assert attributes(root)[SESSION_END_STATE] == "Indeterminate"
+    assert attributes(root)[SESSION_END_STATE_REASON] == "CancelledError"
     assert root.status.status_code is StatusCode.UNSET

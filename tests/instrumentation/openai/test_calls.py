@@ -12,6 +12,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -57,8 +58,8 @@ from tests.support.clients import OPENAI_API_KEY, async_openai_client
 from tests.support.spans import call_spans, only_call_span
 
 MODEL = "gpt-4o-mini"
-USER = [{"role": "user", "content": "What is the weather in Paris today?"}]
-TOOLS = [{
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "What is the weather in Paris today?"}]
+TOOLS: list[ChatCompletionToolParam] = [{
     "type": "function",
     "function": {
         "name": "get_weather",
@@ -322,6 +323,7 @@ def test_responses_stream(exporter: InMemorySpanExporter, client: openai.OpenAI)
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
     assert "response.output_text.delta" in kinds
     final = events[-1].response  # type: ignore[union-attr]
+    assert final.usage is not None
     a = attrs(only_call_span(exporter))
     assert a[GEN_AI_REQUEST_STREAM] is True
     assert a[GEN_AI_RESPONSE_ID] == final.id
@@ -509,7 +511,7 @@ def test_http_errors_reach_the_caller_and_mark_the_span(
     assert a[ERROR_TYPE] == error_class.__qualname__
     assert a[HTTP_RESPONSE_STATUS_CODE] == status
     (event,) = [e for e in span.events if e.name == "exception"]
-    assert event.attributes is not None and event.attributes["exception.type"].endswith(error_class.__name__)
+    assert event.attributes is not None and str(event.attributes["exception.type"]).endswith(error_class.__name__)
     assert str(event.attributes["exception.message"]) == str(caught.value)
 
 
@@ -618,13 +620,14 @@ def test_captured_tool_calls_and_results(exporter: InMemorySpanExporter, client:
         completion = client.chat.completions.create(model=MODEL, messages=USER, tools=TOOLS)
         call = completion.choices[0].message.tool_calls[0]  # type: ignore[index]
         call_id, arguments = call.id, call.function.arguments  # type: ignore[union-attr]
+    assert call_id is not None
     (output,) = json.loads(attrs(only_call_span(exporter))[GEN_AI_OUTPUT_MESSAGES])
     assert output == {"role": "assistant", "finish_reason": "tool_calls", "parts": [
         {"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": json.loads(arguments)}]}
     assert json.loads(attrs(only_call_span(exporter))[GEN_AI_TOOL_DEFINITIONS]) == TOOLS
     exporter.clear()
 
-    client.chat.completions.create(model=MODEL, tools=TOOLS, messages=[  # type: ignore[arg-type]
+    client.chat.completions.create(model=MODEL, tools=TOOLS, messages=[
         *USER,
         {"role": "assistant", "content": None, "tool_calls": [
             {"id": call_id, "type": "function", "function": {"name": "get_weather", "arguments": arguments}}]},
@@ -697,8 +700,10 @@ def test_genai_client_metrics(
 
     token_points = _points(metric_reader, "gen_ai.client.token.usage", model)
     tokens = {dict(p.attributes)[GEN_AI_TOKEN_TYPE]: p for p in token_points}
-    assert tokens["input"].sum == sum(c.usage.prompt_tokens for c in completions)  # type: ignore[union-attr]
-    assert tokens["output"].sum == sum(c.usage.completion_tokens for c in completions)  # type: ignore[union-attr]
+    usages = [c.usage for c in completions if c.usage is not None]
+    assert len(usages) == len(completions)
+    assert tokens["input"].sum == sum(u.prompt_tokens for u in usages)
+    assert tokens["output"].sum == sum(u.completion_tokens for u in usages)
     assert tokens["input"].count == 2
 
 

@@ -7,13 +7,14 @@ from importlib.metadata import entry_points
 import openai
 import openai._base_client as base_client
 from agentops_otel_openai import OpenAIInstrumentor
+from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_RESPONSE_ID
 
 from agentops_otel._internal.facade import instrument_installed_clients
 from agentops_otel.standin import StandInServer
 
-USER = [{"role": "user", "content": "Hello"}]
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hello"}]
 
 
 def _unwrapped(method: object) -> object:
@@ -32,7 +33,7 @@ def test_instrumenting_twice_gives_one_span_per_call(exporter: InMemorySpanExpor
     OpenAIInstrumentor().instrument()
     OpenAIInstrumentor().instrument()
     instrument_installed_clients()
-    completion = client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # type: ignore[arg-type]
+    completion = client.chat.completions.create(model="gpt-4o-mini", messages=USER)
     (span,) = exporter.get_finished_spans()
     assert span.attributes is not None and span.attributes[GEN_AI_RESPONSE_ID] == completion.id
     assert not hasattr(_unwrapped(base_client.SyncAPIClient.request), "__wrapped__")  # wrapped once only
@@ -61,8 +62,8 @@ def test_uninstrument_restores_the_originals_exactly(
         assert AsyncResponseStream.close is originals["async responses helper close"]
         assert base_client.SyncAPIClient.__dict__["request"] is originals["sync request"]
 
-        client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # type: ignore[arg-type]
-        list(client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True))  # type: ignore[arg-type]
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+        list(client.chat.completions.create(model="gpt-4o-mini", messages=USER, stream=True))
         client.embeddings.create(model="text-embedding-3-small", input="hi")
         assert len(standin.requests) == requests_before + 3  # the calls went out ...
         assert exporter.get_finished_spans() == ()  # ... untraced
@@ -71,6 +72,6 @@ def test_uninstrument_restores_the_originals_exactly(
     finally:
         OpenAIInstrumentor().instrument()
 
-    client.chat.completions.create(model="gpt-4o-mini", messages=USER)  # type: ignore[arg-type]
+    client.chat.completions.create(model="gpt-4o-mini", messages=USER)
     assert [span.name for span in exporter.get_finished_spans()] == ["chat gpt-4o-mini"]
     assert _unwrapped(base_client.SyncAPIClient.request) is originals["sync request"]

@@ -14,6 +14,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionStreamOptionsParam
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_RESPONSE_FINISH_REASONS,
@@ -28,8 +29,8 @@ from tests.support.clients import async_openai_client
 from tests.support.spans import call_spans
 
 MODEL = "gpt-4o-mini"
-USER = [{"role": "user", "content": "Stream me a sentence, please."}]
-USAGE = {"include_usage": True}
+USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Stream me a sentence, please."}]
+USAGE: ChatCompletionStreamOptionsParam = {"include_usage": True}
 
 
 @pytest.fixture
