@@ -71,7 +71,7 @@ def test_demo_draws_one_tree_per_session_offline() -> None:
 
 
 def test_demo_exports_to_the_configured_otlp_endpoint() -> None:
-    # OTLP/HTTP here; tests/test_collector_e2e.py sends the demo over gRPC through a collector.
+    # OTLP/HTTP here; e2e/test_collector.py sends the demo over gRPC through a collector.
     protocol: Protocol = "http/protobuf"
     with OTLPReceiver(protocol) as receiver:
         out = run_demo({"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
