@@ -21,6 +21,7 @@ from pathlib import Path
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -30,7 +31,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import agentops_otel
 from agentops_otel._internal import content, registry
-from agentops_otel.standin import StandInServer
 from tests.support.clients import openai_client
 
 os.environ.pop("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", None)
@@ -96,7 +96,6 @@ def standin() -> Iterator[StandInServer]:
     """The stand-in OpenAI/Anthropic API server on 127.0.0.1."""
     with StandInServer() as server:
         yield server
-
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from agentops_otel_standin import StandInServer
 
-from agentops_otel.standin import StandInServer
 from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
 from tests.support.paths import ROOT
 from tests.support.session_trees import SessionTree, session_trees

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from agentops_otel_standin import StandInServer
 
-from agentops_otel.standin import StandInServer
 from tests.support.fault_receivers import FAULTS, FaultyReceiver, TcpForwarder
 from tests.support.otlp_receiver import OTLPReceiver, free_port
 from tests.support.subprocesses import clean_env, run_python

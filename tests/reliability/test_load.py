@@ -17,12 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel as agentops
 from agentops_otel._internal import content
-from agentops_otel.standin import StandInServer
 from tests.support.spans import attributes
 from tests.support.subprocesses import run_python
 

@@ -9,8 +9,8 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
+from agentops_otel_standin import StandInServer
 
-from agentops_otel.standin import StandInServer
 from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
 from tests.support.subprocesses import clean_env, run_python
 

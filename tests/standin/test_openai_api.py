@@ -13,10 +13,9 @@ import urllib.request
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
+from agentops_otel_standin.apis.openai import count_tokens
 from openai.types.chat import ChatCompletionMessageParam
-
-from agentops_otel.standin import StandInServer
-from agentops_otel.standin.openai_api import count_tokens
 
 MODEL = "gpt-4o-mini"
 PROMPT = "Name three rivers in France, please."

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import anthropic
 import openai
-
-from agentops_otel.standin import StandInServer
+from agentops_otel_standin import StandInServer
 
 OPENAI_API_KEY = "sk-test-do-not-record-1234"
 ANTHROPIC_API_KEY = "sk-ant-test-secret"

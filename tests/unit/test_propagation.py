@@ -8,11 +8,11 @@ import sys
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel
-from agentops_otel.standin import StandInServer
 from tests.support.otlp_receiver import OTLPReceiver
 from tests.support.paths import ROOT
 

@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+from agentops_otel_standin import StandInServer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode, Tracer
@@ -13,7 +14,6 @@ from opentelemetry.trace import Status, StatusCode, Tracer
 from agentops_otel import ActionEvent, SessionSpanProcessor, ToolEvent
 from agentops_otel._internal.session import Session
 from agentops_otel._internal.session_tree import SessionTreeExporter
-from agentops_otel.standin import StandInServer
 from tests.support.subprocesses import run_python
 
 

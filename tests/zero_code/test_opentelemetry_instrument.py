@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from agentops_otel_standin import StandInServer
 
-from agentops_otel.standin import StandInServer
 from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
 from tests.support.paths import ROOT
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import anthropic
 import pytest
+from agentops_otel_standin import StandInServer
 
-from agentops_otel.standin import StandInServer
 from tests.support.clients import anthropic_client, async_anthropic_client
 
 

@@ -14,6 +14,7 @@ import anthropic
 import anthropic._base_client as base_client
 import pytest
 from agentops_otel_anthropic import AnthropicInstrumentor
+from agentops_otel_standin import StandInServer
 from anthropic.types import MessageParam
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
@@ -25,7 +26,6 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 )
 from wrapt import FunctionWrapper
 
-from agentops_otel.standin import StandInServer
 from tests.support.clients import ANTHROPIC_API_KEY
 from tests.support.subprocesses import run_python
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
@@ -53,7 +54,6 @@ from pydantic import BaseModel
 import agentops_otel as agentops
 from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import SESSION_ID
-from agentops_otel.standin import StandInServer
 from tests.support.clients import OPENAI_API_KEY, async_openai_client
 from tests.support.spans import call_spans, only_call_span
 

@@ -7,12 +7,12 @@ from importlib.metadata import entry_points
 import openai
 import openai._base_client as base_client
 from agentops_otel_openai import OpenAIInstrumentor
+from agentops_otel_standin import StandInServer
 from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_RESPONSE_ID
 
 from agentops_otel._internal.facade import instrument_installed_clients
-from agentops_otel.standin import StandInServer
 
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hello"}]
 
