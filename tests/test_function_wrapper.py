@@ -40,7 +40,7 @@ SESSION_ID = "agentops.session.id"
 class _Handler(BaseHTTPRequestHandler):
     requests: list[dict[str, Any]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Handler.requests.append(body)
         if body.get("prompt") == "fail":

@@ -260,14 +260,6 @@ def is_raw_response(result: Any) -> bool:
     return _has_parse_method(result.__class__) and hasattr(result, "http_response")
 
 
-def parsed_result(result: Any) -> Any:
-    """The model object behind a raw response (whose sync ``parse()`` caches), else ``result``."""
-    if not is_raw_response(result):
-        return result
-    parse = result.parse
-    return result if inspect.iscoroutinefunction(parse) else parse()
-
-
 @functools.lru_cache(maxsize=256)
 def _has_parse_method(cls: type) -> bool:
     return callable(getattr(cls, "parse", None))

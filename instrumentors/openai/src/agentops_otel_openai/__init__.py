@@ -14,7 +14,6 @@ Usually activated by ``agentops_otel.init()`` or ``opentelemetry-instrument``; b
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -27,8 +26,6 @@ from agentops_otel_openai.endpoints import endpoint_for
 from agentops_otel_openai.version import __version__
 
 __all__ = ["OpenAIInstrumentor", "__version__"]
-
-logger = logging.getLogger("agentops_otel.instrumentation")
 
 _MODULE = "openai._base_client"
 
