@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
@@ -21,7 +22,6 @@ from agentops_otel._internal.attribute_names import (
     SESSION_TOOL_CALLS,
 )
 from agentops_otel._internal.events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
-from agentops_otel.standin import StandInServer
 
 USER = [{"role": "user", "content": "Plan a trip to Kyoto in spring."}]
 

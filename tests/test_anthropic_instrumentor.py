@@ -15,6 +15,7 @@ import anthropic
 import anthropic._base_client as base_client
 import pytest
 from agentops_otel_anthropic import AnthropicInstrumentor
+from agentops_otel_standin import StandInServer
 from anthropic.types import MessageParam
 from conftest import METRIC_READER
 from opentelemetry.sdk.trace import ReadableSpan
@@ -26,8 +27,6 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 )
 from subprocesses import run_python
 from wrapt import FunctionWrapper
-
-from agentops_otel.standin import StandInServer
 
 API_KEY = "sk-ant-test-secret"
 MODEL = "claude-sonnet-5-5"

@@ -13,6 +13,7 @@ from typing import Any
 
 import anthropic
 import pytest
+from agentops_otel_standin import StandInServer
 from anthropic.types import MessageParam, ToolParam
 from conftest import call_spans, only_call_span
 from opentelemetry.sdk.trace import ReadableSpan
@@ -49,7 +50,6 @@ import agentops_otel as agentops
 from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import SESSION_ID, SESSION_LLM_CALLS
 from agentops_otel._internal.exceptions import MultiSessionException
-from agentops_otel.standin import StandInServer
 
 API_KEY = "sk-ant-test-secret"
 MODEL = "claude-sonnet-5-5"
@@ -143,7 +143,7 @@ def test_cached_input_tokens_count_in_input_tokens(
     exporter: InMemorySpanExporter, standin: StandInServer, client: anthropic.Anthropic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The convention's input tokens include cached ones, which the API counts apart."""
-    from agentops_otel.standin import anthropic_api
+    from agentops_otel_standin.apis import anthropic as anthropic_api
 
     def cached_reply(request: Any) -> Any:
         reply = anthropic_api.messages(request)

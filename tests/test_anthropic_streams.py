@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import anthropic
 import pytest
+from agentops_otel_standin import StandInServer
 from anthropic.types import MessageParam, ToolParam
 from conftest import call_spans, only_call_span
 from opentelemetry.sdk.trace import ReadableSpan
@@ -32,7 +33,6 @@ from opentelemetry.trace import SpanKind, StatusCode
 import agentops_otel as agentops
 from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import SESSION_ID
-from agentops_otel.standin import StandInServer
 
 API_KEY = "sk-ant-test-secret"
 MODEL = "claude-sonnet-5-5"

@@ -60,7 +60,7 @@ def test_baseline_floor_and_ours_ran_with_one_span_per_call(report: dict[str, An
     for name in ("baseline", "floor", "agentops_otel"):
         job = jobs[f"calls:{name}"]
         assert job["calls"] == calls
-        assert job["stream_chunks"] == 21  # 20 content chunks and the usage chunk reached the caller
+        assert job["stream_chunks"] == 21  # role, 18 words, finish reason and usage chunks reached the caller
         assert set(report["calls"][name]) >= {"chat_us", "stream_us", "chat_overhead_us", "stream_overhead_us"}
 
 

@@ -104,3 +104,26 @@ def test_demo_honours_otel_traces_exporter() -> None:
     assert "Traces: OTEL_TRACES_EXPORTER=none" in out
     assert "├─" not in out and len(summary(out)) == 5
     assert "Find one in Jaeger" not in out  # nothing was exported
+
+
+def test_demo_without_the_demo_extra_says_what_to_install() -> None:
+    # As if agentops-otel-standin were not installed: a None entry in sys.modules makes a module unimportable.
+    code = ("import sys; sys.modules['agentops_otel_standin'] = None; "
+            "from agentops_otel._internal.cli import main; sys.exit(main(['demo']))")
+    result = subprocess.run([sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("agentops-otel demo needs agentops-otel-standin, not installed here: "
+                                     "pip install 'agentops-otel[demo]'")
+    assert result.stdout == ""
+
+
+def test_the_runtime_does_not_load_the_stand_in() -> None:
+    # The stand-in is a separate distribution for the demo, tests and benchmarks, never a runtime import.
+    code = ("import sys, agentops_otel, agentops_otel_openai, agentops_otel_anthropic; "
+            "agentops_otel.init(); "
+            "print(sorted(m for m in sys.modules if m.startswith('agentops_otel_standin')))")
+    result = subprocess.run([sys.executable, "-c", code], env=clean_env({"OTEL_TRACES_EXPORTER": "none"}),
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from agentops_otel_standin import StandInServer
 from otlp_receiver import OTLPReceiver, ReceivedSpan
 from session_trees import SessionTree, session_trees
 from subprocesses import clean_env
-
-from agentops_otel.standin import StandInServer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 API_KEY = "sk-example-secret-0123456789"

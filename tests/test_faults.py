@@ -19,11 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from agentops_otel_standin import StandInServer
 from fault_receivers import FAULTS, FaultyReceiver, TcpForwarder
 from otlp_receiver import OTLPReceiver, free_port
 from subprocesses import clean_env, run_python
-
-from agentops_otel.standin import StandInServer
 
 PROTOCOLS = ("grpc", "http/protobuf")
 EXPORT_TIMEOUT_SECONDS = 1.0

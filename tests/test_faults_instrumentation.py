@@ -16,10 +16,10 @@ from typing import Any
 import httpx2
 import openai
 import pytest
+from agentops_otel_standin import Reply, Request, StandInServer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel as agentops
-from agentops_otel.standin import Reply, Request, StandInServer
 
 LOGGER = "agentops_otel.instrumentation"
 

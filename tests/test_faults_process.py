@@ -9,10 +9,9 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
+from agentops_otel_standin import StandInServer
 from otlp_receiver import OTLPReceiver, ReceivedSpan
 from subprocesses import clean_env, run_python
-
-from agentops_otel.standin import StandInServer
 
 PROTOCOLS = ("http/protobuf", "grpc")
 TAGS = "agentops.session.tags"

@@ -13,8 +13,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [ROOT / "src" / "agentops_otel", *sorted((ROOT / "instrumentors").glob("*/src/*"))]
 PUBLIC_CORE = {"agentops_otel", "agentops_otel.instrumentation"}
-NOT_OURS = "agentops_otel.standin"
-"""The stand-in API server for tests and the demo: leaving the runtime package for a distribution of its own."""
 
 
 def _modules() -> dict[str, Path]:
@@ -23,8 +21,7 @@ def _modules() -> dict[str, Path]:
         for path in package.rglob("*.py"):
             parts = path.relative_to(package.parent).with_suffix("").parts
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-            if not name.startswith(NOT_OURS):
-                found[name] = path
+            found[name] = path
     return found
 
 

@@ -17,13 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from subprocesses import run_python
 
 import agentops_otel as agentops
 from agentops_otel._internal import content
-from agentops_otel.standin import StandInServer
 
 SESSIONS = 1000
 # Calls in flight at once: the stand-in is a small threaded server (listen backlog 5) that resets

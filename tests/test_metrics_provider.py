@@ -16,7 +16,7 @@ def test_metrics_start_when_a_meter_provider_is_set_later() -> None:
         from opentelemetry.sdk.metrics import MeterProvider
         from opentelemetry.sdk.metrics.export import InMemoryMetricReader
         import agentops_otel as agentops
-        from agentops_otel.standin import StandInServer
+        from agentops_otel_standin import StandInServer
 
         def durations(reader):
             data = reader.get_metrics_data()

@@ -13,6 +13,7 @@ from typing import Any
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from conftest import METRIC_READER, call_spans, only_call_span
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -53,7 +54,6 @@ from pydantic import BaseModel
 import agentops_otel as agentops
 from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import SESSION_ID
-from agentops_otel.standin import StandInServer
 
 API_KEY = "sk-test-do-not-record-1234"
 MODEL = "gpt-4o-mini"

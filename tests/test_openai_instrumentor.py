@@ -9,11 +9,11 @@ import openai
 import openai._base_client as base_client
 import pytest
 from agentops_otel_openai import OpenAIInstrumentor
+from agentops_otel_standin import StandInServer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_RESPONSE_ID
 
 from agentops_otel._internal.facade import instrument_installed_clients
-from agentops_otel.standin import StandInServer
 
 USER = [{"role": "user", "content": "Hello"}]
 

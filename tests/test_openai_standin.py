@@ -14,9 +14,8 @@ from collections.abc import Iterator
 
 import openai
 import pytest
-
-from agentops_otel.standin import StandInServer
-from agentops_otel.standin.openai_api import count_tokens
+from agentops_otel_standin import StandInServer
+from agentops_otel_standin.apis.openai import count_tokens
 
 MODEL = "gpt-4o-mini"
 PROMPT = "Name three rivers in France, please."

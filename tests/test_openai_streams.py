@@ -14,6 +14,7 @@ from typing import Any
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from conftest import call_spans
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -24,7 +25,6 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
-from agentops_otel.standin import StandInServer
 
 MODEL = "gpt-4o-mini"
 USER = [{"role": "user", "content": "Stream me a sentence, please."}]

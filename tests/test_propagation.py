@@ -9,12 +9,12 @@ from pathlib import Path
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from otlp_receiver import OTLPReceiver
 
 import agentops_otel
-from agentops_otel.standin import StandInServer
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE_WORKER = ROOT / "examples" / "queue_worker.py"

@@ -17,6 +17,7 @@ from typing import Any
 
 import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from conftest import call_spans, run_in_threads
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
@@ -26,7 +27,6 @@ import agentops_otel as agentops
 from agentops_otel import MultiSessionException
 from agentops_otel._internal.attribute_names import SESSION_ID
 from agentops_otel._internal.session import Session
-from agentops_otel.standin import StandInServer
 
 USER = [{"role": "user", "content": "Which session am I in?"}]
 

@@ -15,12 +15,12 @@ from typing import Any
 import anthropic
 import openai
 import pytest
+from agentops_otel_standin import Reply, Request, StandInServer
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel as agentops
 from agentops_otel._internal import content
-from agentops_otel.standin import Reply, Request, StandInServer
 
 OPENAI_KEY = "sk-proj-SECRETopenaiKEY0123456789abcdef"
 ANTHROPIC_KEY = "sk-ant-api03-SECRETanthropicKEY9876543210"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+from agentops_otel_standin import StandInServer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode, Tracer
@@ -13,7 +14,6 @@ from subprocesses import run_python
 from agentops_otel import ActionEvent, SessionSpanProcessor, ToolEvent
 from agentops_otel._internal.session import Session
 from agentops_otel._internal.session_tree import SessionTreeExporter
-from agentops_otel.standin import StandInServer
 
 
 def _local_tracer(exporter: SessionTreeExporter) -> tuple[TracerProvider, Tracer]:

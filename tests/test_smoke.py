@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import openai
+from agentops_otel_standin import StandInServer
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
-from agentops_otel.standin import StandInServer
 
 
 def test_single_session_with_one_llm_call(exporter: InMemorySpanExporter, standin: StandInServer) -> None:

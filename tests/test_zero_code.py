@@ -14,9 +14,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from agentops_otel_standin import StandInServer
 from otlp_receiver import OTLPReceiver, ReceivedSpan
-
-from agentops_otel.standin import StandInServer
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_CODE_APP = ROOT / "examples" / "no_code_app.py"

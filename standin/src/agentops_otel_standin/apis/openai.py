@@ -52,7 +52,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from agentops_otel.standin.server import Handler, Reply, Request
+from agentops_otel_standin.api import Api, Handler, Reply, Request
 
 _ids = itertools.count(1)
 
@@ -639,3 +639,6 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/responses"): responses,
     ("GET", "/v1/models"): list_models,
 }
+
+API = Api(name="openai", routes=ROUTES, base_path="/v1")
+"""A client's ``base_url`` ends in ``/v1``: ``StandInServer.url_for("openai")``."""

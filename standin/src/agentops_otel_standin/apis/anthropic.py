@@ -20,7 +20,7 @@ import itertools
 import json
 from typing import Any
 
-from agentops_otel.standin.server import Handler, Reply, Request
+from agentops_otel_standin.api import Api, Handler, Reply, Request
 
 TEXT = "Hello from the Anthropic stand-in."
 TEXT_DELTAS = ("Hello", " from the", " Anthropic", " stand-in.")
@@ -153,3 +153,6 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/messages"): messages,
     ("POST", "/v1/messages/count_tokens"): count_tokens,
 }
+
+API = Api(name="anthropic", routes=ROUTES)
+"""A client's ``base_url`` is the host: ``StandInServer.url_for("anthropic")``."""
