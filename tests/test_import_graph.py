@@ -1,5 +1,5 @@
-"""No import cycles between our modules (``TYPE_CHECKING`` imports count too), and instrumentors
-import only the public API of the core.
+"""No import cycles between our modules (``TYPE_CHECKING`` imports count too), and the other
+distributions (the instrumentors, the stand-in) import only the public API of the core.
 
 Read from the source with ``ast``, so a cycle hidden behind ``if TYPE_CHECKING:`` or inside a
 function is found as well as one at module level.
@@ -11,7 +11,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = [ROOT / "src" / "agentops_otel", *sorted((ROOT / "instrumentors").glob("*/src/*"))]
+PACKAGES = [ROOT / "src" / "agentops_otel", *sorted((ROOT / "instrumentors").glob("*/src/*")),
+            *sorted((ROOT / "standin").glob("src/*"))]
 PUBLIC_CORE = {"agentops_otel", "agentops_otel.instrumentation"}
 
 
