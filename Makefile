@@ -7,7 +7,7 @@ INSTRUMENTORS := $(wildcard instrumentors/*/pyproject.toml)
 # The local stand-in for the providers' HTTP APIs: the demo, examples, tests and benchmarks talk to it.
 STANDIN       := standin/pyproject.toml
 
-.PHONY: setup test lint demo soak clean
+.PHONY: setup test test-fast lint demo soak clean
 
 setup: $(STAMP)
 
@@ -17,12 +17,16 @@ $(STAMP): pyproject.toml $(INSTRUMENTORS) $(STANDIN)
 	$(BIN)/python -m pip install --quiet -e ".[test,demo]" $(foreach p,$(INSTRUMENTORS) $(STANDIN),-e $(dir $(p)))
 	touch $(STAMP)
 
+# Everything but the soak tests (pyproject's addopts); test-fast skips the `slow` ones too (processes, collectors, load).
 test: setup
 	$(BIN)/python -m pytest -q
 
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
 lint: setup
 	$(BIN)/ruff check src instrumentors standin tests
-	$(BIN)/mypy --strict src instrumentors/*/src standin/src
+	$(BIN)/mypy --strict src instrumentors/*/src standin/src tests
 
 demo: setup
 	$(BIN)/agentops-otel demo
@@ -33,7 +37,7 @@ soak: setup
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Benchmarks against the peer OpenAI instrumentations (issue 5), in their own environment:
+# Benchmarks against the peer OpenAI instrumentations, in their own environment:
 # bench/.venv is never a runtime or test dependency of the product.
 BENCH_VENV  := bench/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
