@@ -240,3 +240,18 @@ def test_start_up_imports_only_the_exporter_configured(launcher: str, env: dict[
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert sorted(_documents(result.stdout, "watched")) == sorted(expected)
+
+
+# What `import agentops_otel` leaves to the first call that needs it (each tens of ms of CPU): the
+# SDK's auto-configuration module (the distro's), entry-point metadata (init() reads it), asyncio,
+# wrapt and the contrib instrumentation base (the instrumentors bring them).
+NOT_ON_IMPORT = ["opentelemetry.sdk._configuration", "importlib.metadata", "asyncio", "wrapt",
+                 "opentelemetry.instrumentation", *INSTRUMENTED_MODULES]
+
+
+@pytest.mark.slow
+def test_importing_agentops_otel_imports_nothing_heavy() -> None:
+    result = run_python(f"import sys, json, agentops_otel\n"
+                        f"print(json.dumps({{'imported': [m for m in {NOT_ON_IMPORT!r} if m in sys.modules]}}))")
+    assert result.returncode == 0, result.stderr
+    assert _documents(result.stdout, "imported") == []

@@ -23,18 +23,29 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.util.types import AttributeValue
 
-SDKConfigurator = _OTelSDKConfigurator
-"""The SDK's configurator, the base class of every distro's (``opentelemetry-distro`` subclasses it
-too); private by name only. Present with ``_configure(**kwargs)`` in 1.30.0 and 1.45.2; the
-``span_processors`` / ``export_span_processor`` keywords the distro passes exist in 1.45.2, not in
-1.30.0 (there ``_initialize_components`` takes neither)."""
+# ``SDKConfigurator``: the SDK's configurator, the base class of every distro's
+# (``opentelemetry-distro`` subclasses it too); private by name only. Present with
+# ``_configure(**kwargs)`` in 1.30.0 and 1.45.2; the ``span_processors`` / ``export_span_processor``
+# keywords the distro passes exist in 1.45.2, not in 1.30.0 (there ``_initialize_components`` takes
+# neither). Its module imports the SDK's metrics and logs and reads entry points (~70 ms of CPU),
+# which only the distro needs: it is imported when the distro asks for it, not with agentops_otel.
+if TYPE_CHECKING:
+    from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+    SDKConfigurator = _OTelSDKConfigurator
+else:
+    def __getattr__(name: str) -> Any:
+        if name == "SDKConfigurator":
+            from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+            return _OTelSDKConfigurator
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- span attributes --------------------------------------------------------------------------
