@@ -40,7 +40,7 @@ from opentelemetry.sdk.environment_variables import (
 from opentelemetry.sdk.resources import SERVICE_NAME
 from opentelemetry.sdk.trace import TracerProvider
 
-from agentops_otel._internal import facade, sdk_setup
+from agentops_otel._internal import facade, lifecycle, sdk_setup
 from agentops_otel._internal.export_guard import GuardedBatchSpanProcessor
 from agentops_otel._internal.exporters import DEFAULT_PROTOCOL, ConfigurationError, check_otlp_variables, exporter_names
 from agentops_otel._internal.processor import SessionSpanProcessor
@@ -137,6 +137,7 @@ class AgentOpsConfigurator(_OTelSDKConfigurator):
                 logger.error("agentops-otel: tracing is not set up: %s", error)
                 return
             _configure_sdk(super()._configure, kwargs)
+            lifecycle.install()
         try:
             _auto_start_session()
         except Exception:  # a bad AGENTOPS_* value must not stop the app or its instrumentation

@@ -91,6 +91,7 @@ def init(
             _settings.update(requested)
             _tracer = tracer_provider.get_tracer("agentops_otel", __version__)
             root_span.prepare_tracer(_tracer)
+            lifecycle.install()
         else:
             _check_same_settings(requested)
     if not auto_start_session:
@@ -141,9 +142,7 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
     """
     session_tags = normalise_tags(tags) if tags is not None else None
     tracer = _get_tracer()
-    session = Session(tracer, session_tags)
-    lifecycle.install()
-    return session
+    return Session(tracer, session_tags)
 
 
 def start_process_session(tags: Iterable[str] | None = None) -> Session:
