@@ -12,8 +12,10 @@ processor around it, so that:
 * the exporters' log records are silenced while they export (re-logged at DEBUG on the
   ``agentops_otel.export`` logger) and replaced by one warning of ours, rate-limited;
 * failures and spans dropped from the full queue are counted (``agentops_otel.export_stats()``);
-* once the process is exiting (``begin_closing``), a collector that did not accept the last
-  batch is not tried again, so the process exits within the export timeout;
+* once the process is exiting (``begin_closing``), a failed export is not retried after a
+  backoff (also one already waiting to retry) and a collector that did not accept the last batch
+  is not tried again, so the process exits at once when nothing listens on the endpoint (a refused
+  connection is a definite answer) and within the export timeout when the collector stalls;
 * text that is not valid Unicode (lone surrogates, e.g. from ``"\\ud800"`` in JSON) is escaped
   before export: the OTLP encoder would otherwise fail the whole batch, every session in it.
 """
@@ -271,6 +273,19 @@ def _reason(heard: Sequence[str]) -> str:
     return text if len(text) <= 500 else text[:500] + "..."
 
 
+def _stop_retrying(exporter: SpanExporter) -> None:
+    """Make the OTLP exporter give up after a failed attempt instead of retrying with backoff.
+
+    Their retry loops wait on an event their ``shutdown()`` sets (gRPC: ``_shutdown_in_progress``;
+    HTTP: its client's ``_shutdown_event``); setting it, and only it, cuts the wait short, also
+    for an export already waiting on another thread, while the next export is still sent.
+    """
+    for holder, name in ((exporter, "_shutdown_in_progress"), (getattr(exporter, "_client", None), "_shutdown_event")):
+        event = getattr(holder, name, None)
+        if isinstance(event, threading.Event):
+            event.set()
+
+
 def begin_closing() -> None:
     """The process is exiting: every guard stops waiting on collectors that just failed.
 
@@ -301,6 +316,9 @@ class ExportGuard(SpanExporter):
         """The process is exiting: from now on, do not wait on a collector that just failed."""
         if self._closing_deadline is None:
             self._closing_deadline = time.monotonic() + self.timeout_seconds
+            # The OTLP exporters retry a refused connection with backoff until their timeout: 7.5 s
+            # added to a newcomer's script run with no collector.
+            _stop_retrying(self.exporter)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         deadline = self._closing_deadline
@@ -321,8 +339,10 @@ class ExportGuard(SpanExporter):
             self._last_failed = False
             _counters.add(exported=len(spans))
             return result
+        return self._failed(spans, error or _reason(heard))
+
+    def _failed(self, spans: Sequence[ReadableSpan], reason: str) -> SpanExportResult:
         self._last_failed = True
-        reason = error or _reason(heard)
         _counters.add(failed=len(spans), error=reason)
         _warning.warn(
             "agentops-otel: could not export %d spans (%s). The application is not affected; later spans "
