@@ -320,6 +320,10 @@ class ExportGuard(SpanExporter):
             # added to a newcomer's script run with no collector.
             _stop_retrying(self.exporter)
 
+    @property
+    def is_closing(self) -> bool:
+        return self._closing_deadline is not None
+
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         deadline = self._closing_deadline
         if deadline is not None and (self._last_failed or time.monotonic() >= deadline):
@@ -393,6 +397,14 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
         if queue is None or len(queue) < self.max_queue_size or not (span.context and span.context.trace_flags.sampled):
             super().on_end(span)
             return
+        if self.guard.is_closing:
+            # Exiting (thousands of open sessions ending in one loop): wait for room instead of
+            # dropping. The flush exports on this thread, batch by batch; with a collector that is
+            # down it fails at once, and the guard's exit deadline bounds the whole.
+            self.force_flush()
+            if len(queue) < self.max_queue_size:
+                super().on_end(span)
+                return
         self.dropped_spans += 1
         _counters.add(dropped=1)
         _warning.warn(

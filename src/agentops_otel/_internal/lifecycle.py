@@ -150,13 +150,14 @@ def end_open_sessions() -> None:
         state, reason = EndState.FAIL, _uncaught.__name__
     else:
         state, reason = EndState.INDETERMINATE, None
+    # First: a collector that is down must not hold the exit up for more than one export timeout,
+    # and the sessions ending now wait for room in a full export queue instead of being dropped.
+    export_guard.begin_closing()
     for session in registry.active_sessions():
         try:
             session.end_session(state, end_state_reason=reason)
         except Exception:  # never let one broken session stop the others from ending
             pass
-    # A collector that is down must not hold the exit up for more than one export timeout.
-    export_guard.begin_closing()
     provider = trace.get_tracer_provider()
     force_flush = getattr(provider, "force_flush", None)
     if callable(force_flush):
