@@ -97,3 +97,64 @@ def test_sigterm_with_running_threads_ends_sessions_and_exits_as_without_agentop
     (root,) = receiver.spans_named("session")  # already received: flushed before the process ended
     assert root.attributes[SESSION_TAGS] == [tag]
     assert root.attributes[SESSION_END_STATE] == "Indeterminate"
+
+
+HANDLER_UNDER_LOAD = """
+    import signal, threading, time, warnings
+    import agentops_otel as agentops
+
+    warnings.simplefilter("ignore", RuntimeWarning)  # ending a session the handler just ended
+    agentops.init(auto_start_session=False)
+    state = {"session": agentops.start_session(tags=["first"]), "handled": 0}
+
+    def on_usr1(signum, frame):  # graceful restart: end the session, start the next
+        state["session"].end_session("Success")
+        state["session"] = agentops.start_session(tags=[f"after-{state['handled']}"])
+        state["handled"] += 1
+
+    signal.signal(signal.SIGUSR1, on_usr1)
+    done = threading.Event()
+
+    def sender():
+        for _ in range(SIGNALS):
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+            time.sleep(0.002)
+        done.set()
+
+    threading.Thread(target=sender, daemon=True).start()
+    step = 0
+    while not done.is_set():  # the main thread is inside the library nearly all the time
+        session = state["session"]
+        try:
+            session.add_tags([f"tag-{step % 20}"])
+            session.record(agentops.ActionEvent(action_type="step"))
+        except agentops.SessionEndedException:
+            pass
+        other = agentops.start_session(tags=["load"])
+        other.add_tags("more")
+        other.end_session("Success")
+        step += 1
+    time.sleep(0.1)
+    print("handled", state["handled"], "active", len(agentops.get_active_sessions()), flush=True)
+"""
+
+
+@pytest.mark.parametrize("export", ["none", "full-queue"])
+def test_a_signal_handler_ending_sessions_while_the_main_thread_is_in_the_library_never_deadlocks(
+    receiver: OTLPReceiver, export: str
+) -> None:
+    signals = 300
+    script = textwrap.dedent(HANDLER_UNDER_LOAD).replace("SIGNALS", str(signals))
+    env = {**NO_LLM_INSTRUMENTATION, "OTEL_TRACES_EXPORTER": "none"}
+    if export == "full-queue":  # spans dropped and counted on the main thread, maybe in the handler
+        env = {**_env(receiver), "OTEL_BSP_MAX_QUEUE_SIZE": "64", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "64"}
+    try:
+        result = subprocess.run([sys.executable, "-c", script], env=clean_env(env),
+                                capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("deadlock: the program was still running after 60 s")
+    assert result.returncode == 0, result.stderr
+    assert all(line.startswith("agentops-otel: ") for line in result.stderr.splitlines()), result.stderr
+    handled, active = result.stdout.split()[1::2]
+    assert 0 < int(handled) <= signals
+    assert active == "1"  # the handler's last session; every other one ended

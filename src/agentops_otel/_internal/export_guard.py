@@ -72,9 +72,13 @@ class ExportStats:
     """Why the last failed export failed, as the exporter reported it."""
 
 
+# The locks of this module are reentrant: a signal handler that ends a session (a span ending,
+# maybe dropped from a full queue and counted) may run while its thread holds one of them.
+
+
 class _Counters:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.exported = self.failed = self.dropped = self.failed_exports = 0
         self.last_error: str | None = None
 
@@ -104,7 +108,7 @@ class _RateLimitedWarning:
     """One warning per ``WARNING_INTERVAL_SECONDS`` for the whole process, the first one at once."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.last: float | None = None
 
     def warn(self, message: str, *args: object) -> None:
@@ -148,7 +152,7 @@ class _Silencer(logging.Filter):
 
 _silencer = _Silencer()
 _filtered_count = -1
-_filter_lock = threading.Lock()
+_filter_lock = threading.RLock()
 
 
 def _silence_noisy_loggers() -> None:
@@ -429,10 +433,10 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
 
 def _after_fork_in_child() -> None:
     # A lock held by another thread at fork() would stay held forever in the child.
-    _counters.lock = threading.Lock()
-    _warning.lock = threading.Lock()
+    _counters.lock = threading.RLock()
+    _warning.lock = threading.RLock()
     global _filter_lock
-    _filter_lock = threading.Lock()
+    _filter_lock = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):

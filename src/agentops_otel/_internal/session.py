@@ -92,7 +92,7 @@ class Session:
         self.session_id: str = _new_session_id()
         self._tracer = tracer
         self._tags: dict[str, None] = dict.fromkeys(tags or ())
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a signal handler may end the session mid add_tags
         self._end_state: EndState | None = None
         self._tokens: list[object] = []
         self.analytics = AnalyticsCounter()
