@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from importlib.metadata import entry_points
+from urllib.parse import unquote
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -82,10 +84,40 @@ def check_otlp_variables() -> None:
         if not value or not value.strip():
             continue
         for position, item in enumerate(value.split(","), start=1):
-            if item.strip() and ("=" not in item or not item.split("=", 1)[0].strip()):
-                # Say where, not what: a malformed entry is often a bare token that must not reach a log.
-                raise ConfigurationError(f"{name}: entry {position} is not of the form key=value; "
-                                         "use comma-separated key=value pairs, e.g. 'api-key=abc,team=x'")
+            problem = header_problem(item)
+            if problem is not None:
+                # Say where, not what: a malformed entry is often a bare token or a credential, which
+                # must never reach a log (the OTLP exporters log a malformed entry whole, then drop it).
+                raise ConfigurationError(f"{name}: entry {position} {problem}; use comma-separated key=value "
+                                         "pairs, e.g. 'api-key=abc,team=x'")
+
+
+# What the OTLP exporters accept in OTEL_EXPORTER_OTLP_HEADERS (opentelemetry.util.re, "liberal"
+# form): a header name of W3C token characters, a value of printable ASCII but '"', ',', ';' and
+# '\\', optional blanks around both.
+_HEADER_KEY = re.compile(r"[ \t]*[\x21\x23-\x27\x2a\x2b\x2d\x2e\x30-\x39\x41-\x5a\x5e-\x7a\x7c\x7e]+[ \t]*")
+_HEADER_VALUE = re.compile(r"[\x20\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e\t]*")
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e\t]*")
+
+
+def header_problem(entry: str) -> str | None:
+    """What is wrong with one ``key=value`` entry of an OTLP headers variable, without quoting it."""
+    if not entry.strip():
+        return None
+    if "=" not in entry:
+        return "is not of the form key=value"
+    key, entry_value = entry.split("=", 1)
+    if not key.strip():
+        return "has no key before '='"
+    if not _HEADER_KEY.fullmatch(key):
+        return ("has a key that is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only: "
+                "no spaces, no accents)")
+    # The exporters percent-decode an entry with no blank inside (its URL-encoded form) only.
+    sent = unquote(entry_value) if not re.search(r"[ \t]", entry.strip()) else entry_value
+    if not _HEADER_VALUE.fullmatch(entry_value) or not _PRINTABLE_ASCII.fullmatch(sent):
+        return ('has a value with characters a header cannot carry (printable ASCII only, without \'"\', '
+                "';' or '\\'): percent-encode the others, e.g. %3B for ';' (non-ASCII text cannot be sent)")
+    return None
 
 
 def exporters_from_env() -> list[SpanExporter]:
