@@ -85,3 +85,56 @@ def test_a_header_value_with_a_space_is_sent(protocol: str) -> None:
 
 def test_no_value_reaches_the_environment_of_this_test() -> None:
     assert not any(SECRET in value for value in os.environ.values())
+
+
+# -- OTEL_BSP_* and OTEL_TRACES_EXPORTER ------------------------------------------------------------
+
+BAD_BATCH = {
+    "OTEL_BSP_MAX_QUEUE_SIZE=0": ({"OTEL_BSP_MAX_QUEUE_SIZE": "0"}, "OTEL_BSP_MAX_QUEUE_SIZE='0'", "1 or more"),
+    "OTEL_BSP_MAX_QUEUE_SIZE=-1": ({"OTEL_BSP_MAX_QUEUE_SIZE": "-1"}, "OTEL_BSP_MAX_QUEUE_SIZE='-1'", "1 or more"),
+    "OTEL_BSP_SCHEDULE_DELAY=-5": ({"OTEL_BSP_SCHEDULE_DELAY": "-5"}, "OTEL_BSP_SCHEDULE_DELAY='-5'", "milliseconds"),
+    "OTEL_BSP_EXPORT_TIMEOUT=soon": ({"OTEL_BSP_EXPORT_TIMEOUT": "soon"}, "OTEL_BSP_EXPORT_TIMEOUT='soon'",
+                                     "0 or more"),
+    "batch larger than queue": ({"OTEL_BSP_MAX_QUEUE_SIZE": "100", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "500"},
+                                "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=500", "at most the queue size"),
+}
+
+
+@pytest.mark.parametrize(("env", "named", "allowed"), BAD_BATCH.values(), ids=BAD_BATCH.keys())
+def test_a_bad_batch_setting_is_a_configuration_error_naming_it(env: dict[str, str], named: str, allowed: str) -> None:
+    result = run_python(INIT, {**NO_LLM_INSTRUMENTATION, **env})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ConfigurationError: "), result.stdout + result.stderr
+    assert named in result.stdout and allowed in result.stdout
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(("env", "named", "allowed"), BAD_BATCH.values(), ids=BAD_BATCH.keys())
+def test_a_bad_batch_setting_under_opentelemetry_instrument_warns_once_and_traces_with_the_default(
+    env: dict[str, str], named: str, allowed: str
+) -> None:
+    with OTLPReceiver("http/protobuf") as receiver:
+        result = run_zero_code({**receiver.env(), **env})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "app ran 1"
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("agentops-otel: ") and named in line and "using the default" in line
+        receiver.wait_for(lambda span: span.name == "session")  # traced all the same
+
+
+def test_an_exporter_that_is_not_installed_is_a_configuration_error_listing_the_installed() -> None:
+    result = run_python(INIT, {**NO_LLM_INSTRUMENTATION, "OTEL_TRACES_EXPORTER": "nonexistent"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ConfigurationError: OTEL_TRACES_EXPORTER names 'nonexistent'"), result.stdout
+    assert "otlp" in result.stdout and "console" in result.stdout
+
+
+def test_an_exporter_that_is_not_installed_under_opentelemetry_instrument_warns_once_and_uses_otlp() -> None:
+    with OTLPReceiver("grpc") as receiver:
+        env = {**receiver.env(), "OTEL_TRACES_EXPORTER": "nonexistent"}
+        result = run_zero_code(env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "app ran 1"
+        (line,) = result.stderr.splitlines()
+        assert "OTEL_TRACES_EXPORTER names 'nonexistent'" in line and "exporting with otlp" in line
+        receiver.wait_for(lambda span: span.name == "session")

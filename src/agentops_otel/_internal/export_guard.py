@@ -37,6 +37,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.trace import Status
 from opentelemetry.util.types import Attributes
 
+from agentops_otel._internal.exporters import BatchSettings, batch_settings_and_problems
+
 logger = logging.getLogger("agentops_otel.export")
 
 WARNING_INTERVAL_SECONDS = 300.0
@@ -386,9 +388,20 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
     shutdown, instead of one log line per span.
     """
 
-    def __init__(self, exporter: SpanExporter) -> None:
+    def __init__(self, exporter: SpanExporter, settings: BatchSettings | None = None) -> None:
         self.guard = exporter if isinstance(exporter, ExportGuard) else ExportGuard(exporter)
-        super().__init__(self.guard)
+        # Read here, not by the SDK: a bad OTEL_BSP_* value gets its default (init() rejected it
+        # already; under opentelemetry-instrument the configurator warned once) instead of the
+        # SDK's bare ValueError or traceback.
+        if settings is None:
+            settings, _ = batch_settings_and_problems()
+        super().__init__(
+            self.guard,
+            max_queue_size=settings.max_queue_size,
+            schedule_delay_millis=settings.schedule_delay_millis,
+            max_export_batch_size=settings.max_export_batch_size,
+            export_timeout_millis=settings.export_timeout_millis,
+        )
         self.dropped_spans = 0
         # The SDK exposes neither its queue nor a drop counter; read its queue's length only,
         # and when a later SDK renames these, drops simply go uncounted.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from urllib.parse import unquote
 
@@ -118,6 +119,76 @@ def header_problem(entry: str) -> str | None:
         return ('has a value with characters a header cannot carry (printable ASCII only, without \'"\', '
                 "';' or '\\'): percent-encode the others, e.g. %3B for ';' (non-ASCII text cannot be sent)")
     return None
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """The batch span processor's settings, from the ``OTEL_BSP_*`` variables (defaults as the SDK's)."""
+
+    max_queue_size: int = 2048
+    schedule_delay_millis: int = 5000
+    max_export_batch_size: int = 512
+    export_timeout_millis: int = 30000
+
+
+# variable, field, smallest allowed value, what it counts
+_BSP_VARIABLES = (
+    ("OTEL_BSP_MAX_QUEUE_SIZE", "max_queue_size", 1, "spans"),
+    ("OTEL_BSP_SCHEDULE_DELAY", "schedule_delay_millis", 1, "milliseconds"),
+    ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "max_export_batch_size", 1, "spans"),
+    ("OTEL_BSP_EXPORT_TIMEOUT", "export_timeout_millis", 0, "milliseconds"),
+)
+
+
+def batch_settings_and_problems() -> tuple[BatchSettings, list[str]]:
+    """The ``OTEL_BSP_*`` settings, each bad value replaced by its default, and what was bad (one line each).
+
+    The SDK would raise a bare ``ValueError`` naming no variable (``max_queue_size must be a
+    positive integer``) for a value it parses, and log a traceback for one it cannot.
+    """
+    defaults = BatchSettings()
+    values: dict[str, int] = {}
+    problems: list[str] = []
+    for name, field, smallest, unit in _BSP_VARIABLES:
+        default: int = getattr(defaults, field)
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            value = smallest - 1
+        if value < smallest:
+            problems.append(f"{name}={raw!r} must be a whole number of {unit}, {smallest} or more (default {default})")
+            continue
+        values[field] = value
+    settings = BatchSettings(**values)
+    if settings.max_export_batch_size > settings.max_queue_size:
+        problems.append(f"OTEL_BSP_MAX_EXPORT_BATCH_SIZE={settings.max_export_batch_size} is larger than the "
+                        f"queue (OTEL_BSP_MAX_QUEUE_SIZE={settings.max_queue_size}); it must be at most the "
+                        "queue size")
+        settings = replace(settings, max_export_batch_size=min(defaults.max_export_batch_size, settings.max_queue_size))
+    return settings, problems
+
+
+def batch_settings() -> BatchSettings:
+    """The ``OTEL_BSP_*`` settings.
+
+    Raises:
+        ConfigurationError: a variable is not a whole number in its range, or the batch size is
+            larger than the queue; the message names the variable and what is allowed.
+    """
+    settings, problems = batch_settings_and_problems()
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    return settings
+
+
+def unknown_exporter_names() -> tuple[list[str], list[str]]:
+    """The names in ``OTEL_TRACES_EXPORTER`` that no installed exporter has, and the names allowed."""
+    available = {ep.name for ep in entry_points(group=TRACES_EXPORTER_GROUP)}
+    allowed = sorted({"otlp", "none", *available})
+    return [name for name in exporter_names() if name not in available], allowed
 
 
 def exporters_from_env() -> list[SpanExporter]:
