@@ -138,3 +138,30 @@ def test_an_exporter_that_is_not_installed_under_opentelemetry_instrument_warns_
         (line,) = result.stderr.splitlines()
         assert "OTEL_TRACES_EXPORTER names 'nonexistent'" in line and "exporting with otlp" in line
         receiver.wait_for(lambda span: span.name == "session")
+
+
+# -- TLS to a plaintext collector --------------------------------------------------------------------
+
+TLS_PROGRAM = """
+    import time
+    import agentops_otel as agentops
+    session = agentops.init(tags=["tls"])
+    for step in range(12):  # 3 s: gRPC reconnects (and its C core used to log) about once a second
+        session.record(agentops.ActionEvent(action_type="step"))
+        time.sleep(0.25)
+"""
+
+
+@pytest.mark.parametrize(("protocol", "scheme"), [("grpc", ""), ("grpc", "https://"), ("http/protobuf", "https://")],
+                         ids=["grpc-no-scheme", "grpc-https", "http-https"])
+def test_tls_to_a_plaintext_collector_is_one_clear_warning_and_no_grpc_core_lines(protocol: str, scheme: str) -> None:
+    with OTLPReceiver(protocol) as receiver:  # type: ignore[arg-type]
+        address = f"127.0.0.1:{receiver.port}"
+        env = {**NO_LLM_INSTRUMENTATION, "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
+               "OTEL_EXPORTER_OTLP_ENDPOINT": scheme + address, "OTEL_BSP_SCHEDULE_DELAY": "200",
+               "OTEL_EXPORTER_OTLP_TIMEOUT": "2"}
+        result = run_python(TLS_PROGRAM, env)
+        assert result.returncode == 0, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert f"TLS handshake with {address} failed: is the collector plaintext? Use http://{address}" in line
+        assert receiver.spans() == []

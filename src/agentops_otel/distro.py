@@ -49,6 +49,7 @@ from agentops_otel._internal.exporters import (
     batch_settings_and_problems,
     check_otlp_variables,
     otlp_protocol,
+    quiet_grpc_core,
     unknown_exporter_names,
 )
 from agentops_otel._internal.processor import SessionSpanProcessor
@@ -147,6 +148,7 @@ class AgentOpsConfigurator(_OTelSDKConfigurator):
             # A bad OTEL_BSP_* value: one line, and its default (GuardedBatchSpanProcessor reads them).
             for problem in batch_settings_and_problems()[1]:
                 logger.warning("agentops-otel: %s; using the default", problem)
+            quiet_grpc_core()
             _configure_sdk(super()._configure, kwargs)
             lifecycle.install()
         try:

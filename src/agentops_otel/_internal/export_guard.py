@@ -279,6 +279,20 @@ def _reason(heard: Sequence[str]) -> str:
     return text if len(text) <= 500 else text[:500] + "..."
 
 
+_TLS_FAILURES = ("handshake failed", "wrong_version_number", "sslerror", "ssl: ")
+
+
+def _tls_mismatch(reason: str, exporter: SpanExporter) -> str:
+    """``reason``, or what to do about it when it is a TLS handshake with a plaintext collector."""
+    lowered = reason.lower()
+    if not any(failure in lowered for failure in _TLS_FAILURES):
+        return reason
+    endpoint = str(getattr(exporter, "_endpoint", "") or "")  # both OTLP exporters keep it here
+    address = endpoint.split("://", 1)[-1].split("/", 1)[0] or "the collector"
+    return (f"TLS handshake with {address} failed: is the collector plaintext? Use http://{address} "
+            "(for gRPC, an endpoint without a scheme means TLS)")
+
+
 def _stop_retrying(exporter: SpanExporter) -> None:
     """Make the OTLP exporter give up after a failed attempt instead of retrying with backoff.
 
@@ -349,7 +363,7 @@ class ExportGuard(SpanExporter):
             self._last_failed = False
             _counters.add(exported=len(spans))
             return result
-        return self._failed(spans, error or _reason(heard))
+        return self._failed(spans, _tls_mismatch(error or _reason(heard), self.exporter))
 
     def _failed(self, spans: Sequence[ReadableSpan], reason: str) -> SpanExportResult:
         self._last_failed = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from urllib.parse import unquote
@@ -191,6 +192,30 @@ def unknown_exporter_names() -> tuple[list[str], list[str]]:
     return [name for name in exporter_names() if name not in available], allowed
 
 
+GRPC_VERBOSITY = "GRPC_VERBOSITY"
+
+
+def quiet_grpc_core() -> None:
+    """Load gRPC with its C core logging errors only, unless the user chose a verbosity.
+
+    gRPC's C core writes to stderr itself, past Python logging: with TLS to a plaintext collector
+    (an endpoint without a scheme means TLS for gRPC) it printed an INFO line "Handshake failed" on
+    every reconnection, 33 in a minute. The variable is read when gRPC is imported, so it is set
+    only for that import and removed again (child processes do not inherit it); when the
+    application imported gRPC already, its own setting stands and our warning still says what is
+    wrong.
+    """
+    if "grpc" in sys.modules or GRPC_VERBOSITY in os.environ:
+        return
+    os.environ[GRPC_VERBOSITY] = "ERROR"
+    try:
+        import grpc  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError:
+        pass
+    finally:
+        os.environ.pop(GRPC_VERBOSITY, None)
+
+
 def exporters_from_env() -> list[SpanExporter]:
     """Instantiate the span exporters the environment selects.
 
@@ -209,6 +234,8 @@ def exporters_from_env() -> list[SpanExporter]:
             allowed = ", ".join(sorted({"otlp", "none", *available}))
             raise ConfigurationError(f"OTEL_TRACES_EXPORTER names {name!r}, which is not installed; "
                                      f"available: {allowed}")
+        if name == PROTOCOLS["grpc"]:
+            quiet_grpc_core()
         exporter_class = entry_point.load()
         exporters.append(exporter_class())
     return exporters
