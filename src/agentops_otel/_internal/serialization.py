@@ -11,7 +11,7 @@ MAX_JSON_CHARS = 8192
 TRUNCATION_MARK = "...[truncated]"
 """Appended to a JSON string cut at ``MAX_JSON_CHARS``."""
 
-_encode_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 class _Full(Exception):
