@@ -53,6 +53,7 @@ from agentops_otel._internal.exporters import (
     unknown_exporter_names,
 )
 from agentops_otel._internal.processor import SessionSpanProcessor
+from agentops_otel._internal.tags import normalise_tags
 
 logger = logging.getLogger(__name__)
 
@@ -205,5 +206,16 @@ def _auto_start_session() -> None:
         logger.warning("agentops-otel: %s=%r is not true or false; no session started",
                        AGENTOPS_AUTO_START_SESSION, raw)
         return
-    tags = [tag.strip() for tag in os.environ.get(AGENTOPS_TAGS, "").split(",") if tag.strip()]
+    tags: list[str] = []
+    dropped: list[str] = []
+    for position, tag in enumerate(os.environ.get(AGENTOPS_TAGS, "").split(","), start=1):
+        tag = tag.strip()
+        if not tag:
+            continue
+        try:  # a bad tag is dropped, not the whole session
+            tags.extend(normalise_tags([*tags, tag], argument=AGENTOPS_TAGS)[len(tags):])
+        except (TypeError, ValueError) as error:
+            dropped.append(f"tag {position} ({error})")
+    if dropped:
+        logger.warning("agentops-otel: %s: dropped %s", AGENTOPS_TAGS, "; ".join(dropped))
     facade.start_process_session(tags=tags or None)

@@ -19,6 +19,7 @@ and leaves the sessions to its children must still give each child the exit fina
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import signal
 import sys
@@ -31,6 +32,8 @@ from opentelemetry import trace
 
 from agentops_otel._internal import export_guard, registry
 from agentops_otel._internal.end_state import EndState
+
+logger = logging.getLogger(__name__)
 
 _installed = False
 _install_lock = threading.Lock()
@@ -53,7 +56,7 @@ def install() -> None:
         _installed = True
         _previous_excepthook = sys.excepthook
         sys.excepthook = _excepthook
-        atexit.register(end_open_sessions)
+        atexit.register(_at_exit)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_after_fork_in_child)
         _install_multiprocessing_exit()
@@ -142,6 +145,16 @@ def _terminate(signum: int) -> None:
         signal.pthread_kill(threading.main_thread().ident or 0, signum)
         time.sleep(KILL_GRACE_SECONDS)
         os._exit(128 + signum)
+
+
+def _at_exit() -> None:
+    try:
+        end_open_sessions()
+    except KeyboardInterrupt:
+        # Ctrl-C while the last spans are exported: the user wants out. One line, not the
+        # interpreter's "Exception ignored in atexit callback" traceback; and no more waiting.
+        export_guard.abandon()
+        logger.warning("agentops-otel: interrupted while exporting the last spans at exit; they were not all sent")
 
 
 def end_open_sessions() -> None:

@@ -95,6 +95,7 @@ class Session:
         self._tags: dict[str, None] = dict.fromkeys(tags or ())
         self._lock = threading.RLock()  # reentrant: a signal handler may end the session mid add_tags
         self._end_state: EndState | None = None
+        self._warned_use_after_end = False
         self._tokens: list[object] = []
         self.analytics = AnalyticsCounter()
         attributes: dict[str, Any] = {SESSION_ID: self.session_id}
@@ -152,6 +153,10 @@ class Session:
         keeps open across a ``yield`` stays current in it); a stream returned by ``fn`` stays with
         the session until it ends.
 
+        Raises:
+            SessionEndedException: the session has ended. (A function patched while it was open
+                and called after it ended still runs, with one ``RuntimeWarning`` per session.)
+
         Example::
 
             create = session.patch(client.chat.completions.create)
@@ -159,6 +164,7 @@ class Session:
         """
         if not callable(fn):
             raise TypeError(f"session.patch() takes a function or method to bind; got {type(fn).__name__} {fn!r:.80}")
+        self._check_open("patch a function")
         session = self
 
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
@@ -167,6 +173,7 @@ class Session:
             def bound_generator(*args: Any, **kwargs: Any) -> Any:
                 # The generator runs in a context of its own, with the session current, at every
                 # resumption (next, send, throw, close), wherever it is iterated.
+                session._note_use_after_end()
                 ctx = contextvars.copy_context()
                 ctx.run(attach, session.context(get_current()))
                 generator: Any = ctx.run(fn, *args, **kwargs)
@@ -181,6 +188,7 @@ class Session:
 
             @functools.wraps(fn)
             async def bound_async(*args: Any, **kwargs: Any) -> Any:
+                session._note_use_after_end()
                 token = attach(session.context(get_current()))
                 try:
                     return await async_fn(*args, **kwargs)
@@ -191,6 +199,7 @@ class Session:
 
         @functools.wraps(fn)
         def bound(*args: P.args, **kwargs: P.kwargs) -> R:
+            session._note_use_after_end()
             ctx = session.context(get_current())
             token = attach(ctx)
             try:
@@ -206,6 +215,7 @@ class Session:
         return bound
 
     def __enter__(self) -> Session:
+        self._check_open("enter it (with session:)")
         self._tokens.append(attach(self.context(get_current())))
         return self
 
@@ -239,6 +249,20 @@ class Session:
             raise SessionEndedException(
                 f"Cannot {action}: session {self.session_id} already ended ({self._end_state.value}). "
                 "Start a new session with agentops_otel.start_session()."
+            )
+
+    def _note_use_after_end(self) -> None:
+        # A function patched while the session was open, called after it ended: the call is not
+        # refused (that would break the application's own call), its spans still join the
+        # session's trace, late; one warning per session says so.
+        if self._end_state is not None and not self._warned_use_after_end:
+            self._warned_use_after_end = True
+            warnings.warn(
+                f"a function patched to session {self.session_id} was called after the session ended "
+                f"({self._end_state.value}); its spans join the ended session's trace. Patch it to an "
+                "active session instead.",
+                RuntimeWarning,
+                stacklevel=3,
             )
 
     def add_tags(self, tags: str | list[str]) -> None:
