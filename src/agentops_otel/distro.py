@@ -30,7 +30,6 @@ from opentelemetry import trace
 from opentelemetry.environment_variables import OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_TRACES_EXPORTER
 from opentelemetry.instrumentation.dependencies import DependencyConflictError
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
-from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 from opentelemetry.sdk.environment_variables import (
     OTEL_CONFIG_FILE,
     OTEL_EXPORTER_OTLP_PROTOCOL,
@@ -53,6 +52,7 @@ from agentops_otel._internal.exporters import (
     unknown_exporter_names,
 )
 from agentops_otel._internal.processor import SessionSpanProcessor
+from agentops_otel._internal.sdk_internals import SDKConfigurator
 from agentops_otel._internal.tags import normalise_tags
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def default_service_name() -> str | None:
     return Path(argv[0]).stem or None
 
 
-class AgentOpsConfigurator(_OTelSDKConfigurator):
+class AgentOpsConfigurator(SDKConfigurator):
     """Configures the OpenTelemetry SDK once, with the ``SessionSpanProcessor`` in the provider.
 
     Exporters, sampler, resource and the rest come from the standard ``OTEL_*`` variables, as with
@@ -213,7 +213,7 @@ def _auto_start_session() -> None:
         if not tag:
             continue
         try:  # a bad tag is dropped, not the whole session
-            tags.extend(normalise_tags([*tags, tag], argument=AGENTOPS_TAGS)[len(tags):])
+            tags.extend(normalise_tags([*tags, tag])[len(tags):])
         except (TypeError, ValueError) as error:
             dropped.append(f"tag {position} ({error})")
     if dropped:

@@ -32,12 +32,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
 from opentelemetry.util.types import Attributes
 
 from agentops_otel._internal.exporters import BatchSettings, batch_settings_and_problems
+from agentops_otel._internal.sdk_internals import ResponseTap, export_queue, exporter_endpoint, stop_retrying
 
 logger = logging.getLogger("agentops_otel.export")
 
@@ -71,7 +73,9 @@ class ExportStats:
     failed_exports: int = 0
     """Export attempts (batches) that failed."""
     last_error: str | None = None
-    """Why the last failed export failed, as the exporter reported it."""
+    """Why the last failed export failed (or spans were rejected), as the exporter or collector said."""
+    rejected_spans: int = 0
+    """Spans the collector answered it did not keep (OTLP ``partial_success``), not in ``exported_spans``."""
 
 
 # The locks of this module are reentrant: a signal handler that ends a session (a span ending,
@@ -81,21 +85,26 @@ class ExportStats:
 class _Counters:
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.exported = self.failed = self.dropped = self.failed_exports = 0
+        self.exported = self.failed = self.dropped = self.failed_exports = self.rejected = 0
         self.last_error: str | None = None
 
-    def add(self, *, exported: int = 0, failed: int = 0, dropped: int = 0, error: str | None = None) -> None:
+    def add(self, *, exported: int = 0, failed: int = 0, dropped: int = 0, error: str | None = None,
+            rejected: int = 0) -> None:
         with self.lock:
             self.exported += exported
             self.failed += failed
             self.dropped += dropped
-            if error is not None:
+            self.rejected += rejected
+            if rejected:
+                self.last_error = error
+            elif error is not None:
                 self.failed_exports += 1
                 self.last_error = error
 
     def snapshot(self) -> ExportStats:
         with self.lock:
-            return ExportStats(self.exported, self.failed, self.dropped, self.failed_exports, self.last_error)
+            return ExportStats(self.exported, self.failed, self.dropped, self.failed_exports, self.last_error,
+                               self.rejected)
 
 
 _counters = _Counters()
@@ -287,23 +296,23 @@ def _tls_mismatch(reason: str, exporter: SpanExporter) -> str:
     lowered = reason.lower()
     if not any(failure in lowered for failure in _TLS_FAILURES):
         return reason
-    endpoint = str(getattr(exporter, "_endpoint", "") or "")  # both OTLP exporters keep it here
+    endpoint = exporter_endpoint(exporter) or ""
     address = endpoint.split("://", 1)[-1].split("/", 1)[0] or "the collector"
     return (f"TLS handshake with {address} failed: is the collector plaintext? Use http://{address} "
             "(for gRPC, an endpoint without a scheme means TLS)")
 
 
-def _stop_retrying(exporter: SpanExporter) -> None:
-    """Make the OTLP exporter give up after a failed attempt instead of retrying with backoff.
-
-    Their retry loops wait on an event their ``shutdown()`` sets (gRPC: ``_shutdown_in_progress``;
-    HTTP: its client's ``_shutdown_event``); setting it, and only it, cuts the wait short, also
-    for an export already waiting on another thread, while the next export is still sent.
-    """
-    for holder, name in ((exporter, "_shutdown_in_progress"), (getattr(exporter, "_client", None), "_shutdown_event")):
-        event = getattr(holder, name, None)
-        if isinstance(event, threading.Event):
-            event.set()
+def _rejected(body: object, sent: int) -> tuple[int, str]:
+    """How many spans an OTLP answer says were rejected (``partial_success``), and why."""
+    if isinstance(body, bytes) and body:
+        try:
+            body = ExportTraceServiceResponse.FromString(body)
+        except Exception:  # not a protobuf answer (JSON, an HTML page): nothing to read
+            return 0, ""
+    partial = getattr(body, "partial_success", None)
+    rejected = int(getattr(partial, "rejected_spans", 0) or 0)
+    message = str(getattr(partial, "error_message", "") or "no reason given")
+    return min(max(rejected, 0), sent), message[:500]
 
 
 def begin_closing() -> None:
@@ -336,6 +345,7 @@ class ExportGuard(SpanExporter):
         self.timeout_seconds = timeout_seconds if timeout_seconds is not None else export_timeout_seconds()
         self._last_failed = False
         self._closing_deadline: float | None = None
+        self._responses = ResponseTap(exporter)
         _guards.add(self)
         _silence_noisy_loggers()
 
@@ -345,7 +355,7 @@ class ExportGuard(SpanExporter):
             self._closing_deadline = time.monotonic() + self.timeout_seconds
             # The OTLP exporters retry a refused connection with backoff until their timeout: 7.5 s
             # added to a newcomer's script run with no collector.
-            _stop_retrying(self.exporter)
+            stop_retrying(self.exporter)
 
     @property
     def is_closing(self) -> bool:
@@ -360,6 +370,7 @@ class ExportGuard(SpanExporter):
             return SpanExportResult.FAILURE
         _silence_noisy_loggers()
         error: str | None = None
+        self._responses.prepare()
         with _silenced() as heard:
             try:
                 result = self.exporter.export(exportable(spans))
@@ -368,7 +379,15 @@ class ExportGuard(SpanExporter):
                 error = f"{type(exc).__name__}: {exc}"
         if result == SpanExportResult.SUCCESS:
             self._last_failed = False
-            _counters.add(exported=len(spans))
+            rejected, message = _rejected(self._responses.body(), len(spans))
+            reason = f"the collector rejected {rejected} of {len(spans)} spans: {message}" if rejected else None
+            _counters.add(exported=len(spans) - rejected, rejected=rejected, error=reason)
+            if rejected:
+                _warning.warn(
+                    "agentops-otel: the collector accepted the export but rejected %d of %d spans (%s). "
+                    "Counted in agentops_otel.export_stats().rejected_spans; not logged again for %d minutes.",
+                    rejected, len(spans), message, int(WARNING_INTERVAL_SECONDS // 60),
+                )
             return result
         return self._failed(spans, _tls_mismatch(error or _reason(heard), self.exporter))
 
@@ -424,11 +443,8 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
             export_timeout_millis=settings.export_timeout_millis,
         )
         self.dropped_spans = 0
-        # The SDK exposes neither its queue nor a drop counter; read its queue's length only,
-        # and when a later SDK renames these, drops simply go uncounted.
-        batch = getattr(self, "_batch_processor", None)
-        self._queue = getattr(batch, "_queue", None)
-        self.max_queue_size: int = getattr(batch, "_max_queue_size", 0) or 0
+        # The SDK has no drop counter: the queue's length is read (never changed) to count drops.
+        self._queue, self.max_queue_size = export_queue(self)
 
     def on_end(self, span: ReadableSpan) -> None:
         queue = self._queue
@@ -452,7 +468,7 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
             self.max_queue_size,
         )
         # Not handed to the SDK, which would drop its oldest span instead and build a "Queue full"
-        # log record for each one: that costs the application's thread ~20 µs per span.
+        # log record for each one, on the application's thread.
 
     def shutdown(self) -> None:
         self.guard.begin_closing()

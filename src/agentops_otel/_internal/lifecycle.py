@@ -18,6 +18,7 @@ and leaves the sessions to its children must still give each child the exit fina
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import logging
 import os
@@ -127,7 +128,10 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
         return  # already flushing
     _sigterm_state = _TERMINATING
     try:
-        threading.Thread(target=_terminate, args=(signum,), name="agentops-otel-sigterm").start()
+        # The low-level start: threading.Thread.start() takes threading's own locks and waits for
+        # the new thread, which deadlocks when the signal interrupted the main thread holding them
+        # (starting a thread, or in threading._shutdown at a multiprocessing worker's exit).
+        _thread.start_new_thread(_terminate, (signum,))
     except RuntimeError:
         # The interpreter is already shutting down (no new threads): the exit in progress ends
         # the sessions and flushes; let it finish.
