@@ -30,6 +30,7 @@ from agentops_otel._internal.analytics import AnalyticsCounter, SessionAnalytics
 from agentops_otel._internal.attribute_names import (
     BAGGAGE_SESSION_ID,
     SESSION_ACTIONS,
+    SESSION_AGENT_INVOCATIONS,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
     SESSION_ERRORS,
@@ -329,6 +330,7 @@ class Session:
             SESSION_TAGS: list(self._tags),
             SESSION_LLM_CALLS: stats.llm_calls,
             SESSION_TOOL_CALLS: stats.tool_calls,
+            SESSION_AGENT_INVOCATIONS: stats.agent_invocations,
             SESSION_ACTIONS: stats.actions,
             SESSION_ERRORS: stats.errors,
             GEN_AI_USAGE_INPUT_TOKENS: stats.input_tokens,
