@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 Attributes = dict[str, AttributeValue]
 
 INVOKE_AGENT = "invoke_agent"
+CREATE_AGENT = "create_agent"
 EXECUTE_TOOL = "execute_tool"
 ACTION = "action"
 """``agentops.event.type`` of an action step, as on an ``ActionEvent``'s span."""
@@ -187,7 +188,7 @@ class Step:
         return f"<Step {getattr(self.span, 'name', '?')!r} {state}>"
 
 
-def _check_name(what: str, name: object) -> str:
+def check_name(what: str, name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise TypeError(f"{what} must be a non-empty str; got {type(name).__name__} {name!r:.80}")
     return name
@@ -230,8 +231,9 @@ def start_step(
     return Step(span, session, operation, event_type, result_key, record_content)
 
 
-def agent_attributes(name: str, agent_id: str | None) -> Attributes:
-    attributes: Attributes = {GEN_AI_OPERATION_NAME: INVOKE_AGENT, GEN_AI_AGENT_NAME: name}
+def agent_attributes(name: str, agent_id: str | None, operation: str = INVOKE_AGENT) -> Attributes:
+    """The attributes of an ``invoke_agent`` (or ``create_agent``) span."""
+    attributes: Attributes = {GEN_AI_OPERATION_NAME: operation, GEN_AI_AGENT_NAME: name}
     if agent_id is not None:
         attributes[GEN_AI_AGENT_ID] = str(agent_id)
     return attributes
@@ -271,7 +273,7 @@ def start_agent(
         TypeError: ``name`` is not a non-empty string, or ``attributes`` / ``context`` are of the
             wrong type.
     """
-    _check_name("an agent's name", name)
+    check_name("an agent's name", name)
     _check_attributes(attributes)
     _check_context(context)
     step_attributes = dict(attributes) if attributes else {}
@@ -306,7 +308,7 @@ def start_tool(
         MultiSessionException: as ``start_agent``.
         TypeError: as ``start_agent``.
     """
-    _check_name("a tool's name", name)
+    check_name("a tool's name", name)
     _check_attributes(attributes)
     _check_context(context)
     record_content = content.capture_content()
