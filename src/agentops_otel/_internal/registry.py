@@ -85,6 +85,23 @@ def only_session() -> Session:
             continue
 
 
+def current_or_only_session(*, required: bool = True) -> Session | None:
+    """The session whose context is current here, else the only active one (``create_agent``).
+
+    Raises:
+        MultiSessionException: two or more sessions are active and none is current.
+        NoSessionException: none is active, and ``required``.
+    """
+    session_id = current_session_id()
+    if session_id is not None:
+        session = _active.get(session_id)
+        if session is not None:
+            return session
+    if not required and not _active:
+        return None
+    return only_session()
+
+
 def current_session_id(context: Context | None = None) -> str | None:
     """The id of the session whose context is current (or in ``context``), local or propagated."""
     ctx = get_current() if context is None else context
