@@ -10,6 +10,9 @@ session. A run started where a session applies goes into it:
 2. ``init(session_per_agent_run=True)``, or no session active: a new session for the run;
 3. one session active (``init()``'s, or ``AGENTOPS_AUTO_START_SESSION``'s): that one;
 4. two or more active and none chosen: ``MultiSessionException``, before the run sends anything.
+
+Sessions started for runs do not count in 2-4: a run started while another run's session is
+active (two runs at once in asyncio tasks or threads) gets a session of its own, not the other's.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from opentelemetry.context import attach, detach, get_current
 from agentops_otel._internal import facade, registry
 from agentops_otel._internal.exceptions import MultiSessionException
 from agentops_otel._internal.session import Session
+
+_run_sessions: set[str] = set()
+"""Ids of the active sessions started for runs (a set's add and discard are atomic)."""
 
 
 class AgentRun:
@@ -62,6 +68,8 @@ class AgentRun:
             return
         self._finished = True
         session = self.session
+        if self.owns_session and session is not None:
+            _run_sessions.discard(session.session_id)
         if self.owns_session and session is not None and not session.is_ended:
             # The outcome a ``with session:`` block ending with ``error`` gives; the session was
             # never entered, so its ``__exit__`` only ends it.
@@ -105,9 +113,15 @@ def start_agent_run(*, conversation_id: str | None = None) -> AgentRun:
     session_id = registry.current_session_id(ctx)
     if session_id is not None:  # current here, or another process's session joined through baggage
         return AgentRun(registry.get(session_id), False, False)
-    active = registry.active_sessions()
+    active = [session for session in registry.active_sessions() if session.session_id not in _run_sessions]
     if not active or facade.session_per_agent_run():
-        return AgentRun(facade.start_session(), True, True)
+        session = facade.start_session()
+        _run_sessions.add(session.session_id)
+        return AgentRun(session, True, True)
     if len(active) == 1:
         return AgentRun(active[0], False, True)
-    raise MultiSessionException()
+    raise MultiSessionException(
+        f"{len(active)} sessions are active and none is current, so this agent run's session is ambiguous: "
+        "start the run inside `with session:` (or call it through session.patch), or pass "
+        "session_per_agent_run=True to init() to give every run a session of its own."
+    )
