@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from wrapt import ObjectProxy, register_post_import_hook, wrap_function_wrapper
+from wrapt import FunctionWrapper, register_post_import_hook, wrap_function_wrapper
 
 from agentops_otel_openai_agents.version import __version__
 
@@ -76,7 +76,7 @@ class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             for module_name, class_name, attribute in _WRAPPED:
                 cls = getattr(sys.modules.get(module_name), class_name, None)
                 wrapper = vars(cls).get(attribute) if cls is not None else None
-                if isinstance(wrapper, ObjectProxy):
+                if isinstance(wrapper, FunctionWrapper):
                     setattr(cls, attribute, wrapper.__wrapped__)
 
 
@@ -97,7 +97,7 @@ def _apply() -> None:
         _bridge = SpanBridge()
         agents.add_trace_processor(_bridge)
     bridge: SpanBridge = _bridge
-    if isinstance(vars(agents.Runner).get("run"), ObjectProxy):  # instrumented already
+    if isinstance(vars(agents.Runner).get("run"), FunctionWrapper):  # instrumented already
         bridge.enabled = True
         return
     wrap_function_wrapper("agents.run", "Runner.run", run_wrapper(bridge))
