@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -33,7 +34,7 @@ Tree = list[tuple[str, str, "Tree"]]
 """Spans as ``[(name, kind, children), ...]``, siblings in start order: a whole trace in one literal."""
 
 
-def span_tree(spans: list[ReadableSpan]) -> Tree:
+def span_tree(spans: Sequence[ReadableSpan]) -> Tree:
     """The trees the spans form through their parents (a span whose parent is not among them is a root)."""
     ids = {span.context.span_id for span in spans if span.context is not None}
     children: dict[int | None, list[ReadableSpan]] = {}

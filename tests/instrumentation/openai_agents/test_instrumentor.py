@@ -13,10 +13,10 @@ from typing import Any
 
 import agents
 import pytest
-from agents import Agent, Runner
-from agents.tracing import Span, Trace, TracingProcessor
 from agentops_otel_openai_agents import OpenAIAgentsInstrumentor
 from agentops_otel_standin import StandInServer
+from agents import Agent, Runner
+from agents.tracing import Span, Trace, TracingProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.instrumentation.openai_agents.conftest import get_weather, stand_in_model

@@ -13,15 +13,15 @@ from typing import Any
 import agents
 import openai
 import pytest
-from agents import Agent, RunConfig, Runner
 from agentops_otel_standin import StandInServer
+from agents import Agent, RunConfig, Runner
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel
 from agentops_otel._internal import facade
 from tests.instrumentation.openai_agents.conftest import get_weather, stand_in_model
-from tests.support.spans import attributes, span_tree, spans_named
+from tests.support.spans import Tree, attributes, span_tree, spans_named
 from tests.support.threads import run_in_threads
 
 SESSION_ID = "agentops.session.id"
@@ -45,7 +45,7 @@ def agent(standin: StandInServer, name: str = "Assistant", api: Any = "responses
     return Agent(name=name, instructions="Help.", tools=[get_weather], model=stand_in_model(standin, api, model))
 
 
-ONE_RUN = [("invoke_agent Assistant", "INTERNAL", [
+ONE_RUN: Tree = [("invoke_agent Assistant", "INTERNAL", [
     ("chat gpt-4o-mini", "CLIENT", []),
     ("execute_tool get_weather", "INTERNAL", []),
     ("chat gpt-4o-mini", "CLIENT", []),

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from agentops_otel_standin import StandInServer
 from agents import (
     Agent,
     GuardrailFunctionOutput,
@@ -20,7 +21,6 @@ from agents import (
     TResponseInputItem,
     input_guardrail,
 )
-from agentops_otel_standin import StandInServer
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
