@@ -40,7 +40,7 @@ from opentelemetry.semconv.attributes.exception_attributes import (
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel._internal import content, registry
+from agentops_otel._internal import content, registry, span_writes
 from agentops_otel._internal.attribute_names import ACTION_TYPE, EVENT_RETURNS, EVENT_TYPE
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json, to_text
 from agentops_otel.version import __version__
@@ -57,6 +57,7 @@ ACTION = "action"
 """``agentops.event.type`` of an action step, as on an ``ActionEvent``'s span."""
 
 _tracer: trace.Tracer | None = None
+_OK = Status(StatusCode.OK)
 
 
 def _get_tracer() -> trace.Tracer:
@@ -153,8 +154,9 @@ class Step:
         try:
             if result is not None and self._record_content:
                 key = self._result_key
-                span.set_attribute(key, tool_value(result) if key == GEN_AI_TOOL_CALL_RESULT else to_json(result))
-            span.set_status(Status(StatusCode.OK))
+                span_writes.set_attributes(
+                    span, {key: tool_value(result) if key == GEN_AI_TOOL_CALL_RESULT else to_json(result)})
+            span.set_status(_OK)
         finally:
             span.end()
             self._count(failed=False)
@@ -223,6 +225,8 @@ def start_step(
     """
     if context is None:
         parent, session = registry.resolve_for_call()
+        if parent is None:
+            parent = get_current()  # given to the SDK, which would otherwise look it up three times
     else:
         parent = context
         session_id = registry.current_session_id(context)
