@@ -91,7 +91,7 @@ def init(
     if exporter is not None and not isinstance(exporter, SpanExporter):
         raise TypeError(f"exporter must be an opentelemetry SpanExporter; got {type(exporter).__name__}")
     session_tags = normalise_tags(tags) if tags is not None else None
-    defaults = tuple(normalise_tags(default_tags, argument="default_tags")) if default_tags is not None else None
+    defaults = tuple(normalise_tags(default_tags)) if default_tags is not None else None
     _warn_ignored({"api_key": api_key, "parent_key": parent_key, "endpoint": endpoint, "max_wait_time": max_wait_time,
                    "max_queue_size": max_queue_size, "skip_auto_end_session": skip_auto_end_session})
 
@@ -143,10 +143,6 @@ def _check_same_settings(requested: dict[str, Any]) -> None:
         )
 
 
-def is_initialized() -> bool:
-    return _tracer is not None
-
-
 def _get_tracer() -> trace.Tracer:
     if _tracer is None:
         init(auto_start_session=False)
@@ -170,7 +166,8 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
     defaults = _settings.get("default_tags")
     if defaults:
         session_tags = normalise_tags([*defaults, *(session_tags or ())])
-    session = Session(tracer, session_tags)
+    session = Session(tracer, session_tags, on_end=registry.unregister)
+    registry.register(session)
     lifecycle.install()
     return session
 
