@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 from agentops_otel._internal.analytics import SessionAnalytics
+from agentops_otel._internal.content import set_capture_content
 from agentops_otel._internal.decorators import record_action, record_tool, session, track_agent
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
@@ -68,6 +69,7 @@ __all__ = [
     "record_action",
     "record_tool",
     "session",
+    "set_capture_content",
     "set_tags",
     "start_session",
     "track_agent",

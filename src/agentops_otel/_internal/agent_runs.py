@@ -26,6 +26,7 @@ from opentelemetry.context import attach, detach, get_current
 from agentops_otel._internal import facade, registry
 from agentops_otel._internal.exceptions import MultiSessionException
 from agentops_otel._internal.session import Session
+from agentops_otel._internal.session_context import session_id_in
 
 _run_sessions: set[str] = set()
 """Ids of the active sessions started for runs (a set's add and discard are atomic)."""
@@ -110,7 +111,7 @@ def start_agent_run(*, conversation_id: str | None = None) -> AgentRun:
             ``session_per_agent_run`` is off.
     """
     ctx = get_current()
-    session_id = registry.current_session_id(ctx)
+    session_id = session_id_in(ctx)
     if session_id is not None:  # current here, or another process's session joined through baggage
         return AgentRun(registry.get(session_id), False, False)
     active = [session for session in registry.active_sessions() if session.session_id not in _run_sessions]

@@ -101,7 +101,7 @@ def init(
     session_tags = normalise_tags(tags) if tags is not None else None
     if session_per_agent_run:
         _session_per_agent_run = True
-    defaults = tuple(normalise_tags(default_tags, argument="default_tags")) if default_tags is not None else None
+    defaults = tuple(normalise_tags(default_tags)) if default_tags is not None else None
     _warn_ignored({"api_key": api_key, "parent_key": parent_key, "endpoint": endpoint, "max_wait_time": max_wait_time,
                    "max_queue_size": max_queue_size, "skip_auto_end_session": skip_auto_end_session})
 
@@ -158,10 +158,6 @@ def session_per_agent_run() -> bool:
     return _session_per_agent_run
 
 
-def is_initialized() -> bool:
-    return _tracer is not None
-
-
 def _get_tracer() -> trace.Tracer:
     if _tracer is None:
         init(auto_start_session=False)
@@ -185,7 +181,8 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
     defaults = _settings.get("default_tags")
     if defaults:
         session_tags = normalise_tags([*defaults, *(session_tags or ())])
-    session = Session(tracer, session_tags)
+    session = Session(tracer, session_tags, on_end=registry.unregister)
+    registry.register(session)
     lifecycle.install()
     return session
 
