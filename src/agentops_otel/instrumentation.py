@@ -37,7 +37,7 @@ The pieces:
   ``with step:`` makes it current and ends it (OK, or ERROR with ``error.type``);
   ``step.succeed(result)`` / ``step.fail(error)`` end it once. Tool arguments and results are
   recorded only when content capture is on.
-- ``start_agent_run(conversation_id=...)``: an ``AgentRun``, the session an agent framework's run
+- ``start_agent_run()``: an ``AgentRun``, the session an agent framework's run
   goes into (the current one, else the only active one, else a new one for the run, which
   ``with run:`` ends Success or Fail; ``init(session_per_agent_run=True)``: a new one unless one is
   current). Raises ``MultiSessionException`` with two or more active and none current: wrap the

@@ -100,11 +100,14 @@ class AgentRun:
         return f"<AgentRun {how} {self.session!r}>"
 
 
-def start_agent_run(*, conversation_id: str | None = None) -> AgentRun:
+def start_agent_run() -> AgentRun:
     """The session an agent run starting now goes into, started for it when it has none.
 
-    ``conversation_id`` is recorded on a session started for the run (the framework's id of the
-    conversation the run belongs to).
+    Example (an instrumentor's wrapper around a framework's run entry point)::
+
+        def run_wrapper(wrapped, instance, args, kwargs):
+            with start_agent_run():   # MultiSessionException here, before the run sends anything
+                return wrapped(*args, **kwargs)
 
     Raises:
         MultiSessionException: two or more sessions are active and none is current, and

@@ -142,13 +142,12 @@ class SpanBridge(TracingProcessor):
 
         A trace that ``Runner.run`` starts finds the run's session current and needs nothing; one
         a user opens around several runs (``with agents.trace("workflow", group_id=...):``) becomes
-        one session, its ``group_id`` the conversation id, ending when the trace does.
+        one session, ending when the trace does.
         """
         if not self.enabled:
             return
         try:
-            group_id = getattr(trace, "group_id", None)
-            run = start_agent_run(conversation_id=group_id if isinstance(group_id, str) else None)
+            run = start_agent_run()
             if not run.owns_session or run.session is None:
                 return
             context = run.session.context(get_current())

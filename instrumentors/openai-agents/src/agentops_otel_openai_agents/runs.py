@@ -22,11 +22,10 @@ logger = logging.getLogger("agentops_otel.instrumentation")
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
-def _begin(kwargs: dict[str, Any]) -> AgentRun | None:
-    """The run's ``AgentRun``, with the run config's ``group_id`` as a new session's conversation id."""
+def _begin() -> AgentRun | None:
+    """The run's ``AgentRun``; ``MultiSessionException`` is the one error that reaches the caller."""
     try:
-        group_id = getattr(kwargs.get("run_config"), "group_id", None)
-        return start_agent_run(conversation_id=group_id if isinstance(group_id, str) else None)
+        return start_agent_run()
     except MultiSessionException:
         raise
     except Exception:
@@ -47,7 +46,7 @@ def run_wrapper(bridge: SpanBridge) -> Wrapper:
     """For ``Runner.run`` (a coroutine function)."""
 
     async def run(wrapped: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        agent_run = _begin(kwargs)
+        agent_run = _begin()
         if agent_run is None:
             return await wrapped(*args, **kwargs)
         with agent_run.current():
@@ -69,7 +68,7 @@ def run_sync_wrapper(bridge: SpanBridge) -> Wrapper:
     """For ``Runner.run_sync``."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        agent_run = _begin(kwargs)
+        agent_run = _begin()
         if agent_run is None:
             return wrapped(*args, **kwargs)
         with agent_run.current():
@@ -99,7 +98,7 @@ def run_streamed_wrapper(bridge: SpanBridge) -> Wrapper:
     """For ``Runner.run_streamed``: the run goes on in a task after it returns, and ends with it."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        agent_run = _begin(kwargs)
+        agent_run = _begin()
         if agent_run is None:
             return wrapped(*args, **kwargs)
         with agent_run.current():  # the run's task starts here, and inherits the session
