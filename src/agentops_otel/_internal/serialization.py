@@ -101,7 +101,11 @@ def to_json(value: object, limit: int = MAX_JSON_CHARS) -> str:
     writer = _BoundedWriter(limit)
     truncated = False
     try:
-        writer.value(value)
+        if _fits(value, limit) >= 0:
+            # Small enough to be written whole (the common case): the C encoder, 2-4x faster.
+            writer.parts.append(_ENCODER.encode(value))
+        else:
+            writer.value(value)
     except _Full:
         truncated = True
     except Exception:  # circular references, keys JSON cannot have, too deep a nesting, ...
@@ -119,6 +123,32 @@ def to_json(value: object, limit: int = MAX_JSON_CHARS) -> str:
     return text
 
 
+def _fits(value: object, budget: int) -> int:
+    """``budget`` less an upper bound of ``value``'s JSON length (each character escaped at most
+    sixfold), or -1 as soon as that is spent or unknown (a value written by its ``repr``)."""
+    if isinstance(value, str):
+        return budget - 6 * len(value) - 2
+    if value is None or isinstance(value, (bool, int, float)):
+        return budget - 32 if not isinstance(value, int) or value.bit_length() < 64 else -1
+    if isinstance(value, (list, tuple)):
+        budget -= 2
+        for item in value:
+            budget = _fits(item, budget - 2)
+            if budget < 0:
+                return -1
+        return budget
+    if isinstance(value, dict):
+        budget -= 2
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return -1
+            budget = _fits(item, budget - 6 * len(key) - 6)
+            if budget < 0:
+                return -1
+        return budget
+    return -1
+
+
 def to_text(value: object) -> str:
     """``str(value)``, or its ``repr`` when ``__str__`` raises (an exception may). Never raises."""
     try:
@@ -132,3 +162,8 @@ def _fallback(value: object) -> str:
         return repr(value)
     except Exception:
         return f"<unrepresentable {type(value).__name__}>"
+
+
+_ENCODER = json.JSONEncoder(default=_fallback, ensure_ascii=False)
+"""``json.dumps`` with these options builds an encoder per call (a third of a small value's cost);
+encoding keeps no state between calls, so one serves every thread."""
