@@ -287,6 +287,7 @@ def test_bad_settings_are_refused_with_what_is_allowed() -> None:
 
 _SCRIPT = """
     import json, sys
+    {prelude}
     import openai, agentops_otel as agentops
     from opentelemetry import trace
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -310,7 +311,8 @@ _SCRIPT = """
 
 
 def _run(standin: StandInServer, models: list[str], init: str = "", env: dict[str, str] | None = None) -> Any:
-    result = run_python(_SCRIPT.format(init=init, base_url=standin.openai_base_url, models=models), env)
+    script = _SCRIPT.format(init=init, base_url=standin.openai_base_url, models=models, prelude="")
+    result = run_python(script, env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -340,6 +342,18 @@ def test_cost_off_prices_nothing_and_never_imports_the_table(
     assert not set(LLM_CALL_COST_ATTRIBUTES) & set(out["calls"][0])
     assert (out["cost"], out["unpriced"], out["table_imported"]) == (None, 0, False)
     assert SESSION_COST not in out["root"] and out["root"][SESSION_UNPRICED_LLM_CALLS] == 0
+
+
+def test_without_genai_prices_calls_go_unpriced_and_say_how_to_install_it(standin: StandInServer) -> None:
+    prelude = ("import logging; logging.basicConfig(level=logging.INFO, stream=sys.stderr); "
+               "sys.modules['genai_prices'] = None  # as if not installed")
+    result = run_python(_SCRIPT.format(init="", base_url=standin.openai_base_url, models=["gpt-4o-mini"] * 2,
+                                       prelude=prelude))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert all(not set(LLM_CALL_COST_ATTRIBUTES) & set(call) for call in out["calls"])
+    assert (out["cost"], out["unpriced"]) == (None, 2)
+    assert result.stderr.count("genai-prices is not installed (pip install 'agentops-otel[cost]'") == 1
 
 
 def test_malformed_cost_variable_is_a_configuration_error() -> None:

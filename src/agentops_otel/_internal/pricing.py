@@ -138,15 +138,24 @@ class _DatedRates:
         now = datetime.now(tz=timezone.utc)
         prices: Any = self._model.prices
         period = 0  # genai-prices: the last period whose constraint is active, else the first
-        for index in range(len(prices) - 1, -1, -1):
-            constraint = prices[index].constraint
-            if constraint is None or constraint.active(now):
-                period = index
-                break
+        try:
+            for index in range(len(prices) - 1, -1, -1):
+                constraint = prices[index].constraint
+                if constraint is None or constraint.active(now):
+                    period = index
+                    break
+        except Exception:  # a genai-prices release that works differently must not break the call
+            logger.debug("agentops-otel: could not read the dated prices of %r", self._model.id, exc_info=True)
+            return None
         try:
             rates = self._by_period[period]
         except KeyError:
-            rates = self._by_period[period] = _rates_of(self._model.get_prices(now))
+            try:
+                rates = _rates_of(self._model.get_prices(now))
+            except Exception:
+                logger.debug("agentops-otel: could not read the prices of %r", self._model.id, exc_info=True)
+                rates = None
+            self._by_period[period] = rates
         if rates is None:
             return None
         return rates.cost(input_tokens, output_tokens, cache_read, cache_write, reasoning)
@@ -158,7 +167,7 @@ _enabled: bool | None = None
 """``None`` until configured: then read from ``AGENTOPS_COST`` on first use."""
 _overrides: dict[str, Rates] = {}
 _lock = threading.Lock()
-_cache: dict[tuple[str, str | None, object], Rates | _DatedRates | None] = {}
+_cache: dict[tuple[str, str | None, str | None], Rates | _DatedRates | None] = {}
 _table_loaded = threading.Event()
 prefetch_pending = True
 _loader: threading.Thread | None = None
@@ -288,6 +297,8 @@ def call_cost(provider: str, request_model: str | None,
     if not (_enabled if _enabled is not None else is_enabled()):
         return None
     response_model = get(GEN_AI_RESPONSE_MODEL)
+    if type(response_model) is not str:
+        response_model = None  # (a key of the cache: never an unhashable list)
     try:
         rates = _cache[provider, request_model, response_model]
     except KeyError:
@@ -304,11 +315,9 @@ def call_cost(provider: str, request_model: str | None,
                       reasoning if type(reasoning) is int else 0)
 
 
-def _look_up(provider: str, request_model: str | None, response_model: object) -> Rates | _DatedRates | None:
+def _look_up(provider: str, request_model: str | None, response_model: str | None) -> Rates | _DatedRates | None:
     """The rates of a (provider, request model, response model), cached whatever the answer."""
     key = (provider, request_model, response_model)
-    if not isinstance(response_model, str):
-        response_model = None
     found: Rates | _DatedRates | None = None
     for model in (response_model, request_model):
         if model is not None and model in _overrides:
@@ -369,15 +378,30 @@ def _rates_from_table(provider_id: str, model: str) -> Rates | _DatedRates | Non
             return None
     try:
         from genai_prices import Usage, calc_price
-
-        found = calc_price(Usage(), model, provider_id=provider_id)
     except ImportError:
+        _say_not_installed()
         return None
-    except (LookupError, ValueError):
+    try:
+        found = calc_price(Usage(), model, provider_id=provider_id)
+    except LookupError:
         return None  # a model (or provider) the table does not know
+    except Exception:  # a genai-prices release that works differently must not break the call
+        logger.debug("agentops-otel: genai-prices could not price %r of %r", model, provider_id, exc_info=True)
+        return None
     if not isinstance(found.model.prices, list):
         return _rates_of(found.model_price)
     return _DatedRates(found.model)
+
+
+_said_not_installed = False
+
+
+def _say_not_installed() -> None:
+    global _said_not_installed
+    if not _said_not_installed:
+        _said_not_installed = True
+        logger.info("agentops-otel: LLM calls are not priced: genai-prices is not installed "
+                    "(pip install 'agentops-otel[cost]', or turn cost off with AGENTOPS_COST=false)")
 
 
 def _rates_of(model_price: ModelPrice) -> Rates | None:
