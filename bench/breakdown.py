@@ -101,7 +101,7 @@ def calls(count: int, repeats: int) -> None:
                 pass
         return call
 
-    def no_record_metrics(self: Any, response: Any, error_type: Any) -> None:
+    def no_record_metrics(self: Any, response: Any, error_type: Any, cost: Any = None) -> None:
         return None
 
     features: dict[str, Patch] = {
