@@ -4,23 +4,29 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 INSTRUMENTORS := $(wildcard instrumentors/*/pyproject.toml)
+# The local stand-in for the providers' HTTP APIs: the demo, examples, tests and benchmarks talk to it.
+STANDIN       := standin/pyproject.toml
 
-.PHONY: setup test lint demo soak clean
+.PHONY: setup test test-fast lint demo soak clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml $(INSTRUMENTORS)
+$(STAMP): pyproject.toml $(INSTRUMENTORS) $(STANDIN)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(INSTRUMENTORS),-e $(dir $(p)))
+	$(BIN)/python -m pip install --quiet -e ".[test,demo]" $(foreach p,$(INSTRUMENTORS) $(STANDIN),-e $(dir $(p)))
 	touch $(STAMP)
 
+# Everything but the soak tests (pyproject's addopts); test-fast skips the `slow` ones too (processes, collectors, load).
 test: setup
 	$(BIN)/python -m pytest -q
 
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
 lint: setup
-	$(BIN)/ruff check src instrumentors tests
-	$(BIN)/mypy --strict src instrumentors/*/src
+	$(BIN)/ruff check src instrumentors standin tests
+	$(BIN)/mypy --strict src instrumentors/*/src standin/src tests
 
 demo: setup
 	$(BIN)/agentops-otel demo
@@ -31,14 +37,14 @@ soak: setup
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Benchmarks against the peer OpenAI instrumentations (issue 5), in their own environment:
+# Benchmarks against the peer OpenAI instrumentations, in their own environment:
 # bench/.venv is never a runtime or test dependency of the product.
 BENCH_VENV  := bench/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
 .PHONY: bench bench-quick bench-instructions
 
-$(BENCH_STAMP): bench/requirements.txt pyproject.toml $(INSTRUMENTORS)
+$(BENCH_STAMP): bench/requirements.txt pyproject.toml $(INSTRUMENTORS) $(STANDIN)
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt
