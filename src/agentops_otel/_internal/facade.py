@@ -31,6 +31,7 @@ _lock = threading.RLock()
 _tracer: trace.Tracer | None = None
 _settings: dict[str, Any] = {}
 _process_session: Session | None = None
+_session_per_agent_run = False
 
 
 def init(
@@ -43,6 +44,14 @@ def init(
     capture_content: bool | None = None,
     cost: bool | None = None,
     prices: Mapping[str, Mapping[str, float]] | None = None,
+    session_per_agent_run: bool = False,
+    default_tags: str | Iterable[str] | None = None,
+    api_key: str | None = None,
+    parent_key: str | None = None,
+    endpoint: str | None = None,
+    max_wait_time: int | None = None,
+    max_queue_size: int | None = None,
+    skip_auto_end_session: bool | None = None,
 ) -> Session | None:
     """Set up OpenTelemetry for sessions and, by default, start one.
 
@@ -64,6 +73,16 @@ def init(
             USD per million tokens by kind, e.g. ``{"ft:gpt-4o-mini:acme": {"input_mtok": 0.3,
             "output_mtok": 1.2, "cache_read_mtok": 0.15}}`` (kinds: ``input_mtok``,
             ``output_mtok``, ``cache_read_mtok``, ``cache_write_mtok``, ``output_reasoning_mtok``).
+        session_per_agent_run: give every agent framework run (an OpenAI Agents SDK
+            ``Runner.run``) a session of its own unless a session is current where it starts, even
+            while other sessions are active (``AGENTOPS_AUTO_START_SESSION``'s, or the one this
+            call starts). Once on, it stays on. Off, a run goes into the only active session, and
+            gets a session of its own only when none is active.
+        default_tags: tags of every session started from now on (this one and ``start_session``'s),
+            before their own tags.
+        api_key, parent_key, endpoint, max_wait_time, max_queue_size, skip_auto_end_session:
+            accepted so that AgentOps v0.3 code runs, and ignored (a warning names them, never
+            their values): spans go where the ``OTEL_*`` variables say, batched as they say.
 
     Example::
 
@@ -79,8 +98,9 @@ def init(
         TypeError, ValueError: an argument has the wrong type or value (``prices``: the message
             names the model and the price key).
     """
-    global _tracer
-    for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls)):
+    global _tracer, _session_per_agent_run
+    for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls),
+                        ("session_per_agent_run", session_per_agent_run)):
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
     if capture_content is not None and not isinstance(capture_content, bool):
@@ -93,9 +113,14 @@ def init(
         raise TypeError(f"cost must be True, False or None; got {type(cost).__name__}")
     overrides = pricing.parse_prices(prices) if prices is not None else {}
     session_tags = normalise_tags(tags) if tags is not None else None
+    if session_per_agent_run:
+        _session_per_agent_run = True
+    defaults = tuple(normalise_tags(default_tags)) if default_tags is not None else None
+    _warn_ignored({"api_key": api_key, "parent_key": parent_key, "endpoint": endpoint, "max_wait_time": max_wait_time,
+                   "max_queue_size": max_queue_size, "skip_auto_end_session": skip_auto_end_session})
 
     requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content,
-                 "cost": cost, "prices": prices}
+                 "default_tags": defaults, "cost": cost, "prices": prices}
     with _lock:
         if _tracer is None:
             pricing.configure(cost, overrides)
@@ -122,6 +147,16 @@ def init(
     return start_session(tags=session_tags)
 
 
+def _warn_ignored(arguments: dict[str, object]) -> None:
+    given = [name for name, value in arguments.items() if value is not None]
+    if given:
+        logger.warning(
+            "agentops-otel: init(%s) ignored: AgentOps v0.3 settings with no meaning here; spans are "
+            "exported with OpenTelemetry as the OTEL_* variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_BSP_*)",
+            ", ".join(given),
+        )
+
+
 def _check_same_settings(requested: dict[str, Any]) -> None:
     for name, value in requested.items():
         first = _settings.get(name)
@@ -131,6 +166,11 @@ def _check_same_settings(requested: dict[str, Any]) -> None:
             f"init() was already called with {name}={first!r}; a second init() cannot change it to "
             f"{value!r}. Pass every setting to the first init() call."
         )
+
+
+def session_per_agent_run() -> bool:
+    """Whether ``init(session_per_agent_run=True)`` was called (see ``agent_runs``)."""
+    return _session_per_agent_run
 
 
 def _get_tracer() -> trace.Tracer:
@@ -153,6 +193,9 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
     """
     session_tags = normalise_tags(tags) if tags is not None else None
     tracer = _get_tracer()
+    defaults = _settings.get("default_tags")
+    if defaults:
+        session_tags = normalise_tags([*defaults, *(session_tags or ())])
     session = Session(tracer, session_tags, on_end=registry.unregister)
     registry.register(session)
     lifecycle.install()
@@ -203,6 +246,45 @@ def record(event: Event) -> None:
 def get_active_sessions() -> list[Session]:
     """The sessions that have started and not ended, oldest first."""
     return registry.active_sessions()
+
+
+def get_session(session_id: str) -> Session | None:
+    """The active (not ended) session with this id, or ``None``.
+
+    Example::
+
+        session = agentops_otel.get_session(session_id)
+    """
+    if not isinstance(session_id, str):
+        raise TypeError(f"session_id must be a str; got {type(session_id).__name__}")
+    return registry.get(session_id)
+
+
+def end_all_sessions(end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None) -> None:
+    """End every active session with ``end_state`` (see ``Session.end_session``).
+
+    Raises:
+        ValueError, TypeError: as ``Session.end_session``, before any session ends.
+    """
+    state = EndState.parse(end_state)
+    if end_state_reason is not None and not isinstance(end_state_reason, str):
+        raise TypeError(f"end_state_reason must be a str or None; got {type(end_state_reason).__name__}")
+    for session in registry.active_sessions():
+        if not session.is_ended:
+            session.end_session(state, end_state_reason)
+
+
+def create_agent(name: str, agent_id: str | None = None) -> str:
+    """Record an agent in the session current here, else the only active one (see
+    ``Session.create_agent``). Returns the agent's id.
+
+    Raises:
+        NoSessionException: no session is active.
+        MultiSessionException: two or more sessions are active and none is current.
+    """
+    session = registry.current_or_only_session()
+    assert session is not None  # required: raised otherwise
+    return session.create_agent(name, agent_id)
 
 
 def instrument_installed_clients() -> list[str]:

@@ -81,6 +81,24 @@ def only_session() -> Session:
             continue
 
 
+def current_or_only_session(*, required: bool = True) -> Session | None:
+    """The session whose context is current here, else the only active one (``create_agent``).
+
+    Raises:
+        MultiSessionException: two or more sessions are active and none is current.
+        NoSessionException: none is active, and ``required``.
+    """
+    session_id = get_current().get(SESSION_ID_KEY)
+    if session_id is not None:
+        session = _active.get(str(session_id))
+        if session is not None:
+            return session
+    if not required and not _active:
+        return None
+    return only_session()
+
+
+
 def resolve_for_call() -> tuple[Context | None, Session | None]:
     """Which session an LLM call made now belongs to, and the context to start its span in.
 
