@@ -16,10 +16,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from agentops_otel._internal.endpoint import Endpoint
-from agentops_otel._internal.exceptions import MultiSessionException
 from opentelemetry import context as otel_context
 
+from agentops_otel._internal.endpoint import Endpoint
+from agentops_otel._internal.exceptions import MultiSessionException
 from agentops_otel._internal.llm_call import NESTED_CALLS_ABSORBED_KEY, Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.streams import TracedRawResponse, body_read, is_raw_response, traced_stream
 

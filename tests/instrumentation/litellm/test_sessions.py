@@ -6,6 +6,7 @@ sessions in threads and tasks; no session; ``uninstrument()``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import litellm
@@ -42,12 +43,16 @@ def test_two_sessions_and_none_chosen_raise_before_the_request(
     """LiteLLM wraps what is raised inside it (as ``InternalServerError``): ours comes from outside it."""
     route = route_for(request, model)
     sent = len(standin.requests)
-    agentops.start_session(), agentops.start_session()
+    agentops.start_session()
+    agentops.start_session()
 
-    for call in (lambda: litellm.completion(model=model, messages=USER, **route),
-                 lambda: litellm.embedding(model="openai/text-embedding-3-small", input="x",
-                                           **request.getfixturevalue("openai_route")),
-                 lambda: asyncio.run(litellm.acompletion(model=model, messages=USER, **route))):
+    embedding: Any = litellm.embedding  # untyped in LiteLLM
+    calls: list[Callable[[], object]] = [
+        lambda: litellm.completion(model=model, messages=USER, **route),
+        lambda: embedding(model="openai/text-embedding-3-small", input="x", **request.getfixturevalue("openai_route")),
+        lambda: asyncio.run(litellm.acompletion(model=model, messages=USER, **route)),
+    ]
+    for call in calls:
         with pytest.raises(MultiSessionException) as raised:
             call()
         assert type(raised.value) is MultiSessionException
@@ -74,11 +79,11 @@ def test_sessions_in_threads(request: pytest.FixtureRequest, exporter: InMemoryS
             for _ in litellm.completion(model=model, messages=USER, stream=True, **route_for(request, model)):
                 pass
 
-    run_in_threads(*(lambda s=s, m=m: work(s, m) for s, m in zip(sessions, MODELS)))
+    run_in_threads(*(lambda s=s, m=m: work(s, m) for s, m in zip(sessions, MODELS, strict=False)))
 
     spans = call_spans(exporter)
     assert len(spans) == 4
-    for session, model in zip(sessions, MODELS):
+    for session, model in zip(sessions, MODELS, strict=False):
         mine = [s for s in spans if s.parent and s.parent.trace_id == session.span.get_span_context().trace_id]
         assert len(mine) == 2 and {s.name for s in mine} == {f"chat {model.split('/', 1)[1]}"}
         for span in mine:
@@ -92,16 +97,16 @@ def test_sessions_in_tasks(request: pytest.FixtureRequest, exporter: InMemorySpa
         with session:
             await litellm.acompletion(model=model, messages=USER, **route_for(request, model))
             stream = await litellm.acompletion(model=model, messages=USER, stream=True, **route_for(request, model))
-            async for _ in stream:  # type: ignore[union-attr]
+            async for _ in stream:
                 pass
 
     async def main() -> None:
-        await asyncio.gather(*(work(s, m) for s, m in zip(sessions, MODELS)))
+        await asyncio.gather(*(work(s, m) for s, m in zip(sessions, MODELS, strict=False)))
 
     asyncio.run(main())
     spans = call_spans(exporter)
     assert len(spans) == 4
-    for session, model in zip(sessions, MODELS):
+    for session, model in zip(sessions, MODELS, strict=False):
         mine = [s for s in spans if s.name == f"chat {model.split('/', 1)[1]}"]
         assert len(mine) == 2
         for span in mine:

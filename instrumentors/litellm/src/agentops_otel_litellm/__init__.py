@@ -48,8 +48,9 @@ __all__ = ["LiteLLMInstrumentor", "__version__"]
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
-# ``litellm.<name>``: (the endpoint, whether it is async, its positional parameters).
-_FUNCTIONS: dict[str, tuple[Endpoint, bool, tuple[str, ...]]] = {
+# ``litellm.<name>``: (the endpoint, whether it is async, its positional parameters). Typed ``Any``:
+# embeddings never stream, so that endpoint has no accumulator (see ``Endpoint``).
+_FUNCTIONS: dict[str, tuple[Any, bool, tuple[str, ...]]] = {
     "completion": (COMPLETION, False, ("model", "messages")),
     "acompletion": (COMPLETION, True, ("model", "messages")),
     "embedding": (EMBEDDING, False, ("model", "input")),

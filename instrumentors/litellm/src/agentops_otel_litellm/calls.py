@@ -176,7 +176,7 @@ def request_body(positional: tuple[str, ...], args: tuple[Any, ...], kwargs: Map
                  route: Route) -> dict[str, Any]:
     """The call's arguments as the request body the OpenAI-format endpoints read, with the routed model."""
     body = dict(kwargs)
-    for name, value in zip(positional, args):
+    for name, value in zip(positional, args, strict=False):
         body[name] = value
     body["model"] = route.model
     return body
