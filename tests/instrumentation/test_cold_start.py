@@ -53,12 +53,16 @@ LIBRARIES = {
     "agentops_openai_agents": Library(
         "agents", "agents.Runner.run_sync(agents.Agent(name='Assistant', model=client), 'Hi')",
         "invoke_agent Assistant", "openai_base_url"),
+    "agentops_litellm": Library(
+        "litellm", f"litellm.completion(model='openai/gpt-4o-mini', messages={_USER}, **client)",
+        "chat gpt-4o-mini", "openai_base_url"),
 }
 CLIENTS = {
     "openai": f"openai.OpenAI(base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0)",
     "anthropic": f"anthropic.Anthropic(base_url=BASE_URL, api_key={ANTHROPIC_API_KEY!r}, max_retries=0)",
     "agents": ("agents.OpenAIChatCompletionsModel('gpt-4o-mini', __import__('openai').AsyncOpenAI("
                f"base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0))"),
+    "litellm": f"dict(api_base=BASE_URL, api_key={OPENAI_API_KEY!r}, num_retries=0)",  # litellm has no client
 }
 INSTRUMENTED_MODULES = sorted({library.module for library in LIBRARIES.values()})
 
@@ -115,8 +119,13 @@ def _in_session(spans: list[dict[str, Any]], call_name: str, tags: list[str]) ->
     assert call["attributes"]["agentops.session.id"] == root["attributes"]["agentops.session.id"]
 
 
-def _run_init(standin: StandInServer, name: str, *, import_first: bool = False, uninstrument: bool = False) -> Any:
-    """init() with two sessions open, then the app's call inside the second: what was imported, the spans."""
+def _run_init(standin: StandInServer, name: str, *, import_first: bool = False, uninstrument: bool = False,
+              disabled: bool = False) -> Any:
+    """init() with two sessions open, then the app's call inside the second: what was imported, the spans.
+
+    ``uninstrument``: this instrumentor is uninstrumented right after init(); ``disabled``: init()
+    never activates it (``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``).
+    """
     app = _app(name, standin)
     code = "\n".join([
         "import json, sys",
@@ -136,7 +145,8 @@ def _run_init(standin: StandInServer, name: str, *, import_first: bool = False, 
         "other.end_session('Success')",
         _PRINT_SPANS,
     ])
-    result = run_python(code, QUIET, timeout=60)
+    env = {**QUIET, "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": name} if disabled else QUIET
+    result = run_python(code, env, timeout=90)
     assert result.returncode == 0, result.stderr
     return _documents(result.stdout, "imported"), _documents(result.stdout, "spans")
 
@@ -165,11 +175,16 @@ def test_uninstrument_before_the_import_leaves_the_library_unwrapped(standin: St
     requests_before = len(standin.requests)
     imported, spans = _run_init(standin, name, uninstrument=True)
     assert imported == []
-    # The call went out without its span (other instrumentors' spans, such as the model call of an
-    # agent's run, and anthropic's own, are not this instrumentor's to remove).
-    assert [span["name"] for span in spans if span["name"] == "session"] == ["session", "session"]
-    assert LIBRARIES[name].span not in [span["name"] for span in spans]
-    assert len(standin.requests) == requests_before + 1
+    assert len(standin.requests) == requests_before + 1  # the call went out
+    # ... with exactly the spans it has when this instrumentor was never active (the other
+    # instrumentors' own: the model call inside an agent's run or a LiteLLM call, anthropic's).
+    _, never_instrumented = _run_init(standin, name, disabled=True)
+
+    def names_and_scopes(spans: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        return sorted((span["name"], span["scope"]) for span in spans)
+
+    assert names_and_scopes(spans) == names_and_scopes(never_instrumented)
+    assert [span["name"] for span in spans].count("session") == 2
 
 
 @pytest.mark.slow
