@@ -79,8 +79,9 @@ def test_two_apis_on_one_path_without_a_mount_is_an_error_naming_both() -> None:
 
 
 def test_url_for_an_api_not_served_names_those_that_are() -> None:
+    served = "anthropic, groq, mistral, openai"
     with StandInServer() as server, pytest.raises(
-            ValueError, match=r"the stand-in serves no API named 'gemini'; it serves: anthropic, groq, mistral, openai"):
+            ValueError, match=rf"the stand-in serves no API named 'gemini'; it serves: {served}"):
         server.url_for("gemini")
 
 
