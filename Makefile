@@ -1,18 +1,25 @@
-# One virtual environment at .venv/ holds the project, its instrumentors and the test tools.
+# A virtual environment (.venv/ by default) holds the project, its instrumentors and the test tools.
+# VENV, PYTHON and CONSTRAINTS select which one: `make test PYTHON=python3.12 VENV=.venv-3.12`.
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
+# A pip constraints file pinning dependencies, e.g. requirements/oldest.txt (see test-oldest).
+CONSTRAINTS ?=
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# Named for the interpreter's version, so that another PYTHON rebuilds the environment instead of reusing it.
+STAMP  := $(VENV)/.installed-$(PYTHON_VERSION)
 INSTRUMENTORS := $(wildcard instrumentors/*/pyproject.toml)
 
-.PHONY: setup test lint demo soak clean
+.PHONY: setup test lint demo soak clean test-oldest test-latest test-pythons
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml $(INSTRUMENTORS)
-	$(PYTHON) -m venv $(VENV)
+$(STAMP): pyproject.toml $(INSTRUMENTORS) $(CONSTRAINTS)
+	@test -n "$(PYTHON_VERSION)" || { echo "$(PYTHON) does not run: set PYTHON to a Python 3.10+ interpreter" >&2; exit 1; }
+	$(PYTHON) -m venv $(if $(wildcard $(STAMP)),,--clear) $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(INSTRUMENTORS),-e $(dir $(p)))
+	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(INSTRUMENTORS),-e $(dir $(p))) \
+		$(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 	touch $(STAMP)
 
 test: setup
@@ -22,6 +29,30 @@ lint: setup
 	$(BIN)/ruff check src instrumentors tests
 	$(BIN)/mypy --strict src instrumentors/*/src
 
+# The suite against the oldest OpenTelemetry packages pyproject allows (its floors, pinned in
+# requirements/oldest.txt), and against the newest it allows (a fresh .venv resolves to them).
+test-oldest:
+	$(MAKE) test VENV=.venv-oldest CONSTRAINTS=requirements/oldest.txt
+
+test-latest:
+	$(MAKE) test VENV=.venv-latest
+
+# The suite on every supported Python found on this machine, each in .venv-3.X/ (PYTHON's own
+# version in .venv/, by `make test`). A 3.X is found as python3.X on PATH, else as a pyenv-installed
+# version that pyenv's shims do not select.
+SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13 3.14
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+find_python = $(firstword $(foreach p,python$(1) $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)),\
+	$(shell $(p) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(1))))' 2>/dev/null && echo $(p))))
+comma := ,
+FOUND_PYTHONS = $(foreach v,$(SUPPORTED_PYTHONS),$(if $(call find_python,$(v)),$(v)))
+
+test-pythons: test $(foreach v,$(filter-out $(PYTHON_VERSION),$(FOUND_PYTHONS)),test-python$(v))
+	@echo "tested on Python $(FOUND_PYTHONS) (not found: $(filter-out $(FOUND_PYTHONS),$(SUPPORTED_PYTHONS)))"
+
+test-python%:
+	$(MAKE) test PYTHON=$(call find_python,$*) VENV=.venv-$*
+
 demo: setup
 	$(BIN)/agentops-otel demo
 
@@ -29,7 +60,7 @@ soak: setup
 	$(BIN)/python -m pytest -q -m soak
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmarks against the peer OpenAI instrumentations (issue 5), in their own environment:
 # bench/.venv is never a runtime or test dependency of the product.
