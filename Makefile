@@ -30,11 +30,13 @@ lint: setup
 	$(BIN)/mypy --strict src instrumentors/*/src
 
 # The suite against the oldest OpenTelemetry packages pyproject allows (its floors, pinned in
-# requirements/oldest.txt), and against the newest it allows (a fresh .venv resolves to them).
+# requirements/oldest.txt), and against the newest it allows: an environment made afresh each time
+# (as .venv/ is in CI's fresh clone) resolves to them.
 test-oldest:
 	$(MAKE) test VENV=.venv-oldest CONSTRAINTS=requirements/oldest.txt
 
 test-latest:
+	rm -rf .venv-latest
 	$(MAKE) test VENV=.venv-latest
 
 # The suite on every supported Python found on this machine, each in .venv-3.X/ (PYTHON's own

@@ -170,12 +170,13 @@ START_METHOD = """
 @pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
 def test_multiprocessing_warns_at_fork_only_with_the_fork_start_method(method: str, tmp_path: Path) -> None:
     # spawn and forkserver (Python 3.14's default on Linux) start the child from a new interpreter, not by
-    # forking this one. -W default shows the warnings that Python hides outside __main__.
+    # forking this one. The -W option shows the fork warning wherever raised (Python hides DeprecationWarnings
+    # outside __main__), in the children too, and no other warning a dependency may raise.
     script = tmp_path / "start_method.py"
     script.write_text(textwrap.dedent(START_METHOD))
     with OTLPReceiver("http/protobuf") as receiver:
         result = subprocess.run(
-            [sys.executable, "-W", "default", str(script), method],
+            [sys.executable, "-W", "default:This process:DeprecationWarning", str(script), method],
             env=clean_env({**receiver.env(), **NO_LLM_INSTRUMENTATION}), capture_output=True, text=True, timeout=60,
             check=False,
         )
