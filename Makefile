@@ -9,25 +9,31 @@ PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_
 # Named for the interpreter's version, so that another PYTHON rebuilds the environment instead of reusing it.
 STAMP  := $(VENV)/.installed-$(PYTHON_VERSION)
 INSTRUMENTORS := $(wildcard instrumentors/*/pyproject.toml)
+# The local stand-in for the providers' HTTP APIs: the demo, examples, tests and benchmarks talk to it.
+STANDIN       := standin/pyproject.toml
 
-.PHONY: setup test lint demo soak clean test-oldest test-latest test-pythons
+.PHONY: setup test test-fast lint demo soak clean test-oldest test-latest test-pythons
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml $(INSTRUMENTORS) $(CONSTRAINTS)
+$(STAMP): pyproject.toml $(INSTRUMENTORS) $(STANDIN) $(CONSTRAINTS)
 	@test -n "$(PYTHON_VERSION)" || { echo "$(PYTHON) does not run: set PYTHON to a Python 3.10+ interpreter" >&2; exit 1; }
 	$(PYTHON) -m venv $(if $(wildcard $(STAMP)),,--clear) $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(INSTRUMENTORS),-e $(dir $(p))) \
+	$(BIN)/python -m pip install --quiet -e ".[test,demo]" $(foreach p,$(INSTRUMENTORS) $(STANDIN),-e $(dir $(p))) \
 		$(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 	touch $(STAMP)
 
+# Everything but the soak tests (pyproject's addopts); test-fast skips the `slow` ones too (processes, collectors, load).
 test: setup
 	$(BIN)/python -m pytest -q
 
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
 lint: setup
-	$(BIN)/ruff check src instrumentors tests
-	$(BIN)/mypy --strict src instrumentors/*/src
+	$(BIN)/ruff check src instrumentors standin tests
+	$(BIN)/mypy --strict src instrumentors/*/src standin/src tests
 
 # The suite against the oldest OpenTelemetry packages pyproject allows (its floors, pinned in
 # requirements/oldest.txt), and against the newest it allows: an environment made afresh each time
@@ -71,7 +77,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 
 .PHONY: bench bench-quick bench-instructions
 
-$(BENCH_STAMP): bench/requirements.txt pyproject.toml $(INSTRUMENTORS)
+$(BENCH_STAMP): bench/requirements.txt pyproject.toml $(INSTRUMENTORS) $(STANDIN)
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt

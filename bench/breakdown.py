@@ -3,7 +3,7 @@
 The comparison in ``run.py`` needs a fresh process per variant, and the differences between
 processes (memory layout, another process on the machine) are as large as the costs looked for.
 This script instead calls each wrapper directly, in one process, in interleaved rounds, around a
-``request`` that hands back what the real client parsed from the mock API (so the HTTP and
+``request`` that hands back what the real client parsed from the stand-in's answers (so the HTTP and
 parsing work, the same for all, is left out), and what differs between two lines is the wrapper
 alone. Our wrapper is measured whole and with one feature at a time switched off
 (by replacing it here, never in the product), which tells what each feature costs; then a plain
@@ -22,7 +22,7 @@ from typing import Any
 
 import agentops_otel_openai.endpoints as endpoints
 import floor
-import mock_api
+import openai_calls
 import worker
 from openai import Stream
 from openai._models import FinalRequestOptions
@@ -70,13 +70,13 @@ def _rounds(variants: dict[str, tuple[Callable[[], None], Patch]], count: int, r
 
 def calls(count: int, repeats: int) -> None:
     # The wrapped `request` returns what the real one returned (parsed by the real client from
-    # the mock API's bodies) without doing the work again: only the wrappers' cost is left to
+    # the stand-in's bodies) without doing the work again: only the wrappers' cost is left to
     # measure, which makes the rounds steady enough to see a microsecond.
-    client = mock_api.make_client()
-    completion = client.chat.completions.create(**mock_api.REQUEST)
-    chunks = list(client.chat.completions.create(**mock_api.REQUEST, stream=True,
+    client = openai_calls.make_client()
+    completion = client.chat.completions.create(**openai_calls.REQUEST)
+    chunks = list(client.chat.completions.create(**openai_calls.REQUEST, stream=True,
                                                  stream_options={"include_usage": True}))
-    body = dict(mock_api.REQUEST)
+    body = dict(openai_calls.REQUEST)
     stream_body = {**body, "stream": True, "stream_options": {"include_usage": True}}
     options = FinalRequestOptions.construct(method="post", url="/chat/completions", json_data=body)
     stream_options = FinalRequestOptions.construct(method="post", url="/chat/completions", json_data=stream_body)

@@ -31,10 +31,10 @@ def main() -> int:
         fn, scope = _span_workload(args.variant, exporter)
     else:
         worker._instrument(args.variant, exporter)
-        import mock_api
+        import openai_calls
 
-        client = mock_api.make_client()
-        call = mock_api.chat if args.workload == "chat" else mock_api.chat_stream
+        client = openai_calls.make_client()
+        call = openai_calls.chat if args.workload == "chat" else openai_calls.chat_stream
 
         def fn() -> None:
             call(client)

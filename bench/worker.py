@@ -7,7 +7,7 @@ variant's packages are not installed in this interpreter (skipped); anything els
 
 Jobs:
   calls:<variant>   non-streaming and streaming ``chat.completions.create`` through the real
-                    openai client (see ``mock_api``), variants listed in ``CALL_VARIANTS``
+                    openai client (see ``openai_calls``), variants listed in ``CALL_VARIANTS``
   sessions          agentops_otel session start + end, and resident memory of open sessions
   span:sdk          a plain user span under a parent span, SDK only
   span:agentops_otel  the same span inside an agentops_otel session: init() joins the same SDK
@@ -184,17 +184,17 @@ def _check_spans(variant: str, calls: int, spans: dict[str, int]) -> None:
 def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup: int) -> dict[str, Any]:
     exporter = CountingExporter()
     finish = _instrument(variant, exporter)
-    import mock_api
+    import openai_calls
 
-    client = mock_api.make_client()
+    client = openai_calls.make_client()
 
     def stream() -> None:
-        read = mock_api.chat_stream(client)
-        if read != mock_api.STREAM_CHUNKS:
-            raise SystemExit(f"a stream gave {read} chunks, not {mock_api.STREAM_CHUNKS}")
+        read = openai_calls.chat_stream(client)
+        if read != openai_calls.STREAM_CHUNKS:
+            raise SystemExit(f"a stream gave {read} chunks, not {openai_calls.STREAM_CHUNKS}")
 
     def chat() -> None:
-        mock_api.chat(client)
+        openai_calls.chat(client)
 
     for _ in range(warmup):
         chat()
@@ -215,7 +215,7 @@ def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup:
         "spans": spans,
         "chat": chat_runs,
         "stream": stream_runs,
-        "stream_chunks": mock_api.STREAM_CHUNKS,
+        "stream_chunks": openai_calls.STREAM_CHUNKS,
     }
 
 

@@ -18,7 +18,7 @@ import anthropic
 import agentops_otel as agentops
 
 if "ANTHROPIC_BASE_URL" not in os.environ:  # no API configured: answer from the local stand-in
-    from agentops_otel.standin import StandInServer
+    from agentops_otel_standin import StandInServer
 
     os.environ["ANTHROPIC_BASE_URL"] = StandInServer().start().anthropic_base_url
 

@@ -1,7 +1,7 @@
 """An agent with no agentops code at all, traced by running it under ``opentelemetry-instrument``.
 
 Run it against any OpenAI-compatible endpoint (the tests use the local stand-in API,
-``agentops_otel.standin.StandInServer``, so no API key or network is needed)::
+``agentops_otel_standin.StandInServer``, so no API key or network is needed)::
 
     export OPENAI_BASE_URL=http://127.0.0.1:PORT/v1 OPENAI_API_KEY=not-a-real-key
     AGENTOPS_AUTO_START_SESSION=true AGENTOPS_TAGS=no-code,example \\

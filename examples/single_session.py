@@ -19,7 +19,7 @@ import openai
 import agentops_otel as agentops
 
 if "OPENAI_BASE_URL" not in os.environ:  # no API configured: answer from the local stand-in
-    from agentops_otel.standin import StandInServer
+    from agentops_otel_standin import StandInServer
 
     os.environ["OPENAI_BASE_URL"] = StandInServer().start().openai_base_url
 

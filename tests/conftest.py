@@ -1,18 +1,27 @@
-"""Shared test set-up.
+"""Shared test set-up: the process's telemetry, the fixtures every directory uses, the ``slow`` marker.
 
 OpenTelemetry's global tracer and meter providers can be set once per process, so the suite
 installs one SDK provider of each here, exporting to memory, before agentops_otel joins them.
 Scenarios that need their own provider or configuration run in a subprocess.
+
+Tests that start processes, collectors or load are marked ``slow`` so that ``pytest -m "not slow"``
+(``make test-fast``) is a quick inner loop: every test under ``zero_code/``, ``reliability/`` and
+``e2e/`` is slow; elsewhere a test that starts a process says so with ``@pytest.mark.slow``, and
+fails if it does not.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import re
-import threading
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
+import openai
 import pytest
+from agentops_otel_standin import StandInServer
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -22,7 +31,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import agentops_otel
 from agentops_otel._internal import content, registry
-from agentops_otel.standin import StandInServer
+from tests.support.clients import openai_client
 
 os.environ.pop("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", None)
 # anthropic traces itself when a provider is set; our instrumentor must cope, so leave it on.
@@ -89,38 +98,59 @@ def standin() -> Iterator[StandInServer]:
         yield server
 
 
-def spans_named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
-    return [span for span in exporter.get_finished_spans() if span.name == name]
+@pytest.fixture
+def metric_reader() -> InMemoryMetricReader:
+    """The metric reader of the test process's meter provider (cumulative: compare before and after)."""
+    return METRIC_READER
 
 
-def call_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    """Every span of an LLM call (ours or anyone's): everything but session roots."""
-    return [span for span in exporter.get_finished_spans() if span.name != "session"]
+@pytest.fixture
+def client(standin: StandInServer) -> Iterator[openai.OpenAI]:
+    """A real OpenAI client talking to the stand-in server (instrumentation/anthropic/ has its own)."""
+    with openai_client(standin) as c:
+        yield c
 
 
-def only_call_span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    """The one call span the test made (fails listing the spans, with their scopes, otherwise)."""
-    spans = call_spans(exporter)
-    assert len(spans) == 1, [(s.name, s.instrumentation_scope and s.instrumentation_scope.name) for s in spans]
-    return spans[0]
+_TESTS = Path(__file__).parent
+SLOW_DIRECTORIES = {"zero_code", "reliability", "e2e"}
 
 
-def run_in_threads(*targets: Callable[[], object], timeout: float = 30) -> None:
-    """Run every target on a thread of its own, all at once; fail with what any of them raised.
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under a slow directory, and every soak test, is ``slow``."""
+    for item in items:
+        directory = item.path.relative_to(_TESTS).parts[0]
+        if directory in SLOW_DIRECTORIES or item.get_closest_marker("soak"):
+            item.add_marker(pytest.mark.slow)
 
-    A thread cannot fail a test itself: its exception would only be printed.
-    """
-    errors: list[BaseException] = []
 
-    def guarded(target: Callable[[], object]) -> None:
-        try:
-            target()
-        except BaseException as error:
-            errors.append(error)
+# Events raised (PEP 578) when a process is started; a test outside ``slow`` must raise none.
+_PROCESS_EVENTS = {"subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.system", "os.spawn", "os.exec"}
+_started: list[str] = []
+_watching = False
 
-    threads = [threading.Thread(target=guarded, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not errors, errors[:3]
+
+def _note_process_start(event: str, args: tuple[object, ...]) -> None:
+    if _watching and event in _PROCESS_EVENTS:
+        _started.append(event)
+
+
+sys.addaudithook(_note_process_start)
+# The OpenAI and Anthropic clients send platform.processor() in a header; the stdlib runs `uname -p`
+# for it once per process. Asked here, it is not a process started by the first test to make a call.
+platform.processor()
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_no_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test not marked ``slow`` that starts a process fails: ``-m "not slow"`` must stay quick."""
+    global _watching
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    _started.clear()
+    _watching = True
+    try:
+        yield
+    finally:
+        _watching = False
+    assert not _started, f"this test started a process ({_started[0]}): mark it @pytest.mark.slow"

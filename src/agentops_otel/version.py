@@ -1,10 +1,5 @@
-"""The installed version of agentops-otel."""
+"""The version of agentops-otel: the one place it is written (pyproject reads it from here)."""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("agentops-otel")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+__version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """``make demo`` / ``agentops-otel demo``: a small travel agent traced as sessions, offline.
 
-The agent talks to a local **stand-in** for the OpenAI API (``agentops_otel.standin``) with the
+The agent talks to a local **stand-in** for the OpenAI API (``agentops_otel_standin``) with the
 real ``openai`` client: canned, deterministic answers on 127.0.0.1, no model, no API key, no
 network. It runs once in single-session mode, then four times at once in multi-session mode (one
 run is rate limited by the stand-in and fails), and shows the sessions:
@@ -19,13 +19,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from agentops_otel_standin import StandInServer
 from opentelemetry import trace
 
 import agentops_otel as agentops
 from agentops_otel._internal.exceptions import MultiSessionException
 from agentops_otel._internal.exporters import ConfigurationError, otlp_protocol
 from agentops_otel._internal.session_tree import SessionTreeExporter
-from agentops_otel.standin import StandInServer
 
 MODEL = "gpt-4o-mini"
 RATE_LIMITED_MODEL = "error-429"
