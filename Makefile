@@ -59,6 +59,7 @@ test-pythons: test $(foreach v,$(filter-out $(PYTHON_VERSION),$(FOUND_PYTHONS)),
 	@echo "tested on Python $(FOUND_PYTHONS) (not found: $(filter-out $(FOUND_PYTHONS),$(SUPPORTED_PYTHONS)))"
 
 test-python%:
+	@test -n "$(call find_python,$*)" || { echo "Python $* not found: no python$* on PATH nor in pyenv" >&2; exit 1; }
 	$(MAKE) test PYTHON=$(call find_python,$*) VENV=.venv-$*
 
 demo: setup
