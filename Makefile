@@ -71,7 +71,7 @@ soak: setup
 clean:
 	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache
 
-# Benchmarks against the peer OpenAI instrumentations (issue 5), in their own environment:
+# Benchmarks against the peer OpenAI instrumentations, in their own environment:
 # bench/.venv is never a runtime or test dependency of the product.
 BENCH_VENV  := bench/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed

@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 from agentops_otel._internal.analytics import SessionAnalytics
+from agentops_otel._internal.content import set_capture_content
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
 from agentops_otel._internal.exceptions import MultiSessionException, NoSessionException, SessionEndedException
@@ -58,6 +59,7 @@ __all__ = [
     "init",
     "inject",
     "record",
+    "set_capture_content",
     "set_tags",
     "start_session",
 ]

@@ -30,7 +30,6 @@ from opentelemetry import trace
 from opentelemetry.environment_variables import OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_TRACES_EXPORTER
 from opentelemetry.instrumentation.dependencies import DependencyConflictError
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
-from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 from opentelemetry.sdk.environment_variables import (
     OTEL_CONFIG_FILE,
     OTEL_EXPORTER_OTLP_PROTOCOL,
@@ -44,6 +43,7 @@ from agentops_otel._internal import facade, sdk_setup
 from agentops_otel._internal.export_guard import GuardedBatchSpanProcessor
 from agentops_otel._internal.exporters import DEFAULT_PROTOCOL, ConfigurationError, check_otlp_variables, exporter_names
 from agentops_otel._internal.processor import SessionSpanProcessor
+from agentops_otel._internal.sdk_internals import SDKConfigurator
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def default_service_name() -> str | None:
     return Path(argv[0]).stem or None
 
 
-class AgentOpsConfigurator(_OTelSDKConfigurator):
+class AgentOpsConfigurator(SDKConfigurator):
     """Configures the OpenTelemetry SDK once, with the ``SessionSpanProcessor`` in the provider.
 
     Exporters, sampler, resource and the rest come from the standard ``OTEL_*`` variables, as with

@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel._internal import span_writes
+from agentops_otel._internal import sdk_internals
 
 KEYS = st.sampled_from(["gen_ai.response.id", "gen_ai.response.model", "gen_ai.usage.input_tokens",
                         "gen_ai.response.finish_reasons", "app.step", "agentops.session.id"])
@@ -61,7 +61,7 @@ def test_set_attributes_matches_the_sdk(limits: SpanLimits, existing: dict[str, 
     existing = {key: value for key, value in existing.items() if value is not None}
     sdk_span, our_span, exporter = twin_spans(limits, existing)
     sdk_span.set_attributes(attributes)  # type: ignore[attr-defined]
-    span_writes.set_attributes(our_span, attributes)  # type: ignore[arg-type]
+    sdk_internals.set_attributes(our_span, attributes)  # type: ignore[arg-type]
     sdk_span.end()  # type: ignore[attr-defined]
     our_span.end()  # type: ignore[attr-defined]
     assert_same(exporter)
@@ -73,7 +73,7 @@ def test_stamp_matches_the_sdk(limits: SpanLimits, existing: dict[str, Attribute
     existing = {k: v for k, v in existing.items() if v is not None}
     sdk_span, our_span, exporter = twin_spans(limits, existing)
     sdk_span.set_attribute(key, value)  # type: ignore[attr-defined]
-    span_writes.stamp_starting_span(our_span, key, value)  # type: ignore[arg-type]
+    sdk_internals.stamp_starting_span(our_span, key, value)  # type: ignore[arg-type]
     sdk_span.end()  # type: ignore[attr-defined]
     our_span.end()  # type: ignore[attr-defined]
     assert_same(exporter)
@@ -84,7 +84,7 @@ def test_an_ended_span_keeps_its_attributes(caplog: pytest.LogCaptureFixture) ->
     for span in (sdk_span, our_span):
         span.end()  # type: ignore[attr-defined]
     sdk_span.set_attributes({"gen_ai.response.id": "r1"})  # type: ignore[attr-defined]
-    span_writes.set_attributes(our_span, {"gen_ai.response.id": "r1"})  # type: ignore[arg-type]
+    sdk_internals.set_attributes(our_span, {"gen_ai.response.id": "r1"})  # type: ignore[arg-type]
     assert_same(exporter)
     assert dict(exported(exporter)["ours"].attributes or {}) == {"app.step": "plan"}
     assert caplog.text.count("Setting attribute on ended span") == 2
@@ -99,5 +99,5 @@ def test_a_span_that_is_not_the_sdk_s_gets_the_public_method() -> None:
             self.given.append(dict(attributes))
 
     span = RecordingSpan()
-    span_writes.set_attributes(span, {"gen_ai.response.id": "r1"})  # type: ignore[arg-type]
+    sdk_internals.set_attributes(span, {"gen_ai.response.id": "r1"})  # type: ignore[arg-type]
     assert span.given == [{"gen_ai.response.id": "r1"}]

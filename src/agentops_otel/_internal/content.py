@@ -5,8 +5,8 @@ the OpenTelemetry GenAI instrumentations share) or ``init(capture_content=True)`
 ``init`` argument wins over the variable.
 
 The variable is read once, when first needed (as the OpenTelemetry contrib instrumentations read
-it when they instrument), not on every call: reading the environment cost about 3 µs per LLM call.
-``set_capture_content(None)`` reads it again.
+it when they instrument), not on every call: ``os.environ`` is slow to ask for a variable that is
+unset. ``set_capture_content(None)`` reads it again.
 """
 
 from __future__ import annotations

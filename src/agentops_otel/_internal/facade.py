@@ -117,10 +117,6 @@ def _check_same_settings(requested: dict[str, Any]) -> None:
         )
 
 
-def is_initialized() -> bool:
-    return _tracer is not None
-
-
 def _get_tracer() -> trace.Tracer:
     if _tracer is None:
         init(auto_start_session=False)
@@ -141,7 +137,8 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
     """
     session_tags = normalise_tags(tags) if tags is not None else None
     tracer = _get_tracer()
-    session = Session(tracer, session_tags)
+    session = Session(tracer, session_tags, on_end=registry.unregister)
+    registry.register(session)
     lifecycle.install()
     return session
 

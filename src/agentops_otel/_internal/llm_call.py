@@ -4,7 +4,7 @@ An instrumentor decides *what* a call is (operation, model, request and response
 this module decides *where* it goes and *how* it ends: the span starts in the context of the
 session the call belongs to (see ``registry.resolve_for_call``), is current while the request
 runs, and ends exactly once, on the response, on an error, or when a stream is exhausted, closed,
-leaves its ``with`` block, or is garbage collected unfinished. The GenAI client metrics are
+leaves its ``with`` block, or is garbage collected unfinished (``streams``). The GenAI client metrics are
 recorded at the same moment.
 
 Nothing here may break the user's call: failures of our own code are logged at debug level and
@@ -17,9 +17,8 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -47,7 +46,8 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel._internal import registry, span_writes
+from agentops_otel._internal import registry, sdk_internals
+from agentops_otel._internal.session_context import SESSION_ID_KEY
 from agentops_otel.version import __version__
 
 if TYPE_CHECKING:
@@ -57,7 +57,6 @@ logger = logging.getLogger("agentops_otel.instrumentation")
 
 Attributes = dict[str, AttributeValue]
 
-_NON_RECORDING_METER_PROVIDERS = frozenset({"_ProxyMeterProvider", "NoOpMeterProvider"})
 METER_PROVIDER_RECHECK_SECONDS = 1.0
 
 
@@ -83,10 +82,10 @@ class LLMTelemetry:
     def records_metrics(self) -> bool:
         """Whether a MeterProvider that records is configured.
 
-        Building the metric attributes of every call for the API's no-op provider cost about 2 µs
-        a call, and asking the API which provider is global costs about 0.6 µs (it reads the
-        environment), so a "no" is asked again at most once a second: a MeterProvider set later
-        is used from then on. A global provider, once set, cannot change.
+        The metric attributes of a call are not built for a provider that drops them, and asking
+        the API which provider is global reads the environment, so a "no" is asked again at most
+        once a second: a MeterProvider set later is used from then on. A global provider, once
+        set, cannot change.
         """
         if self._explicit_meter_provider or self._global_meter_provider_records:
             return True
@@ -94,9 +93,7 @@ class LLMTelemetry:
         if now < self._next_meter_provider_check:
             return False
         self._next_meter_provider_check = now + METER_PROVIDER_RECHECK_SECONDS
-        # The API's default stand-in (a proxy until a provider is set) and its no-op record nothing.
-        name = type(metrics.get_meter_provider()).__name__
-        self._global_meter_provider_records = name not in _NON_RECORDING_METER_PROVIDERS
+        self._global_meter_provider_records = sdk_internals.meter_provider_records(metrics.get_meter_provider())
         return self._global_meter_provider_records
 
     def start_call(self, operation: str, model: str | None, attributes: Attributes) -> LLMCall:
@@ -150,25 +147,21 @@ class LLMCall:
         """Set when the session is not current: ``__enter__`` then makes it current for the request."""
         self._secrets: tuple[str, ...] | None = None
         self.secrets_of: Callable[[], tuple[str, ...]] | None = None
-        """Where ``secrets`` come from (``sdk_request.client_secrets`` of the client), read only
-        when a call fails: reading the client's auth headers on every call cost microseconds."""
+        """Where ``secrets`` come from (the client's credentials, see ``stainless.client_secrets``),
+        read only when a call fails: the client builds its auth headers on every read."""
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Credentials the client sent (see ``sdk_request.client_secrets``), cut out of error text."""
+        """Credentials the client sent (see ``secrets_of``), cut out of error text."""
         if self._secrets is None:
             self._secrets = self.secrets_of() if self.secrets_of is not None else ()
         return self._secrets
-
-    @secrets.setter
-    def secrets(self, secrets: tuple[str, ...]) -> None:
-        self._secrets = secrets
 
     # The span is current while the request runs, so HTTP-level spans nest under it.
     def __enter__(self) -> LLMCall:
         ctx = trace.set_span_in_context(self.span)
         if self.session_id_for_children is not None:
-            ctx = otel_context.set_value(registry.SESSION_ID_KEY, self.session_id_for_children, ctx)
+            ctx = otel_context.set_value(SESSION_ID_KEY, self.session_id_for_children, ctx)
         self._token = otel_context.attach(ctx)
         return self
 
@@ -193,12 +186,13 @@ class LLMCall:
         span = self.span
         error_type = attributes.get(ERROR_TYPE) if attributes else None
         if attributes:
-            span_writes.set_attributes(span, attributes)
+            sdk_internals.set_attributes(span, attributes)
         if isinstance(error_type, str):
             span.set_status(Status(StatusCode.ERROR, error_type))
         self._record_metrics(attributes or {}, error_type if isinstance(error_type, str) else None)
         span.end()
-        self._count(attributes, failed=isinstance(error_type, str))
+        if self.session is not None:
+            self.session.count_call(self.operation, isinstance(error_type, str), attributes)
 
     def fail(self, error: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> None:
         """End the span after a failed call: status ERROR, ``error.type``, the exception recorded."""
@@ -209,7 +203,7 @@ class LLMCall:
         error_type = type(error).__qualname__
         try:
             if attributes:
-                span_writes.set_attributes(span, attributes)
+                sdk_internals.set_attributes(span, attributes)
             span.set_attribute(ERROR_TYPE, error_type)
             status_code = getattr(error, "status_code", None)
             if isinstance(status_code, int):
@@ -226,15 +220,8 @@ class LLMCall:
             self._record_metrics(attributes or {}, error_type)
         finally:
             span.end()
-            self._count(attributes, failed=True)
-
-    def _count(self, attributes: Mapping[str, AttributeValue] | None, failed: bool) -> None:
-        """Count the call into its session's analytics (see ``analytics``)."""
-        if self.session is None:
-            return
-        usage = attributes or {}
-        self.session.analytics.count(self.operation, None, failed, usage.get(GEN_AI_USAGE_INPUT_TOKENS),
-                                     usage.get(GEN_AI_USAGE_OUTPUT_TOKENS))
+            if self.session is not None:
+                self.session.count_call(self.operation, True, attributes)
 
     def _record_metrics(self, response: Mapping[str, AttributeValue], error_type: str | None) -> None:
         telemetry = self.telemetry
@@ -281,143 +268,3 @@ def call_safely(what: str, fn: Callable[..., Any], *args: Any) -> Any:
     except Exception:
         logger.debug("agentops-otel: skipped %s after an error in the instrumentation", what, exc_info=True)
         return None
-
-
-class StreamAccumulator(Protocol):
-    """What an instrumentor keeps while a stream is read: usage, finish reasons, ids, ..."""
-
-    def feed(self, chunk: Any) -> None: ...
-
-    def attributes(self) -> Attributes: ...
-
-
-_UNREADABLE_CHUNK = ("agentops-otel: skipped reading the rest of a stream after a chunk it could not read; "
-                     "the span keeps what was read before")
-
-
-class _StreamEnding:
-    """Ends a stream's call exactly once, with what the accumulator saw."""
-
-    @staticmethod
-    def finish(call: LLMCall, accumulator: StreamAccumulator, error: BaseException | None = None) -> None:
-        if call.ended:
-            return
-        attributes = call_safely("stream attributes", accumulator.attributes) or {}
-        if error is None:
-            call.succeed(attributes)
-        else:
-            call.fail(error, attributes)
-
-
-class TracedStream(wrapt.ObjectProxy[Any]):
-    """A synchronous stream whose call span ends when the stream does.
-
-    Behaves as the wrapped stream (attributes, ``isinstance``, context manager); the span ends
-    when iteration stops, on ``close()``, on leaving ``with``, or when the stream is collected.
-    """
-
-    def __init__(self, stream: Any, call: LLMCall, accumulator: StreamAccumulator) -> None:
-        super().__init__(stream)
-        self._self_call = call
-        self._self_accumulator = accumulator
-        # The bound ``feed``, looked up once, not per chunk; ``None`` once a chunk could not be read.
-        self._self_feed: Callable[[Any], None] | None = accumulator.feed
-
-    def __iter__(self) -> TracedStream:
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            chunk = self.__wrapped__.__next__()
-        except StopIteration:
-            _StreamEnding.finish(self._self_call, self._self_accumulator)
-            raise
-        except BaseException as error:
-            _StreamEnding.finish(self._self_call, self._self_accumulator, error)
-            raise
-        feed = self._self_feed
-        if feed is not None:
-            try:
-                feed(chunk)
-            except Exception:
-                # One debug line per stream, not per chunk; the rest of the stream passes unread.
-                self._self_feed = None
-                logger.debug(_UNREADABLE_CHUNK, exc_info=True)
-        return chunk
-
-    def __enter__(self) -> TracedStream:
-        self.__wrapped__.__enter__()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(*exc_info)
-        finally:
-            _StreamEnding.finish(self._self_call, self._self_accumulator)
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            _StreamEnding.finish(self._self_call, self._self_accumulator)
-
-    def __del__(self) -> None:
-        _StreamEnding.finish(self._self_call, self._self_accumulator)
-
-
-class TracedAsyncStream(wrapt.ObjectProxy[Any]):
-    """The asynchronous counterpart of ``TracedStream``."""
-
-    def __init__(self, stream: Any, call: LLMCall, accumulator: StreamAccumulator) -> None:
-        super().__init__(stream)
-        self._self_call = call
-        self._self_accumulator = accumulator
-        # The bound ``feed``, looked up once, not per chunk; ``None`` once a chunk could not be read.
-        self._self_feed: Callable[[Any], None] | None = accumulator.feed
-
-    def __aiter__(self) -> TracedAsyncStream:
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            chunk = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            _StreamEnding.finish(self._self_call, self._self_accumulator)
-            raise
-        except BaseException as error:
-            _StreamEnding.finish(self._self_call, self._self_accumulator, error)
-            raise
-        feed = self._self_feed
-        if feed is not None:
-            try:
-                feed(chunk)
-            except Exception:
-                # One debug line per stream, not per chunk; the rest of the stream passes unread.
-                self._self_feed = None
-                logger.debug(_UNREADABLE_CHUNK, exc_info=True)
-        return chunk
-
-    async def __aenter__(self) -> TracedAsyncStream:
-        await self.__wrapped__.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            _StreamEnding.finish(self._self_call, self._self_accumulator)
-
-    async def close(self) -> None:
-        try:
-            await self.__wrapped__.close()
-        finally:
-            _StreamEnding.finish(self._self_call, self._self_accumulator)
-
-    async def aclose(self) -> None:
-        try:
-            await self.__wrapped__.aclose()
-        finally:
-            _StreamEnding.finish(self._self_call, self._self_accumulator)
-
-    def __del__(self) -> None:
-        _StreamEnding.finish(self._self_call, self._self_accumulator)

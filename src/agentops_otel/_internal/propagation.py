@@ -23,12 +23,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 
-from opentelemetry import baggage, propagate
-from opentelemetry.context import attach, detach, get_current, set_value
+from opentelemetry import propagate
+from opentelemetry.context import attach, detach, get_current
 
 from agentops_otel._internal import registry
-from agentops_otel._internal.attribute_names import BAGGAGE_SESSION_ID
 from agentops_otel._internal.session import Session
+from agentops_otel._internal.session_context import (
+    remote_session_id,
+    session_id_in,
+    with_remote_session_id,
+    without_local_session,
+)
 
 
 def inject(carrier: MutableMapping[str, str], session: Session | None = None) -> None:
@@ -47,13 +52,13 @@ def inject(carrier: MutableMapping[str, str], session: Session | None = None) ->
         MultiSessionException: none was given or is current, and two or more are active.
     """
     ctx = get_current()
-    current_id = registry.current_session_id(ctx)
+    current_id = session_id_in(ctx)
     if session is None and current_id is None:
         session = registry.only_session()
     if session is not None and session.session_id != current_id:
         ctx = session.context(ctx)
-    elif current_id is not None and baggage.get_baggage(BAGGAGE_SESSION_ID, ctx) is None:
-        ctx = baggage.set_baggage(BAGGAGE_SESSION_ID, current_id, ctx)
+    elif current_id is not None and remote_session_id(ctx) is None:
+        ctx = with_remote_session_id(ctx, current_id)
     propagate.inject(carrier, context=ctx)
 
 
@@ -72,12 +77,12 @@ def attach_session(carrier: Mapping[str, str]) -> Iterator[str | None]:
             client.chat.completions.create(...)
     """
     ctx = propagate.extract(carrier, context=get_current())
-    session_id = baggage.get_baggage(BAGGAGE_SESSION_ID, ctx)
+    session_id = remote_session_id(ctx)
     if session_id is not None:
         # A local session current here must not claim the remote session's work.
-        ctx = set_value(registry.SESSION_ID_KEY, None, ctx)
+        ctx = without_local_session(ctx)
     token = attach(ctx)
     try:
-        yield None if session_id is None else str(session_id)
+        yield session_id
     finally:
         detach(token)

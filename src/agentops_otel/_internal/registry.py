@@ -1,10 +1,9 @@
 """The set of active sessions, and which session a piece of work belongs to.
 
 The registry holds only sessions that have not ended, so every lookup is O(1) in the number of
-sessions that ever existed. The session id also lives in the OpenTelemetry context under
-``SESSION_ID_KEY``: that is how work done inside ``with session:``, ``session.patch(fn)``, or a
-task started there (or a thread handed the context with ``contextvars.copy_context().run``), is
-attributed to the right session.
+sessions that ever existed. Whoever starts a session registers it (``facade.start_session``);
+the session unregisters itself when it ends. Which session is current comes from the
+OpenTelemetry context (``session_context``).
 """
 
 from __future__ import annotations
@@ -12,17 +11,13 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from opentelemetry import baggage
-from opentelemetry.context import Context, create_key, get_current
+from opentelemetry.context import Context, get_current
 
-from agentops_otel._internal.attribute_names import BAGGAGE_SESSION_ID
 from agentops_otel._internal.exceptions import MultiSessionException, NoSessionException
+from agentops_otel._internal.session_context import SESSION_ID_KEY, remote_session_id
 
 if TYPE_CHECKING:
     from agentops_otel._internal.session import Session
-
-SESSION_ID_KEY = create_key("agentops-session-id")
-"""Context key whose value is the id (a str) of the session whose context is current."""
 
 _lock = threading.Lock()
 _active: dict[str, Session] = {}
@@ -30,6 +25,7 @@ _ended_since_repack = 0
 
 
 def register(session: Session) -> None:
+    """Count ``session`` as active until it ends (start it with ``on_end=unregister``)."""
     with _lock:
         _active[session.session_id] = session
 
@@ -41,8 +37,8 @@ def unregister(session: Session) -> None:
             return
         # A dict never shrinks: the slots of removed sessions stay until it grows again, and
         # finding the first active session (``only_session``, ``resolve_for_call``) walks past
-        # them, so after 10,000 sessions were open at once each module-level call took twice as
-        # long. Once the ended outnumber the active, a packed copy replaces the dict (a new object,
+        # them, so every module-level call would get slower after many sessions were open at
+        # once. Once the ended outnumber the active, a packed copy replaces the dict (a new object,
         # swapped in whole: readers without the lock see the old one or the new one, never half).
         _ended_since_repack += 1
         if _ended_since_repack > 2 * len(_active) + 16:
@@ -85,17 +81,6 @@ def only_session() -> Session:
             continue
 
 
-def current_session_id(context: Context | None = None) -> str | None:
-    """The id of the session whose context is current (or in ``context``), local or propagated."""
-    ctx = get_current() if context is None else context
-    session_id = ctx.get(SESSION_ID_KEY)
-    if session_id is not None:
-        return str(session_id)
-    # A session started in another process arrives as W3C baggage (see ``propagation``).
-    value = baggage.get_baggage(BAGGAGE_SESSION_ID, ctx)
-    return None if value is None else str(value)
-
-
 def resolve_for_call() -> tuple[Context | None, Session | None]:
     """Which session an LLM call made now belongs to, and the context to start its span in.
 
@@ -112,7 +97,7 @@ def resolve_for_call() -> tuple[Context | None, Session | None]:
     session_id = ctx.get(SESSION_ID_KEY)
     if session_id is not None:
         return None, _active.get(str(session_id))
-    if baggage.get_baggage(BAGGAGE_SESSION_ID, ctx) is not None:
+    if remote_session_id(ctx) is not None:
         return None, None  # joined a session owned by another process
     count = len(_active)
     if count == 0:

@@ -1,8 +1,8 @@
 """A session's root span: its identity is fixed when the session starts, the span made when it ends.
 
 An open session must be cheap to hold: agents keep thousands open at once. A live SDK span holds
-about 2.8 KB (two bounded lists with their deques and locks, an attribute map, a lock) for as
-long as it is open, most of it for events and links a session root never has. So when the tracer
+two bounded lists with their deques and locks, an attribute map and a lock for as long as it is
+open, most of it for events and links a session root never has. So when the tracer
 is the OpenTelemetry SDK's, the session reserves its span at start (trace id and span id from the
 tracer's id generator, the sampling decision from its sampler, the start time) and its children
 use that span context as their parent; at the end the real span is made once, with those ids, the
@@ -23,6 +23,8 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, TraceFlags
 from opentelemetry.util.types import AttributeValue
+
+from agentops_otel._internal.sdk_internals import replace_tracer_id_generator, tracer_id_generator, tracer_sampler
 
 
 class _PresetIdGenerator(IdGenerator):
@@ -55,9 +57,9 @@ class _PresetIdGenerator(IdGenerator):
 
 def prepare_tracer(tracer: trace.Tracer) -> None:
     """Let ``tracer`` (an SDK tracer private to agentops-otel) make root spans with reserved ids."""
-    inner = getattr(tracer, "id_generator", None)
+    inner = tracer_id_generator(tracer)
     if isinstance(inner, IdGenerator) and not isinstance(inner, _PresetIdGenerator):
-        tracer.id_generator = _PresetIdGenerator(inner)  # type: ignore[attr-defined]
+        replace_tracer_id_generator(tracer, _PresetIdGenerator(inner))
 
 
 class RootSpan:
@@ -68,8 +70,8 @@ class RootSpan:
     def __init__(self, tracer: trace.Tracer, name: str, attributes: Mapping[str, AttributeValue]) -> None:
         self._tracer = tracer
         self._start_ns = time.time_ns()
-        generator = getattr(tracer, "id_generator", None)
-        sampler = getattr(tracer, "sampler", None)
+        generator = tracer_id_generator(tracer)
+        sampler = tracer_sampler(tracer)
         if isinstance(generator, _PresetIdGenerator) and sampler is not None:
             self._live: trace.Span | None = None
             trace_id, span_id = generator.inner.generate_trace_id(), generator.inner.generate_span_id()
@@ -97,7 +99,7 @@ class RootSpan:
         span = self._live
         if span is None:
             context = self.placeholder.get_span_context()
-            generator = getattr(self._tracer, "id_generator", None)
+            generator = tracer_id_generator(self._tracer)
             assert isinstance(generator, _PresetIdGenerator)
             generator.preset(context.trace_id, context.span_id)
             try:

@@ -29,10 +29,6 @@ def ensure_session_processor(provider: TracerProvider) -> None:
         setattr(provider, _MARK, True)
 
 
-def has_session_processor(provider: object) -> bool:
-    return bool(getattr(provider, _MARK, False))
-
-
 def mark_session_processor(provider: TracerProvider) -> None:
     """Record that ``provider`` was built with a ``SessionSpanProcessor`` (by the SDK configurator),
     so that ``ensure_session_processor`` does not add a second one."""

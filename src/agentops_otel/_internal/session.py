@@ -10,12 +10,12 @@ import random
 import threading
 import uuid
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, cast
 
-from opentelemetry import baggage, trace
-from opentelemetry.context import Context, attach, detach, get_current, set_value
+from opentelemetry import trace
+from opentelemetry.context import Context, attach, detach, get_current
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_OPERATION_NAME,
     GEN_AI_USAGE_INPUT_TOKENS,
@@ -25,10 +25,8 @@ from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_MESS
 from opentelemetry.trace import StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel._internal import registry
 from agentops_otel._internal.analytics import AnalyticsCounter, SessionAnalytics
 from agentops_otel._internal.attribute_names import (
-    BAGGAGE_SESSION_ID,
     SESSION_ACTIONS,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
@@ -44,6 +42,7 @@ from agentops_otel._internal.events import Event
 from agentops_otel._internal.exceptions import SessionEndedException
 from agentops_otel._internal.root_span import RootSpan
 from agentops_otel._internal.serialization import to_text
+from agentops_otel._internal.session_context import session_context
 from agentops_otel._internal.tags import normalise_tags
 
 P = ParamSpec("P")
@@ -62,7 +61,7 @@ def _new_session_id() -> str:
 
     Not ``uuid.uuid4()``: its ``os.urandom`` call releases and retakes the GIL, and an application
     starting sessions in a tight loop then starves the span export thread (the GIL's waiting thread
-    never gets its forced switch), which overflowed the export queue in the soak test.
+    never gets its forced switch), so that the export queue overflows.
     """
     return str(uuid.UUID(int=_session_ids.getrandbits(128), version=4))
 
@@ -88,8 +87,11 @@ class Session:
             ...
     """
 
-    def __init__(self, tracer: Tracer, tags: list[str] | None = None) -> None:
+    def __init__(self, tracer: Tracer, tags: list[str] | None = None,
+                 on_end: Callable[[Session], object] | None = None) -> None:
         self.session_id: str = _new_session_id()
+        self._on_end = on_end
+        """Told when the session ends (the registry of active sessions, for the sessions it holds)."""
         self._tracer = tracer
         self._tags: dict[str, None] = dict.fromkeys(tags or ())
         self._lock = threading.Lock()
@@ -101,7 +103,6 @@ class Session:
             attributes[SESSION_TAGS] = list(self._tags)
         self._root = RootSpan(tracer, SESSION_SPAN_NAME, attributes)
         self._context = self._context_over(Context())
-        registry.register(self)
 
     # -- identity and state -------------------------------------------------------------------
 
@@ -131,9 +132,7 @@ class Session:
     # -- context ------------------------------------------------------------------------------
 
     def _context_over(self, base: Context) -> Context:
-        ctx = trace.set_span_in_context(self._root.placeholder, base)
-        ctx = set_value(registry.SESSION_ID_KEY, self.session_id, ctx)
-        return baggage.set_baggage(BAGGAGE_SESSION_ID, self.session_id, ctx)
+        return session_context(base, self._root.placeholder, self.session_id)
 
     def context(self, base: Context | None = None) -> Context:
         """An OpenTelemetry context in which this session is current.
@@ -289,6 +288,12 @@ class Session:
             attributes.get(GEN_AI_USAGE_OUTPUT_TOKENS),
         )
 
+    def count_call(self, operation: str, failed: bool, usage: Mapping[str, AttributeValue] | None) -> None:
+        """Count one finished LLM call of this session, with the token counts of its ``usage`` attributes."""
+        usage = usage or {}
+        self.analytics.count(operation, None, failed, usage.get(GEN_AI_USAGE_INPUT_TOKENS),
+                             usage.get(GEN_AI_USAGE_OUTPUT_TOKENS))
+
     def get_analytics(self) -> SessionAnalytics:
         """What the session did so far: LLM calls, tool calls, actions, errors, tokens, duration."""
         return self.analytics.snapshot()
@@ -321,7 +326,8 @@ class Session:
                 )
                 return
             self._end_state = state
-        registry.unregister(self)
+        if self._on_end is not None:
+            self._on_end(self)
         stats = self.analytics.finish()
         attributes: dict[str, AttributeValue] = {
             SESSION_ID: self.session_id,

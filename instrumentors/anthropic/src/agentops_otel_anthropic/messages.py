@@ -31,7 +31,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
-from agentops_otel.instrumentation import Attributes, capture_content, parsed_result, to_json
+from agentops_otel.instrumentation import Attributes, capture_content, to_json
 from agentops_otel_anthropic import parts
 
 # Request body field -> attribute. The current SDK takes the sampling parameters only through
@@ -150,8 +150,7 @@ class Messages:
         model = body.get("model")
         return (model if isinstance(model, str) else None), attributes
 
-    def response(self, result: Any) -> Attributes:
-        message = parsed_result(result)
+    def response(self, message: Any) -> Attributes:
         if getattr(message, "type", None) != "message":
             return {}  # e.g. the raw response of a stream, whose events were not read here
         usage = Usage()

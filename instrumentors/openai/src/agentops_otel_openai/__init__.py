@@ -14,7 +14,6 @@ Usually activated by ``agentops_otel.init()`` or ``opentelemetry-instrument``; b
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -22,24 +21,16 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
-from agentops_otel.instrumentation import (
-    LLMTelemetry,
-    TracedAsyncStream,
-    TracedStream,
-    async_request_wrapper,
-    sync_request_wrapper,
-)
+from agentops_otel.instrumentation import LLMTelemetry, async_request_wrapper, end_traced_stream, sync_request_wrapper
 from agentops_otel_openai.endpoints import endpoint_for
 from agentops_otel_openai.version import __version__
 
 __all__ = ["OpenAIInstrumentor", "__version__"]
 
-logger = logging.getLogger("agentops_otel.instrumentation")
-
 _MODULE = "openai._base_client"
 
 # The SDK's stream helpers (``chat.completions.stream``, ``responses.stream``) read our traced
-# stream but close the HTTP response directly, bypassing it; closing them must end the span too.
+# stream but close the HTTP response directly, bypassing it; closing them ends the span too.
 _HELPER_STREAMS: tuple[tuple[str, str, bool], ...] = (
     ("openai.lib.streaming.chat._completions", "ChatCompletionStream", False),
     ("openai.lib.streaming.chat._completions", "AsyncChatCompletionStream", True),
@@ -53,12 +44,7 @@ def _close_helper_stream(wrapped: Callable[..., Any], instance: Any, args: tuple
     try:
         return wrapped(*args, **kwargs)
     finally:
-        raw = getattr(instance, "_raw_stream", None)
-        if isinstance(raw, TracedStream):
-            try:
-                raw.close()
-            except Exception:
-                logger.debug("agentops-otel: could not close a helper's traced stream", exc_info=True)
+        end_traced_stream(getattr(instance, "_raw_stream", None))
 
 
 async def _aclose_helper_stream(wrapped: Callable[..., Awaitable[Any]], instance: Any, args: tuple[Any, ...],
@@ -66,12 +52,7 @@ async def _aclose_helper_stream(wrapped: Callable[..., Awaitable[Any]], instance
     try:
         return await wrapped(*args, **kwargs)
     finally:
-        raw = getattr(instance, "_raw_stream", None)
-        if isinstance(raw, TracedAsyncStream):
-            try:
-                await raw.close()
-            except Exception:
-                logger.debug("agentops-otel: could not close a helper's traced stream", exc_info=True)
+        end_traced_stream(getattr(instance, "_raw_stream", None))
 
 
 def _helper_stream_classes() -> list[tuple[type[Any], bool]]:

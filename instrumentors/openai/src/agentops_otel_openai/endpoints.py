@@ -31,7 +31,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 )
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 
-from agentops_otel.instrumentation import Attributes, capture_content, parsed_result, to_json
+from agentops_otel.instrumentation import Attributes, capture_content, to_json
 from agentops_otel_openai import messages
 
 # Request body field -> attribute, for numeric sampling parameters shared by chat and completions.
@@ -119,7 +119,7 @@ class ChatCompletions:
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         attributes = _sampling_attributes(body, ("max_completion_tokens", "max_tokens"))
         response_format = body.get("response_format")
-        if response_format is not None and isinstance(response_format, Mapping):  # see sdk_request._start
+        if response_format is not None and isinstance(response_format, Mapping):  # see stainless._request_endpoint
             _output_type(response_format.get("type"), attributes)
         if capture_content():
             if body.get("messages") is not None:
@@ -128,8 +128,7 @@ class ChatCompletions:
                 attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(body["tools"])
         return _model(body), attributes
 
-    def response(self, result: Any) -> Attributes:
-        completion = parsed_result(result)
+    def response(self, completion: Any) -> Attributes:
         attributes, choices = _choices_summary(completion)
         fingerprint = getattr(completion, "system_fingerprint", None)
         if isinstance(fingerprint, str):
@@ -225,8 +224,7 @@ class Completions(ChatCompletions):
             attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.text_input(body.get("prompt")))
         return _model(body), attributes
 
-    def response(self, result: Any) -> Attributes:
-        completion = parsed_result(result)
+    def response(self, completion: Any) -> Attributes:
         attributes, choices = _choices_summary(completion)
         if capture_content():
             attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(
@@ -272,7 +270,7 @@ class Responses:
         return _model(body), attributes
 
     def response(self, result: Any) -> Attributes:
-        return response_attributes(parsed_result(result))
+        return response_attributes(result)
 
     def accumulator(self) -> ResponsesStreamAccumulator:
         return ResponsesStreamAccumulator()
@@ -334,14 +332,10 @@ class Embeddings:
         return _model(body), attributes
 
     def response(self, result: Any) -> Attributes:
-        response = parsed_result(result)
         attributes: Attributes = {}
-        _id_and_model(response, attributes)
-        attributes.update(_usage(getattr(response, "usage", None), "prompt_tokens", "completion_tokens"))
+        _id_and_model(result, attributes)
+        attributes.update(_usage(getattr(result, "usage", None), "prompt_tokens", "completion_tokens"))
         return attributes
-
-    def accumulator(self) -> ChatStreamAccumulator:
-        return ChatStreamAccumulator()  # embeddings never stream; present for the protocol
 
 
 ENDPOINTS: dict[str, Any] = {

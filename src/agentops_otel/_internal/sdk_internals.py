@@ -1,0 +1,168 @@
+"""Every use of the OpenTelemetry SDK's (and API's) private internals, each with its public fallback.
+
+The SDK keeps some of what agentops-otel needs private: where a span stores its attributes, the
+batch processor's queue, how a tracer picks its ids, which meter provider records nothing. Each
+access below was read in the source of ``opentelemetry-sdk`` / ``opentelemetry-api`` 1.30.0 and
+1.45.2 (the latest tested; 1.45.0, the oldest allowed, has the same ``trace`` package and is tested
+by ``make test-oldest``); each falls back to the public API, which gives
+the same outcome more slowly (or, for the export queue, without counting drops), when a release
+stores things differently. Nothing outside this module touches an SDK object's ``_`` attributes.
+
+Writing attributes onto SDK spans, cheaply: the SDK checks every attribute value it is given
+(type, homogeneous sequences, length limit) and takes two locks per call, which is right for
+values from anywhere. The values agentops-otel writes itself (strings, numbers, booleans,
+sequences of strings) are checked here with one type test each and go straight into the span's
+attribute map, under the span's lock, as the SDK would store them (sequences as tuples).
+Attributes given when a span starts are left to the SDK, where samplers see them. The direct
+write is taken only when the outcome is the one the SDK would give: the span is the SDK's and not
+ended, no key is already set, the span's attribute-count limit leaves room for all of them, and
+no string is longer than its value-length limit. Otherwise the SDK's public methods decide, so
+limits, dropping and warnings behave exactly as the SDK defines them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.util.types import AttributeValue
+
+SDKConfigurator = _OTelSDKConfigurator
+"""The SDK's configurator, the base class of every distro's (``opentelemetry-distro`` subclasses it
+too); private by name only. Present with ``_configure(**kwargs)`` in 1.30.0 and 1.45.2; the
+``span_processors`` / ``export_span_processor`` keywords the distro passes exist in 1.45.2, not in
+1.30.0 (there ``_initialize_components`` takes neither)."""
+
+
+# -- span attributes --------------------------------------------------------------------------
+# Span._attributes is a BoundedAttributes (opentelemetry-api) holding a plain dict in ``_dict``
+# (an OrderedDict once an attribute was evicted, in 1.30.0), with public ``maxlen`` and
+# ``max_value_len``; Span._lock guards writes and Span._end_time is None until the span ends:
+# so in 1.30.0 and 1.45.2. A span without them (another SDK, a NonRecordingSpan, a later release
+# that renames them) gets the public set_attribute(s).
+
+
+def set_attributes(span: trace.Span, attributes: Mapping[str, AttributeValue]) -> None:
+    """``span.set_attributes(attributes)``, for values agentops-otel made."""
+    if attributes and not _write(span, attributes):
+        span.set_attributes(attributes)
+
+
+def stamp_starting_span(span: trace.Span, key: str, value: str) -> None:
+    """``span.set_attribute(key, value)`` from a span processor's ``on_start``.
+
+    ``on_start`` runs inside ``Tracer.start_span``, before the span is handed to anyone: no other
+    thread can reach it, so this runs on every span of the process without taking a lock.
+    """
+    try:
+        bounded: Any = span._attributes  # type: ignore[attr-defined]
+        store = bounded._dict
+        maxlen = bounded.maxlen
+        max_value_len = bounded.max_value_len
+    except AttributeError:
+        span.set_attribute(key, value)
+        return
+    if (
+        type(store) is dict
+        and key not in store
+        and (maxlen is None or len(store) < maxlen)
+        and (max_value_len is None or len(value) <= max_value_len)
+    ):
+        store[key] = value
+    else:
+        span.set_attribute(key, value)
+
+
+def _write(span: trace.Span, attributes: Mapping[str, AttributeValue]) -> bool:
+    """Write ``attributes`` into the SDK span's map if the SDK would store them unchanged."""
+    try:
+        bounded: Any = span._attributes  # type: ignore[attr-defined]
+        store = bounded._dict
+        maxlen = bounded.maxlen
+        max_value_len = bounded.max_value_len
+        lock = span._lock  # type: ignore[attr-defined]
+    except AttributeError:
+        return False
+    if type(store) is not dict:
+        return False
+    # Plain loops, not all()/any(): a generator costs more than the checks it runs.
+    for value in attributes.values():
+        kind = type(value)
+        if kind is str:
+            if max_value_len is not None and len(value) > max_value_len:  # type: ignore[arg-type]
+                return False
+        elif kind is list or kind is tuple:
+            for item in value:  # type: ignore[union-attr]
+                if type(item) is not str or (max_value_len is not None and len(item) > max_value_len):
+                    return False
+        elif kind is not int and kind is not float and kind is not bool:
+            return False
+    with lock:
+        if span._end_time is not None:  # type: ignore[attr-defined]
+            return False  # the SDK's set_attributes warns and drops them
+        if maxlen is not None and len(store) + len(attributes) > maxlen:
+            return False
+        for key in attributes:
+            if key in store or type(key) is not str or not key:
+                return False  # the SDK moves a replaced key to the end, and drops a bad key: let it
+        for key, value in attributes.items():
+            store[key] = tuple(value) if type(value) is list else value  # the SDK stores sequences as tuples
+    return True
+
+
+# -- the batch span processor's queue -----------------------------------------------------------
+
+
+def export_queue(processor: Any) -> tuple[deque[Any] | None, int]:
+    """The queue of a ``BatchSpanProcessor`` and its capacity, to count the spans it would drop.
+
+    1.45.2: ``processor._batch_processor._queue`` / ``._max_queue_size`` (the shared
+    ``BatchProcessor``); 1.30.0: ``processor.queue`` / ``processor.max_queue_size``. The SDK
+    exposes no drop counter; with neither layout the queue is ``None`` and drops go uncounted.
+    """
+    batch = getattr(processor, "_batch_processor", None)
+    queue = getattr(batch, "_queue", None)
+    if isinstance(queue, deque):
+        return queue, getattr(batch, "_max_queue_size", 0) or 0
+    queue = getattr(processor, "queue", None)
+    if isinstance(queue, deque):
+        return queue, getattr(processor, "max_queue_size", 0) or 0
+    return None, 0
+
+
+# -- a tracer's ids and sampler ------------------------------------------------------------------
+# ``Tracer.id_generator`` and ``Tracer.sampler`` are plain attributes of the SDK's Tracer, which
+# ``start_span`` reads on every span (1.30.0 and 1.45.2), though not documented as API. Without
+# them (another tracer) a session's root span is started and held open instead of reserved.
+
+
+def tracer_id_generator(tracer: trace.Tracer) -> object:
+    """The tracer's id generator (an ``IdGenerator`` for the SDK's tracer), else ``None``."""
+    return getattr(tracer, "id_generator", None)
+
+
+def replace_tracer_id_generator(tracer: trace.Tracer, generator: IdGenerator) -> None:
+    """Make ``tracer`` (an SDK tracer of our own, not shared) take its ids from ``generator``."""
+    tracer.id_generator = generator  # type: ignore[attr-defined]
+
+
+def tracer_sampler(tracer: trace.Tracer) -> Any:
+    """The tracer's ``Sampler`` (the SDK's tracer has one), else ``None``."""
+    return getattr(tracer, "sampler", None)
+
+
+# -- meter providers that record nothing ---------------------------------------------------------
+
+_NON_RECORDING_METER_PROVIDERS = frozenset({"_ProxyMeterProvider", "NoOpMeterProvider"})
+"""The API's default stand-in (a proxy until a provider is set, ``opentelemetry.metrics._internal``)
+and its no-op, by class name, as in 1.30.0 and 1.45.2. Were one renamed, it would count as
+recording: the metrics would be built for a provider that drops them, correct but slower."""
+
+
+def meter_provider_records(provider: object) -> bool:
+    """Whether ``provider`` (the global meter provider) records measurements."""
+    return type(provider).__name__ not in _NON_RECORDING_METER_PROVIDERS
