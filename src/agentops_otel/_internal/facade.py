@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 from typing import Any
@@ -30,6 +31,8 @@ _lock = threading.RLock()
 _tracer: trace.Tracer | None = None
 _settings: dict[str, Any] = {}
 _process_session: Session | None = None
+_process_session_by_init = False
+_session_per_agent_run = False
 
 
 def init(
@@ -40,6 +43,14 @@ def init(
     instrument_llm_calls: bool = True,
     exporter: SpanExporter | None = None,
     capture_content: bool | None = None,
+    session_per_agent_run: bool = False,
+    default_tags: str | Iterable[str] | None = None,
+    api_key: str | None = None,
+    parent_key: str | None = None,
+    endpoint: str | None = None,
+    max_wait_time: int | None = None,
+    max_queue_size: int | None = None,
+    skip_auto_end_session: bool | None = None,
 ) -> Session | None:
     """Set up OpenTelemetry for sessions and, by default, start one.
 
@@ -55,6 +66,16 @@ def init(
         exporter: export spans with this exporter instead of the one ``OTEL_TRACES_EXPORTER`` picks.
         capture_content: record prompts and completions on spans (default: off, or
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
+        session_per_agent_run: give every agent framework run (an OpenAI Agents SDK
+            ``Runner.run``) a session of its own unless a session is current where it starts, even
+            while other sessions are active (``AGENTOPS_AUTO_START_SESSION``'s, or the one this
+            call starts). Once on, it stays on. Off, a run goes into the only active session, and
+            gets a session of its own only when none is active.
+        default_tags: tags of every session started from now on (this one and ``start_session``'s),
+            before their own tags.
+        api_key, parent_key, endpoint, max_wait_time, max_queue_size, skip_auto_end_session:
+            accepted so that AgentOps v0.3 code runs, and ignored (a warning names them, never
+            their values): spans go where the ``OTEL_*`` variables say, batched as they say.
 
     Example::
 
@@ -68,8 +89,9 @@ def init(
         ConfigurationError: an ``OTEL_*`` variable is malformed, or a second ``init()`` asks for
             settings that differ from the first one's.
     """
-    global _tracer
-    for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls)):
+    global _tracer, _session_per_agent_run
+    for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls),
+                        ("session_per_agent_run", session_per_agent_run)):
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
     if capture_content is not None and not isinstance(capture_content, bool):
@@ -79,8 +101,14 @@ def init(
     if exporter is not None and not isinstance(exporter, SpanExporter):
         raise TypeError(f"exporter must be an opentelemetry SpanExporter; got {type(exporter).__name__}")
     session_tags = normalise_tags(tags) if tags is not None else None
+    if session_per_agent_run:
+        _session_per_agent_run = True
+    defaults = tuple(normalise_tags(default_tags)) if default_tags is not None else None
+    _warn_ignored({"api_key": api_key, "parent_key": parent_key, "endpoint": endpoint, "max_wait_time": max_wait_time,
+                   "max_queue_size": max_queue_size, "skip_auto_end_session": skip_auto_end_session})
 
-    requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content}
+    requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content,
+                 "default_tags": defaults}
     with _lock:
         if _tracer is None:
             tracer_provider = sdk_setup.configure(service_name, exporter)
@@ -91,19 +119,39 @@ def init(
             _settings.update(requested)
             _tracer = tracer_provider.get_tracer("agentops_otel", __version__)
             root_span.prepare_tracer(_tracer)
+            lifecycle.install()
         else:
             _check_same_settings(requested)
     if not auto_start_session:
         return None
-    process_session = _process_session
-    if process_session is not None and registry.get(process_session.session_id) is process_session:
-        # AGENTOPS_AUTO_START_SESSION started the process's one session, still active (not ended,
-        # not left behind by a fork): init() returns it rather than starting a second one, which
-        # would put the app in multi-session mode.
-        if session_tags:
-            process_session.add_tags(session_tags)
-        return process_session
-    return start_session(tags=session_tags)
+    global _process_session, _process_session_by_init
+    with _lock:
+        process_session = _process_session
+        if process_session is not None and registry.get(process_session.session_id) is process_session:
+            # The process's session (AGENTOPS_AUTO_START_SESSION's, or a first init()'s) is still
+            # active (not ended, not left behind by a fork): init() returns it rather than start a
+            # second one, which would put the app in multi-session mode (as AgentOps did).
+            if _process_session_by_init:
+                warnings.warn(
+                    "agentops_otel.init() was called again while the session it started is active: "
+                    "returning that session. Call agentops_otel.start_session() to start another one.",
+                    RuntimeWarning, stacklevel=2)
+            if session_tags:
+                process_session.add_tags(session_tags)
+            return process_session
+        _process_session = start_session(tags=session_tags)
+        _process_session_by_init = True
+        return _process_session
+
+
+def _warn_ignored(arguments: dict[str, object]) -> None:
+    given = [name for name, value in arguments.items() if value is not None]
+    if given:
+        logger.warning(
+            "agentops-otel: init(%s) ignored: AgentOps v0.3 settings with no meaning here; spans are "
+            "exported with OpenTelemetry as the OTEL_* variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_BSP_*)",
+            ", ".join(given),
+        )
 
 
 def _check_same_settings(requested: dict[str, Any]) -> None:
@@ -115,6 +163,11 @@ def _check_same_settings(requested: dict[str, Any]) -> None:
             f"init() was already called with {name}={first!r}; a second init() cannot change it to "
             f"{value!r}. Pass every setting to the first init() call."
         )
+
+
+def session_per_agent_run() -> bool:
+    """Whether ``init(session_per_agent_run=True)`` was called (see ``agent_runs``)."""
+    return _session_per_agent_run
 
 
 def _get_tracer() -> trace.Tracer:
@@ -137,9 +190,11 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
     """
     session_tags = normalise_tags(tags) if tags is not None else None
     tracer = _get_tracer()
+    defaults = _settings.get("default_tags")
+    if defaults:
+        session_tags = normalise_tags([*defaults, *(session_tags or ())])
     session = Session(tracer, session_tags, on_end=registry.unregister)
     registry.register(session)
-    lifecycle.install()
     return session
 
 
@@ -149,9 +204,10 @@ def start_process_session(tags: Iterable[str] | None = None) -> Session:
     It is the session of the whole process: a later ``init()`` returns it instead of starting
     another. It ends at exit like any session left open.
     """
-    global _process_session
+    global _process_session, _process_session_by_init
     init(auto_start_session=False, instrument_llm_calls=False)  # the instrumentors load after this
     _process_session = start_session(tags=tags)
+    _process_session_by_init = False
     return _process_session
 
 
@@ -183,6 +239,45 @@ def record(event: Event) -> None:
 def get_active_sessions() -> list[Session]:
     """The sessions that have started and not ended, oldest first."""
     return registry.active_sessions()
+
+
+def get_session(session_id: str) -> Session | None:
+    """The active (not ended) session with this id, or ``None``.
+
+    Example::
+
+        session = agentops_otel.get_session(session_id)
+    """
+    if not isinstance(session_id, str):
+        raise TypeError(f"session_id must be a str; got {type(session_id).__name__}")
+    return registry.get(session_id)
+
+
+def end_all_sessions(end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None) -> None:
+    """End every active session with ``end_state`` (see ``Session.end_session``).
+
+    Raises:
+        ValueError, TypeError: as ``Session.end_session``, before any session ends.
+    """
+    state = EndState.parse(end_state)
+    if end_state_reason is not None and not isinstance(end_state_reason, str):
+        raise TypeError(f"end_state_reason must be a str or None; got {type(end_state_reason).__name__}")
+    for session in registry.active_sessions():
+        if not session.is_ended:
+            session.end_session(state, end_state_reason)
+
+
+def create_agent(name: str, agent_id: str | None = None) -> str:
+    """Record an agent in the session current here, else the only active one (see
+    ``Session.create_agent``). Returns the agent's id.
+
+    Raises:
+        NoSessionException: no session is active.
+        MultiSessionException: two or more sessions are active and none is current.
+    """
+    session = registry.current_or_only_session()
+    assert session is not None  # required: raised otherwise
+    return session.create_agent(name, agent_id)
 
 
 def instrument_installed_clients() -> list[str]:
