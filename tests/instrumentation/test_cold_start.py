@@ -23,7 +23,7 @@ import pytest
 from agentops_otel_standin import StandInServer
 
 from agentops_otel._internal.facade import INSTRUMENTOR_GROUP, OUR_INSTRUMENTOR_PREFIX
-from tests.support.clients import ANTHROPIC_API_KEY, OPENAI_API_KEY
+from tests.support.clients import ANTHROPIC_API_KEY, GROQ_API_KEY, MISTRAL_API_KEY, OPENAI_API_KEY
 from tests.support.subprocesses import clean_env, json_documents, run_python
 
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
@@ -38,24 +38,30 @@ class Library:
     """One call of the client against the stand-in at ``BASE_URL``, ``client`` bound first."""
     span: str
     """The name of the call's span."""
-    standin_url: str
-    """The ``StandInServer`` property with the library's base URL."""
+    api: str
+    """The stand-in API the client talks to (``StandInServer.url_for``)."""
 
 
 _USER = "[{'role': 'user', 'content': 'Hi'}]"
 LIBRARIES = {
     "agentops_openai": Library(
         "openai", f"client.chat.completions.create(model='gpt-4o-mini', messages={_USER})",
-        "chat gpt-4o-mini", "openai_base_url"),
+        "chat gpt-4o-mini", "openai"),
     "agentops_anthropic": Library(
         "anthropic", f"client.messages.create(model='claude-haiku-4-5', max_tokens=8, messages={_USER})",
-        "chat claude-haiku-4-5", "anthropic_base_url"),
+        "chat claude-haiku-4-5", "anthropic"),
     "agentops_openai_agents": Library(
         "agents", "agents.Runner.run_sync(agents.Agent(name='Assistant', model=client), 'Hi')",
-        "invoke_agent Assistant", "openai_base_url"),
+        "invoke_agent Assistant", "openai"),
     "agentops_litellm": Library(
         "litellm", f"litellm.completion(model='openai/gpt-4o-mini', messages={_USER}, **client)",
-        "chat gpt-4o-mini", "openai_base_url"),
+        "chat gpt-4o-mini", "openai"),
+    "agentops_groq": Library(
+        "groq", f"client.chat.completions.create(model='llama-3.3-70b-versatile', messages={_USER})",
+        "chat llama-3.3-70b-versatile", "groq"),
+    "agentops_mistral": Library(
+        "mistralai", f"client.chat.complete(model='mistral-small-latest', messages={_USER})",
+        "chat mistral-small-latest", "mistral"),
 }
 CLIENTS = {
     "openai": f"openai.OpenAI(base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0)",
@@ -63,6 +69,8 @@ CLIENTS = {
     "agents": ("agents.OpenAIChatCompletionsModel('gpt-4o-mini', __import__('openai').AsyncOpenAI("
                f"base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0))"),
     "litellm": f"dict(api_base=BASE_URL, api_key={OPENAI_API_KEY!r}, num_retries=0)",  # litellm has no client
+    "groq": f"groq.Groq(base_url=BASE_URL, api_key={GROQ_API_KEY!r}, max_retries=0)",
+    "mistralai": f"__import__('mistralai.client').client.Mistral(server_url=BASE_URL, api_key={MISTRAL_API_KEY!r})",
 }
 INSTRUMENTED_MODULES = sorted({library.module for library in LIBRARIES.values()})
 
@@ -84,7 +92,7 @@ def _app(name: str, standin: StandInServer) -> str:
     library = LIBRARIES[name]
     return textwrap.dedent(f"""
         import {library.module}
-        BASE_URL = {getattr(standin, library.standin_url)!r}
+        BASE_URL = {standin.url_for(library.api)!r}
         client = {CLIENTS[library.module]}
         {library.call}
     """)

@@ -19,9 +19,15 @@ from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
-from agentops_otel.instrumentation import LLMTelemetry, async_request_wrapper, sync_request_wrapper
+from agentops_otel.instrumentation import (
+    ImportHook,
+    LLMTelemetry,
+    async_request_wrapper,
+    instrument_on_import,
+    sync_request_wrapper,
+)
 from agentops_otel_groq.endpoints import endpoint_for
 from agentops_otel_groq.version import __version__
 
@@ -29,49 +35,37 @@ __all__ = ["GroqInstrumentor", "__version__"]
 
 _MODULE = "groq._base_client"
 
-# A process that never uses groq should not pay for importing it because it is installed: the
-# client is wrapped when the application imports it (at once if it has already), by one
-# post-import hook per process that wraps with the telemetry pending.
-_pending: LLMTelemetry | None = None
-_hook_registered = False
-
-
-def _wrap_on_import(module: ModuleType) -> None:
-    global _pending
-    telemetry, _pending = _pending, None
-    if telemetry is None:  # uninstrumented before groq was imported
-        return
-    wrap_function_wrapper(module, "SyncAPIClient.request", sync_request_wrapper(telemetry, endpoint_for))
-    wrap_function_wrapper(module, "AsyncAPIClient.request", async_request_wrapper(telemetry, endpoint_for))
-
-
 class GroqInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Wraps the Groq client's one ``request`` method (sync and async).
 
-    Instrumenting twice is harmless; ``uninstrument()`` puts the original methods back.
+    The client is wrapped when the application imports ``groq`` (at once if it has): instrumenting
+    never imports it. Instrumenting twice is harmless; ``uninstrument()`` puts the original methods back.
     """
+
+    _hooks: tuple[ImportHook, ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("groq >= 1.0",)
 
     def _instrument(self, **kwargs: Any) -> None:
-        global _pending, _hook_registered
-        _pending = LLMTelemetry(
+        telemetry = LLMTelemetry(
             "groq",
             __name__,
             tracer_provider=kwargs.get("tracer_provider"),
             meter_provider=kwargs.get("meter_provider"),
         )
-        if not _hook_registered:
-            _hook_registered = True
-            register_post_import_hook(_wrap_on_import, _MODULE)  # runs now if groq is imported
-        elif _MODULE in sys.modules:
-            _wrap_on_import(sys.modules[_MODULE])
+
+        def wrap_client(module: ModuleType) -> None:
+            wrap_function_wrapper(module, "SyncAPIClient.request", sync_request_wrapper(telemetry, endpoint_for))
+            wrap_function_wrapper(module, "AsyncAPIClient.request", async_request_wrapper(telemetry, endpoint_for))
+
+        self._hooks = (instrument_on_import(_MODULE, wrap_client),)
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        global _pending
-        _pending = None
-        module = sys.modules.get(_MODULE)
+        for hook in self._hooks:
+            hook.cancel()
+        self._hooks = ()
+        module = sys.modules.get(_MODULE)  # not imported: nothing was wrapped
         if module is None:
             return
         unwrap(module.SyncAPIClient, "request")

@@ -23,13 +23,15 @@ from urllib.parse import urlsplit
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
 from agentops_otel.instrumentation import (
     Attributes,
+    ImportHook,
     LLMTelemetry,
     async_function_wrapper,
     function_wrapper,
+    instrument_on_import,
 )
 from agentops_otel_mistral.endpoints import CHAT, EMBEDDINGS
 from agentops_otel_mistral.version import __version__
@@ -87,22 +89,17 @@ def _client_secrets(instance: Any) -> tuple[str, ...]:
     return (key,) if isinstance(key, str) and key else ()
 
 
-# Importing mistralai takes long, which a process that never uses it should not pay because it is
-# installed: its modules are wrapped when the application imports them (at once if it has), by
-# one post-import hook per module and process that wraps with the telemetry pending.
-_pending: dict[str, LLMTelemetry] = {}
-_hooks_registered = False
+def _wrapper(telemetry: LLMTelemetry) -> Callable[[ModuleType], None]:
+    """What to wrap in one of ``_METHODS``' modules, once it is imported."""
 
+    def wrap(module: ModuleType) -> None:
+        class_name, methods = _METHODS[module.__name__]
+        for name, endpoint_for, is_async in methods:
+            make = async_function_wrapper if is_async else function_wrapper
+            wrap_function_wrapper(module, f"{class_name}.{name}", make(
+                telemetry, endpoint_for, client_attributes=_client_attributes, client_secrets=_client_secrets))
 
-def _wrap_on_import(module: ModuleType) -> None:
-    telemetry = _pending.pop(module.__name__, None)
-    if telemetry is None:  # uninstrumented before the module was imported
-        return
-    class_name, methods = _METHODS[module.__name__]
-    for name, endpoint_for, is_async in methods:
-        make = async_function_wrapper if is_async else function_wrapper
-        wrap_function_wrapper(module, f"{class_name}.{name}", make(
-            telemetry, endpoint_for, client_attributes=_client_attributes, client_secrets=_client_secrets))
+    return wrap
 
 
 class MistralInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -111,29 +108,25 @@ class MistralInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     Instrumenting twice is harmless; ``uninstrument()`` puts the original methods back.
     """
 
+    _hooks: tuple[ImportHook, ...] = ()
+
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("mistralai >= 3.0",)
 
     def _instrument(self, **kwargs: Any) -> None:
-        global _hooks_registered
         telemetry = LLMTelemetry(
             "mistral_ai",
             __name__,
             tracer_provider=kwargs.get("tracer_provider"),
             meter_provider=kwargs.get("meter_provider"),
         )
-        _pending.update(dict.fromkeys(_METHODS, telemetry))
-        if not _hooks_registered:
-            _hooks_registered = True
-            for module_name in _METHODS:  # each runs now if its module is imported
-                register_post_import_hook(_wrap_on_import, module_name)
-        else:
-            for module_name in _METHODS:
-                if module_name in sys.modules:
-                    _wrap_on_import(sys.modules[module_name])
+        wrap = _wrapper(telemetry)  # each module when the application imports it (now if it has)
+        self._hooks = tuple(instrument_on_import(module_name, wrap) for module_name in _METHODS)
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        _pending.clear()
+        for hook in self._hooks:
+            hook.cancel()
+        self._hooks = ()
         for module_name, (class_name, methods) in _METHODS.items():
             module = sys.modules.get(module_name)
             if module is None:
