@@ -140,7 +140,9 @@ class _RateLimitedWarning:
 
 _warning = _RateLimitedWarning()
 _guards: weakref.WeakSet[ExportGuard] = weakref.WeakSet()
-_processors: weakref.WeakSet[GuardedBatchSpanProcessor] = weakref.WeakSet()
+_processors: tuple[GuardedBatchSpanProcessor, ...] = ()
+"""The guarded processors not shut down (a tuple: read on every session start, replaced on change;
+the SDK's worker thread keeps each processor alive anyway)."""
 
 
 # -- silencing the exporters' own logging -------------------------------------------------------
@@ -429,14 +431,14 @@ class ExportGuard(SpanExporter):
 
 def export_soon() -> None:
     """Export what the guarded processors hold now (on a thread of ours), not at their next cycle."""
-    for processor in list(_processors):
+    for processor in _processors:
         processor.export_soon()
 
 
 def room_for_extras() -> bool:
     """Whether every guarded export queue is less than half full: room for spans that are not
     data (a session's start record) without crowding out spans that are."""
-    return all(processor.has_room_for_extras() for processor in list(_processors))
+    return all(processor.has_room_for_extras() for processor in _processors)
 
 
 class GuardedBatchSpanProcessor(BatchSpanProcessor):
@@ -468,7 +470,8 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
         self._soon = threading.Event()
         self._soon_pid = 0  # the process whose thread serves export_soon (0: none started yet)
         self._closed = False
-        _processors.add(self)
+        global _processors
+        _processors = (*_processors, self)
 
     def export_soon(self) -> None:
         """Export the queue soon (see ``PROMPT_EXPORT_INTERVAL_SECONDS``) on a thread of ours.
@@ -521,7 +524,8 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
         self.guard.begin_closing()
         self._closed = True
         self._soon.set()  # the prompt export thread ends
-        _processors.discard(self)
+        global _processors
+        _processors = tuple(processor for processor in _processors if processor is not self)
         super().shutdown()  # type: ignore[no-untyped-call]
         if self.dropped_spans:
             logger.warning(
