@@ -46,7 +46,8 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel._internal import registry, sdk_internals
+from agentops_otel._internal import pricing, registry, sdk_internals
+from agentops_otel._internal.attribute_names import COST_METRIC, LLM_CALL_COST_ATTRIBUTES
 from agentops_otel._internal.session_context import SESSION_ID_KEY
 from agentops_otel.version import __version__
 
@@ -56,6 +57,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger("agentops_otel.instrumentation")
 
 Attributes = dict[str, AttributeValue]
+
+NESTED_CALLS_ABSORBED_KEY = otel_context.create_key("agentops-otel-nested-calls-absorbed")
+"""Context key set (to ``True``) while the request of a call that absorbs nested calls runs: a
+gateway such as LiteLLM, whose one call is sent through another instrumented client (``openai``).
+The wrappers trace no call started under it, so one call gives one span."""
 
 METER_PROVIDER_RECHECK_SECONDS = 1.0
 
@@ -75,6 +81,7 @@ class LLMTelemetry:
         meter = metrics.get_meter(scope, __version__, meter_provider=meter_provider)
         self.duration = create_gen_ai_client_operation_duration(meter)
         self.token_usage = create_gen_ai_client_token_usage(meter)
+        self.cost = meter.create_histogram(COST_METRIC, unit="{USD}", description="Cost of the LLM call in USD")
         self._explicit_meter_provider = meter_provider is not None
         self._global_meter_provider_records = False
         self._next_meter_provider_check = 0.0
@@ -104,6 +111,8 @@ class LLMTelemetry:
                 the one exception allowed through: the documented contract of multi-session mode.
         """
         ctx, session = registry.resolve_for_call()
+        if pricing.prefetch_pending:
+            pricing.prefetch()
         call = LLMCall(self, operation, model, attributes, ctx, session)
         if ctx is not None and session is not None:
             # The only active session, not current here: the span's parent is the session's
@@ -116,8 +125,8 @@ class LLMTelemetry:
 class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
-    __slots__ = ("_ended", "_request", "_secrets", "_start", "_token", "model", "operation", "secrets_of", "session",
-                 "session_id_for_children", "span", "telemetry")
+    __slots__ = ("_ended", "_request", "_secrets", "_start", "_token", "absorbs_nested_calls", "model", "operation",
+                 "secrets_of", "session", "session_id_for_children", "span", "telemetry")
 
     def __init__(
         self,
@@ -146,6 +155,9 @@ class LLMCall:
         self.session_id_for_children: str | None = None
         """Set when the session is not current: ``__enter__`` then makes it current for the request."""
         self._secrets: tuple[str, ...] | None = None
+        self.absorbs_nested_calls = False
+        """Set before ``__enter__``: calls started while this one's request runs get no span of their own
+        (``NESTED_CALLS_ABSORBED_KEY``): a gateway's call is one span, not one per client it goes through."""
         self.secrets_of: Callable[[], tuple[str, ...]] | None = None
         """Where ``secrets`` come from (the client's credentials, see ``stainless.client_secrets``),
         read only when a call fails: the client builds its auth headers on every read."""
@@ -162,6 +174,8 @@ class LLMCall:
         ctx = trace.set_span_in_context(self.span)
         if self.session_id_for_children is not None:
             ctx = otel_context.set_value(SESSION_ID_KEY, self.session_id_for_children, ctx)
+        if self.absorbs_nested_calls:
+            ctx = otel_context.set_value(NESTED_CALLS_ABSORBED_KEY, True, ctx)
         self._token = otel_context.attach(ctx)
         return self
 
@@ -185,14 +199,17 @@ class LLMCall:
         self._ended = True
         span = self.span
         error_type = attributes.get(ERROR_TYPE) if attributes else None
+        cost = pricing.call_cost(self.telemetry.provider_name, self.model, attributes) if attributes else None
+        if cost is not None:
+            attributes = {**attributes, **dict.fromkeys(LLM_CALL_COST_ATTRIBUTES, cost)}  # type: ignore[dict-item]
         if attributes:
             sdk_internals.set_attributes(span, attributes)
         if isinstance(error_type, str):
             span.set_status(Status(StatusCode.ERROR, error_type))
-        self._record_metrics(attributes or {}, error_type if isinstance(error_type, str) else None)
+        self._record_metrics(attributes or {}, error_type if isinstance(error_type, str) else None, cost)
         span.end()
         if self.session is not None:
-            self.session.count_call(self.operation, isinstance(error_type, str), attributes)
+            self._count(self.session, isinstance(error_type, str), attributes, cost)
 
     def fail(self, error: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> None:
         """End the span after a failed call: status ERROR, ``error.type``, the exception recorded."""
@@ -201,7 +218,12 @@ class LLMCall:
         self._ended = True
         span = self.span
         error_type = type(error).__qualname__
+        cost = None
         try:
+            # A call can fail after the API reported usage (a stream cut after its usage chunk).
+            cost = pricing.call_cost(self.telemetry.provider_name, self.model, attributes) if attributes else None
+            if cost is not None:
+                attributes = {**attributes, **dict.fromkeys(LLM_CALL_COST_ATTRIBUTES, cost)}  # type: ignore[dict-item]
             if attributes:
                 sdk_internals.set_attributes(span, attributes)
             span.set_attribute(ERROR_TYPE, error_type)
@@ -217,13 +239,21 @@ class LLMCall:
                 EXCEPTION_STACKTRACE: redact("".join(traceback.format_exception(error)), self.secrets),
             })
             span.set_status(Status(StatusCode.ERROR, f"{error_type}: {message}"))
-            self._record_metrics(attributes or {}, error_type)
+            self._record_metrics(attributes or {}, error_type, cost)
         finally:
             span.end()
             if self.session is not None:
-                self.session.count_call(self.operation, True, attributes)
+                self._count(self.session, True, attributes, cost)
 
-    def _record_metrics(self, response: Mapping[str, AttributeValue], error_type: str | None) -> None:
+    def _count(self, session: Session, failed: bool, attributes: Mapping[str, AttributeValue] | None,
+               cost: float | None) -> None:
+        """Count the call into its session: a call that got a response but no cost is unpriced
+        (unless cost is off); a failed call without usage cost nothing and is not."""
+        session.count_call(self.operation, failed, attributes, cost,
+                           cost is None and not failed and pricing.is_enabled())
+
+    def _record_metrics(self, response: Mapping[str, AttributeValue], error_type: str | None,
+                        cost: float | None = None) -> None:
         telemetry = self.telemetry
         if not telemetry.records_metrics():
             return
@@ -248,6 +278,8 @@ class LLMCall:
             tokens = response.get(key)
             if isinstance(tokens, int):
                 telemetry.token_usage.record(tokens, {**attributes, GEN_AI_TOKEN_TYPE: token_type})
+        if cost is not None:
+            telemetry.cost.record(cost, attributes)
 
 
 REDACTED = "[REDACTED]"
