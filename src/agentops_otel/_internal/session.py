@@ -44,6 +44,7 @@ from agentops_otel._internal.attribute_names import (
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import Event
 from agentops_otel._internal.exceptions import SessionEndedException
+from agentops_otel._internal.pending_span import export_pending_span
 from agentops_otel._internal.root_span import RootSpan
 from agentops_otel._internal.serialization import to_text
 from agentops_otel._internal.session_context import session_context
@@ -108,6 +109,7 @@ class Session:
         if self._tags:
             attributes[SESSION_TAGS] = list(self._tags)
         self._root = RootSpan(tracer, SESSION_SPAN_NAME, attributes)
+        export_pending_span(tracer, self._root.placeholder, self._root.start_ns, attributes)
         self._context = self._context_over(Context())
 
     # -- identity and state -------------------------------------------------------------------
