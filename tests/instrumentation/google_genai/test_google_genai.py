@@ -88,7 +88,8 @@ def test_generate_content_is_one_client_span_under_the_session(
     session = agentops.start_session()
     response = client.models.generate_content(
         model=f"models/{MODEL}", contents=PROMPT,
-        config=types.GenerateContentConfig(temperature=0.2, max_output_tokens=64, response_mime_type="application/json"))
+        config=types.GenerateContentConfig(temperature=0.2, max_output_tokens=64,
+                                           response_mime_type="application/json"))
     session.end_session("Success")
 
     span = only_call_span(exporter)
@@ -134,7 +135,8 @@ def test_async_generate_stream_and_embed(exporter: InMemorySpanExporter, standin
     async def main() -> tuple[Any, list[Any], Any]:
         client = make_client(standin)
         response = await client.aio.models.generate_content(model=MODEL, contents=PROMPT)
-        chunks = [chunk async for chunk in await client.aio.models.generate_content_stream(model=MODEL, contents=PROMPT)]
+        stream = await client.aio.models.generate_content_stream(model=MODEL, contents=PROMPT)
+        chunks = [chunk async for chunk in stream]
         embedded = await client.aio.models.embed_content(model="text-embedding-004", contents="one")
         await client.aio.aclose()
         return response, chunks, embedded
@@ -196,7 +198,8 @@ def test_tool_calls_by_automatic_function_calling(exporter: InMemorySpanExporter
 
 def test_declared_tool_streamed(exporter: InMemorySpanExporter, client: genai.Client) -> None:
     content.set_capture_content(True)
-    chunks = list(client.models.generate_content_stream(model=MODEL, contents=PROMPT, config={"tools": [WEATHER]}))
+    chunks = list(client.models.generate_content_stream(model=MODEL, contents=PROMPT,
+                                                      config=types.GenerateContentConfig(tools=[WEATHER])))
     assert chunks[0].function_calls and chunks[0].function_calls[0].args == {"location": "Paris"}
     found = attributes(only_call_span(exporter))
     assert json.loads(found[GEN_AI_OUTPUT_MESSAGES])[0]["parts"] == [

@@ -174,7 +174,7 @@ def test_tool_call_round_trip_with_content(exporter: InMemorySpanExporter, clien
 
 def test_tool_response_is_recorded_as_a_tool_message(exporter: InMemorySpanExporter, client: ollama.Client) -> None:
     content.set_capture_content(True)
-    messages = [{"role": "system", "content": "Be brief."}, *USER,
+    messages: list[Any] = [{"role": "system", "content": "Be brief."}, *USER,
                 {"role": "assistant", "content": "", "tool_calls": [
                     {"function": {"name": "get_weather", "arguments": {"location": "Paris"}}}]},
                 {"role": "tool", "content": "18°C and sunny", "tool_name": "get_weather"}]
@@ -279,7 +279,7 @@ def test_no_session_still_traced(exporter: InMemorySpanExporter, client: ollama.
 def test_metrics(exporter: InMemorySpanExporter, client: ollama.Client, metric_reader: InMemoryMetricReader) -> None:
     def durations() -> int:
         data = metric_reader.get_metrics_data()
-        return sum(point.count  # type: ignore[union-attr]
+        return sum(point.count  # type: ignore[union-attr,misc]
                    for resource_metrics in (data.resource_metrics if data else ())
                    for scope_metrics in resource_metrics.scope_metrics
                    for metric in scope_metrics.metrics if metric.name == "gen_ai.client.operation.duration"

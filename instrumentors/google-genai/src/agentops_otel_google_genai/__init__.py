@@ -43,7 +43,7 @@ __all__ = ["GoogleGenAIInstrumentor", "__version__"]
 _MODULE = "google.genai.models"
 # The SDK's one-request methods: the public ones call them (``generate_content`` once per turn of
 # automatic function calling or continuation), so each HTTP request is one span.
-_METHODS: dict[str, Endpoint] = {
+_METHODS: dict[str, Any] = {  # Endpoint, but for the stream accumulator embeddings never need
     "_generate_content": GENERATE,
     "_generate_content_stream": GENERATE_STREAM,
     "_embed_content": EMBED,

@@ -129,7 +129,7 @@ def input_messages(contents: Any) -> list[Message]:
     parts in a list go into one user message, as the SDK sends them."""
     if contents is None:
         return []
-    if isinstance(contents, str) or isinstance(contents, Mapping) or not isinstance(contents, Iterable):
+    if isinstance(contents, (str, Mapping)) or not isinstance(contents, Iterable):
         contents = [contents]
     out: list[Message] = []
     loose: list[Part] = []
@@ -217,7 +217,7 @@ class GenerateContent:
         if capture_content():
             attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([
                 _output_message(_parts(_field(candidate.content, "parts")), reason)
-                for candidate, reason in zip(candidates, reasons)])
+                for candidate, reason in zip(candidates, reasons, strict=True)])
         return attributes
 
     def accumulator(self) -> StreamAccumulator:
@@ -278,7 +278,7 @@ class StreamAccumulator:
 
 
 class EmbedContent:
-    """``:batchEmbedContents`` (Gemini API) or ``:predict`` / ``:embedContent`` (Vertex AI): ``models.embed_content``."""
+    """``:batchEmbedContents`` (Gemini API), ``:predict`` or ``:embedContent`` (Vertex AI): ``embed_content``."""
 
     operation = "embeddings"
 

@@ -118,6 +118,7 @@ def generate_content(request: Request) -> Reply:
         return Reply(status=status, body=_error_body(status))
     n = next(_ids)
     function = _wants_function_call(body)
+    parts: list[dict[str, Any]]
     if function is not None:
         parts = [{"functionCall": {"name": function.get("name", "tool"), "args": FUNCTION_ARGS}}]
         tokens = CANDIDATES_TOKENS_TOOL

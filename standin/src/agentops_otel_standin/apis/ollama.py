@@ -130,7 +130,8 @@ def embed(request: Request) -> Reply:
         return error
     inputs = body.get("input")
     count = len(inputs) if isinstance(inputs, list) else 1
-    dimensions = body.get("dimensions") if isinstance(body.get("dimensions"), int) else EMBEDDING_DIMENSIONS
+    requested = body.get("dimensions")
+    dimensions = requested if isinstance(requested, int) else EMBEDDING_DIMENSIONS
     vector = [round(0.01 * (i + 1), 4) for i in range(dimensions)]
     return Reply(body={"model": model, "embeddings": [vector] * count, "total_duration": 14_143_917,
                        "load_duration": 1_019_500, "prompt_eval_count": prompt_tokens_for(body)})
