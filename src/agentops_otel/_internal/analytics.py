@@ -40,7 +40,7 @@ class AnalyticsCounter:
                  "_output_tokens", "_tool_calls", "ended_at", "started_at")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a signal handler may end the session mid count
         self.started_at = time.monotonic()
         self.ended_at: float | None = None
         self._llm_calls = self._tool_calls = self._actions = self._errors = self._agent_invocations = 0

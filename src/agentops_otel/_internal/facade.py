@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 from typing import Any
@@ -30,6 +31,7 @@ _lock = threading.RLock()
 _tracer: trace.Tracer | None = None
 _settings: dict[str, Any] = {}
 _process_session: Session | None = None
+_process_session_by_init = False
 _session_per_agent_run = False
 
 
@@ -117,19 +119,29 @@ def init(
             _settings.update(requested)
             _tracer = tracer_provider.get_tracer("agentops_otel", __version__)
             root_span.prepare_tracer(_tracer)
+            lifecycle.install()
         else:
             _check_same_settings(requested)
     if not auto_start_session:
         return None
-    process_session = _process_session
-    if process_session is not None and registry.get(process_session.session_id) is process_session:
-        # AGENTOPS_AUTO_START_SESSION started the process's one session, still active (not ended,
-        # not left behind by a fork): init() returns it rather than starting a second one, which
-        # would put the app in multi-session mode.
-        if session_tags:
-            process_session.add_tags(session_tags)
-        return process_session
-    return start_session(tags=session_tags)
+    global _process_session, _process_session_by_init
+    with _lock:
+        process_session = _process_session
+        if process_session is not None and registry.get(process_session.session_id) is process_session:
+            # The process's session (AGENTOPS_AUTO_START_SESSION's, or a first init()'s) is still
+            # active (not ended, not left behind by a fork): init() returns it rather than start a
+            # second one, which would put the app in multi-session mode (as AgentOps did).
+            if _process_session_by_init:
+                warnings.warn(
+                    "agentops_otel.init() was called again while the session it started is active: "
+                    "returning that session. Call agentops_otel.start_session() to start another one.",
+                    RuntimeWarning, stacklevel=2)
+            if session_tags:
+                process_session.add_tags(session_tags)
+            return process_session
+        _process_session = start_session(tags=session_tags)
+        _process_session_by_init = True
+        return _process_session
 
 
 def _warn_ignored(arguments: dict[str, object]) -> None:
@@ -183,7 +195,6 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
         session_tags = normalise_tags([*defaults, *(session_tags or ())])
     session = Session(tracer, session_tags, on_end=registry.unregister)
     registry.register(session)
-    lifecycle.install()
     return session
 
 
@@ -193,9 +204,10 @@ def start_process_session(tags: Iterable[str] | None = None) -> Session:
     It is the session of the whole process: a later ``init()`` returns it instead of starting
     another. It ends at exit like any session left open.
     """
-    global _process_session
+    global _process_session, _process_session_by_init
     init(auto_start_session=False, instrument_llm_calls=False)  # the instrumentors load after this
     _process_session = start_session(tags=tags)
+    _process_session_by_init = False
     return _process_session
 
 

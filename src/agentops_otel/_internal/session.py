@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import os
@@ -10,7 +11,7 @@ import random
 import threading
 import uuid
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -96,8 +97,9 @@ class Session:
         """Told when the session ends (the registry of active sessions, for the sessions it holds)."""
         self._tracer = tracer
         self._tags: dict[str, None] = dict.fromkeys(tags or ())
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a signal handler may end the session mid add_tags
         self._end_state: EndState | None = None
+        self._warned_use_after_end = False
         self._tokens: list[object] = []
         self.analytics = AnalyticsCounter()
         attributes: dict[str, Any] = {SESSION_ID: self.session_id}
@@ -147,8 +149,14 @@ class Session:
         """``fn`` bound to this session: every call runs with this session's context current.
 
         Use it in multi-session mode to say which session an LLM call belongs to. Works for
-        functions, bound methods and async functions; a stream returned by ``fn`` stays with the
-        session until it ends.
+        functions, bound methods, async functions, generators and async generators (the session is
+        current at every resumption, wherever the generator is iterated, and a span the generator
+        keeps open across a ``yield`` stays current in it); a stream returned by ``fn`` stays with
+        the session until it ends.
+
+        Raises:
+            SessionEndedException: the session has ended. (A function patched while it was open
+                and called after it ended still runs, with one ``RuntimeWarning`` per session.)
 
         Example::
 
@@ -157,13 +165,31 @@ class Session:
         """
         if not callable(fn):
             raise TypeError(f"session.patch() takes a function or method to bind; got {type(fn).__name__} {fn!r:.80}")
+        self._check_open("patch a function")
         session = self
+
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+
+            @functools.wraps(fn)
+            def bound_generator(*args: Any, **kwargs: Any) -> Any:
+                # The generator runs in a context of its own, with the session current, at every
+                # resumption (next, send, throw, close), wherever it is iterated.
+                session._note_use_after_end()
+                ctx = contextvars.copy_context()
+                ctx.run(attach, session.context(get_current()))
+                generator: Any = ctx.run(fn, *args, **kwargs)
+                if inspect.isasyncgen(generator):
+                    return _AsyncGeneratorInContext(generator, ctx)
+                return _GeneratorInContext(generator, ctx)
+
+            return cast(Callable[P, R], bound_generator)
 
         if inspect.iscoroutinefunction(fn):
             async_fn = cast(Callable[..., Awaitable[Any]], fn)
 
             @functools.wraps(fn)
             async def bound_async(*args: Any, **kwargs: Any) -> Any:
+                session._note_use_after_end()
                 token = attach(session.context(get_current()))
                 try:
                     return await async_fn(*args, **kwargs)
@@ -174,6 +200,7 @@ class Session:
 
         @functools.wraps(fn)
         def bound(*args: P.args, **kwargs: P.kwargs) -> R:
+            session._note_use_after_end()
             ctx = session.context(get_current())
             token = attach(ctx)
             try:
@@ -189,6 +216,7 @@ class Session:
         return bound
 
     def __enter__(self) -> Session:
+        self._check_open("enter it (with session:)")
         self._tokens.append(attach(self.context(get_current())))
         return self
 
@@ -222,6 +250,20 @@ class Session:
             raise SessionEndedException(
                 f"Cannot {action}: session {self.session_id} already ended ({self._end_state.value}). "
                 "Start a new session with agentops_otel.start_session()."
+            )
+
+    def _note_use_after_end(self) -> None:
+        # A function patched while the session was open, called after it ended: the call is not
+        # refused (that would break the application's own call), its spans still join the
+        # session's trace, late; one warning per session says so.
+        if self._end_state is not None and not self._warned_use_after_end:
+            self._warned_use_after_end = True
+            warnings.warn(
+                f"a function patched to session {self.session_id} was called after the session ended "
+                f"({self._end_state.value}); its spans join the ended session's trace. Patch it to an "
+                "active session instead.",
+                RuntimeWarning,
+                stacklevel=3,
             )
 
     def add_tags(self, tags: str | list[str]) -> None:
@@ -380,3 +422,70 @@ async def _await_in_context(awaitable: Awaitable[R], ctx: Context) -> R:
         return await awaitable
     finally:
         detach(token)
+
+
+class _GeneratorInContext(Generator[Any, Any, Any]):
+    """A generator whose every step runs in ``ctx`` (as an asyncio task runs in its own context)."""
+
+    def __init__(self, generator: Generator[Any, Any, Any], ctx: contextvars.Context) -> None:
+        self._generator = generator
+        self._ctx = ctx
+
+    def send(self, value: Any) -> Any:
+        return self._ctx.run(self._generator.send, value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._ctx.run(self._generator.throw, *args)
+
+    def close(self) -> None:
+        self._ctx.run(self._generator.close)
+
+    def __getattr__(self, name: str) -> Any:  # gi_frame, gi_running, ... of the real generator
+        return getattr(self._generator, name)
+
+
+class _AsyncGeneratorInContext(AsyncGenerator[Any, Any]):
+    """An async generator whose every step runs in ``ctx``."""
+
+    def __init__(self, generator: AsyncGenerator[Any, Any], ctx: contextvars.Context) -> None:
+        self._generator = generator
+        self._ctx = ctx
+
+    async def asend(self, value: Any) -> Any:
+        return await _StepsInContext(self._generator.asend(value), self._ctx)
+
+    async def athrow(self, *args: Any) -> Any:
+        return await _StepsInContext(self._generator.athrow(*args), self._ctx)
+
+    async def aclose(self) -> None:
+        await _StepsInContext(self._generator.aclose(), self._ctx)
+
+    def __getattr__(self, name: str) -> Any:  # ag_frame, ag_running, ... of the real generator
+        return getattr(self._generator, name)
+
+
+class _StepsInContext:
+    """An awaitable driven step by step in ``ctx``: what the event loop sends in, ``ctx`` sees."""
+
+    __slots__ = ("_ctx", "_steps")
+
+    def __init__(self, awaitable: Awaitable[Any], ctx: contextvars.Context) -> None:
+        self._steps = awaitable.__await__()
+        self._ctx = ctx
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        send: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                if error is None:
+                    yielded = self._ctx.run(self._steps.send, send)
+                else:
+                    yielded = self._ctx.run(self._steps.throw, error)
+            except StopIteration as stop:
+                return stop.value
+            send, error = None, None
+            try:
+                send = yield yielded
+            except BaseException as exc:  # a cancellation, a close: hand it to the generator's step
+                error = exc
