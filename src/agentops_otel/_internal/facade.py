@@ -6,14 +6,15 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from agentops_otel._internal import content, lifecycle, registry, root_span, sdk_setup
+from agentops_otel._internal import content, lifecycle, pricing, registry, root_span, sdk_setup
+from agentops_otel._internal.analytics import SessionAnalytics
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import Event
 from agentops_otel._internal.exporters import ConfigurationError
@@ -43,6 +44,8 @@ def init(
     instrument_llm_calls: bool = True,
     exporter: SpanExporter | None = None,
     capture_content: bool | None = None,
+    cost: bool | None = None,
+    prices: Mapping[str, Mapping[str, float]] | None = None,
     session_per_agent_run: bool = False,
     default_tags: str | Iterable[str] | None = None,
     api_key: str | None = None,
@@ -66,6 +69,12 @@ def init(
         exporter: export spans with this exporter instead of the one ``OTEL_TRACES_EXPORTER`` picks.
         capture_content: record prompts and completions on spans (default: off, or
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
+        cost: price every LLM call from the offline genai-prices table (default: on, unless
+            ``AGENTOPS_COST=false``); see the README's "Cost" section.
+        prices: prices of your own models, which take precedence over the table: model name ->
+            USD per million tokens by kind, e.g. ``{"ft:gpt-4o-mini:acme": {"input_mtok": 0.3,
+            "output_mtok": 1.2, "cache_read_mtok": 0.15}}`` (kinds: ``input_mtok``,
+            ``output_mtok``, ``cache_read_mtok``, ``cache_write_mtok``, ``output_reasoning_mtok``).
         session_per_agent_run: give every agent framework run (an OpenAI Agents SDK
             ``Runner.run``) a session of its own unless a session is current where it starts, even
             while other sessions are active (``AGENTOPS_AUTO_START_SESSION``'s, or the one this
@@ -86,8 +95,10 @@ def init(
         agentops.end_session("Success")
 
     Raises:
-        ConfigurationError: an ``OTEL_*`` variable is malformed, or a second ``init()`` asks for
-            settings that differ from the first one's.
+        ConfigurationError: an ``OTEL_*`` or ``AGENTOPS_COST`` variable is malformed, or a second
+            ``init()`` asks for settings that differ from the first one's.
+        TypeError, ValueError: an argument has the wrong type or value (``prices``: the message
+            names the model and the price key).
     """
     global _tracer, _session_per_agent_run
     for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls),
@@ -100,6 +111,9 @@ def init(
         raise TypeError(f"service_name must be a non-empty str or None; got {service_name!r:.80}")
     if exporter is not None and not isinstance(exporter, SpanExporter):
         raise TypeError(f"exporter must be an opentelemetry SpanExporter; got {type(exporter).__name__}")
+    if cost is not None and not isinstance(cost, bool):
+        raise TypeError(f"cost must be True, False or None; got {type(cost).__name__}")
+    overrides = pricing.parse_prices(prices) if prices is not None else {}
     session_tags = normalise_tags(tags) if tags is not None else None
     if session_per_agent_run:
         _session_per_agent_run = True
@@ -108,9 +122,10 @@ def init(
                    "max_queue_size": max_queue_size, "skip_auto_end_session": skip_auto_end_session})
 
     requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content,
-                 "default_tags": defaults}
+                 "default_tags": defaults, "cost": cost, "prices": prices}
     with _lock:
         if _tracer is None:
+            pricing.configure(cost, overrides)
             tracer_provider = sdk_setup.configure(service_name, exporter)
             if capture_content is not None:
                 content.set_capture_content(capture_content)
@@ -211,14 +226,18 @@ def start_process_session(tags: Iterable[str] | None = None) -> Session:
     return _process_session
 
 
-def end_session(end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None) -> None:
+def end_session(end_state: EndState | str = EndState.INDETERMINATE,
+                end_state_reason: str | None = None) -> SessionAnalytics:
     """End the only active session (single-session mode). See ``Session.end_session``.
+
+    Returns:
+        The session's final analytics, with its ``cost`` in USD.
 
     Raises:
         NoSessionException: no session is active.
         MultiSessionException: two or more sessions are active; call ``session.end_session()``.
     """
-    registry.only_session().end_session(end_state, end_state_reason)
+    return registry.only_session().end_session(end_state, end_state_reason)
 
 
 def add_tags(tags: str | list[str]) -> None:

@@ -30,6 +30,7 @@ from agentops_otel._internal.analytics import AnalyticsCounter, SessionAnalytics
 from agentops_otel._internal.attribute_names import (
     SESSION_ACTIONS,
     SESSION_AGENT_INVOCATIONS,
+    SESSION_COST,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
     SESSION_ERRORS,
@@ -38,6 +39,7 @@ from agentops_otel._internal.attribute_names import (
     SESSION_SPAN_NAME,
     SESSION_TAGS,
     SESSION_TOOL_CALLS,
+    SESSION_UNPRICED_LLM_CALLS,
 )
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import Event
@@ -358,25 +360,42 @@ class Session:
         ).end()
         return agent_id
 
-    def count_call(self, operation: str, failed: bool, usage: Mapping[str, AttributeValue] | None) -> None:
-        """Count one finished LLM call of this session, with the token counts of its ``usage`` attributes."""
+    def count_call(self, operation: str, failed: bool, usage: Mapping[str, AttributeValue] | None,
+                   cost: float | None = None, unpriced: bool = False) -> None:
+        """Count one finished LLM call of this session, with the token counts of its ``usage``
+        attributes and its cost in USD (``unpriced``: it got a response but could not be priced)."""
         usage = usage or {}
         self.analytics.count(operation, None, failed, usage.get(GEN_AI_USAGE_INPUT_TOKENS),
-                             usage.get(GEN_AI_USAGE_OUTPUT_TOKENS))
+                             usage.get(GEN_AI_USAGE_OUTPUT_TOKENS), cost, unpriced)
 
     def get_analytics(self) -> SessionAnalytics:
-        """What the session did so far: LLM calls, tool calls, actions, errors, tokens, duration."""
+        """What the session did so far: LLM calls, tool calls, actions, errors, tokens, cost, duration.
+
+        Example::
+
+            analytics = session.get_analytics()
+            print(f"{analytics.llm_calls} calls, ${analytics.cost or 0:.4f}")
+        """
         return self.analytics.snapshot()
 
     # -- ending -------------------------------------------------------------------------------
 
     def end_session(
         self, end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None
-    ) -> None:
+    ) -> SessionAnalytics:
         """End the session: its root span gets the end state as status and attributes and ends.
 
         ``Success`` sets status OK, ``Fail`` ERROR (with the reason as description),
         ``Indeterminate`` leaves it UNSET. Ending twice does nothing but warn.
+
+        Returns:
+            The session's final analytics (as ``get_analytics()``): calls, tokens, and ``cost``,
+            the total in USD of its priced LLM calls (AgentOps 0.3 returned the cost here).
+
+        Example::
+
+            analytics = session.end_session("Success")
+            print(f"cost ${analytics.cost or 0:.4f} ({analytics.unpriced_llm_calls} calls unpriced)")
 
         Raises:
             ValueError: ``end_state`` is not one of ``Success``, ``Fail``, ``Indeterminate``
@@ -394,7 +413,7 @@ class Session:
                     RuntimeWarning,
                     stacklevel=2,
                 )
-                return
+                return self.analytics.finish()
             self._end_state = state
         if self._on_end is not None:
             self._on_end(self)
@@ -410,10 +429,14 @@ class Session:
             SESSION_ERRORS: stats.errors,
             GEN_AI_USAGE_INPUT_TOKENS: stats.input_tokens,
             GEN_AI_USAGE_OUTPUT_TOKENS: stats.output_tokens,
+            SESSION_UNPRICED_LLM_CALLS: stats.unpriced_llm_calls,
         }
+        if stats.cost is not None:
+            attributes[SESSION_COST] = stats.cost
         if end_state_reason:
             attributes[SESSION_END_STATE_REASON] = end_state_reason
         self._root.end(SESSION_SPAN_NAME, attributes, state.status(end_state_reason))
+        return stats
 
 
 async def _await_in_context(awaitable: Awaitable[R], ctx: Context) -> R:
