@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import genai_prices
 import pytest
 from agentops_otel_google_genai import GoogleGenAIInstrumentor
 from agentops_otel_standin import StandInServer
@@ -297,3 +298,15 @@ def test_uninstrument_restores_the_client(exporter: InMemorySpanExporter, client
         instrumentor.instrument()
     client.models.generate_content(model=MODEL, contents=PROMPT)
     assert len(call_spans(exporter)) == 1
+
+
+def test_cost_from_the_price_table(exporter: InMemorySpanExporter, client: genai.Client) -> None:
+    """The core prices a Gemini call from provider, model and usage (cached input at its own rate)."""
+    response = client.models.generate_content(model=MODEL, contents=PROMPT, config={"cached_content": "c/standin"})
+    usage = response.usage_metadata
+    assert usage is not None and usage.prompt_token_count and usage.cached_content_token_count
+    expected = float(genai_prices.calc_price(genai_prices.Usage(
+        input_tokens=usage.prompt_token_count, cache_read_tokens=usage.cached_content_token_count,
+        output_tokens=usage.candidates_token_count), MODEL, provider_id="google").total_price)
+    assert expected > 0
+    assert attributes(only_call_span(exporter))["gen_ai.usage.cost"] == pytest.approx(expected)
