@@ -3,7 +3,8 @@
 The SDK keeps some of what agentops-otel needs private: where a span stores its attributes, the
 batch processor's queue, how a tracer picks its ids, which meter provider records nothing. Each
 access below was read in the source of ``opentelemetry-sdk`` / ``opentelemetry-api`` 1.30.0 and
-1.45.2 (the oldest allowed and the latest tested); each falls back to the public API, which gives
+1.45.2 (the latest tested; 1.45.0, the oldest allowed, has the same ``trace`` package and is tested
+by ``make test-oldest``); each falls back to the public API, which gives
 the same outcome more slowly (or, for the export queue, without counting drops), when a release
 stores things differently. Nothing outside this module touches an SDK object's ``_`` attributes.
 
