@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from agentops_otel._internal.analytics import SessionAnalytics
 from agentops_otel._internal.content import set_capture_content
+from agentops_otel._internal.decorators import record_action, record_tool, session, track_agent
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
 from agentops_otel._internal.exceptions import MultiSessionException, NoSessionException, SessionEndedException
@@ -23,8 +24,11 @@ from agentops_otel._internal.export_guard import ExportStats, export_stats
 from agentops_otel._internal.exporters import ConfigurationError
 from agentops_otel._internal.facade import (
     add_tags,
+    create_agent,
+    end_all_sessions,
     end_session,
     get_active_sessions,
+    get_session,
     init,
     record,
     set_tags,
@@ -53,13 +57,20 @@ __all__ = [
     "__version__",
     "add_tags",
     "attach_session",
+    "create_agent",
+    "end_all_sessions",
     "end_session",
     "export_stats",
     "get_active_sessions",
+    "get_session",
     "init",
     "inject",
     "record",
+    "record_action",
+    "record_tool",
+    "session",
     "set_capture_content",
     "set_tags",
     "start_session",
+    "track_agent",
 ]

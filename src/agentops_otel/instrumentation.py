@@ -30,6 +30,13 @@ The pieces:
 - ``TracedStream`` / ``TracedAsyncStream``: the proxies that end a streamed call's span with the
   stream, feeding each chunk to the endpoint's accumulator; ``end_traced_stream(stream)`` ends one
   from outside (a client's helper that closes the HTTP response itself).
+- ``start_agent(name, agent_id=..., attributes=..., context=...)`` /
+  ``start_tool(name, call_id=..., arguments=..., attributes=..., context=...)``: a ``Step``, the
+  ``invoke_agent {name}`` / ``execute_tool {name}`` span of an agent framework's agent or tool, in
+  the session the work belongs to (found as for an LLM call, unless ``context`` gives the parent).
+  ``with step:`` makes it current and ends it (OK, or ERROR with ``error.type``);
+  ``step.succeed(result)`` / ``step.fail(error)`` end it once. Tool arguments and results are
+  recorded only when content capture is on.
 - ``capture_content()``: whether message content may be recorded; ``to_json`` writes a value as
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
 - ``LLMTelemetry.start_call`` and ``LLMCall`` directly, for a client none of the wrappers fits;
@@ -103,6 +110,7 @@ from agentops_otel._internal.endpoint import Endpoint, StreamAccumulator
 from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json
 from agentops_otel._internal.stainless import EndpointLookup, async_request_wrapper, sync_request_wrapper
+from agentops_otel._internal.steps import Step, start_agent, start_tool
 from agentops_otel._internal.streams import TracedAsyncStream, TracedStream, end_traced_stream
 
 __all__ = [
@@ -113,6 +121,7 @@ __all__ = [
     "EndpointLookup",
     "LLMCall",
     "LLMTelemetry",
+    "Step",
     "StreamAccumulator",
     "TracedAsyncStream",
     "TracedStream",
@@ -122,6 +131,8 @@ __all__ = [
     "capture_content",
     "end_traced_stream",
     "function_wrapper",
+    "start_agent",
+    "start_tool",
     "sync_request_wrapper",
     "to_json",
 ]

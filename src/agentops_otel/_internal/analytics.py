@@ -1,8 +1,9 @@
-"""What a session did: its LLM calls, tool calls, actions, errors and tokens.
+"""What a session did: its LLM calls, agent invocations, tool calls, actions, errors and tokens.
 
 Counted where the work is recorded (``LLMCall`` when an instrumented call ends, ``Session.record``
-for events), not by inspecting every span that ends: that kept a cost on every span of the
-process, which the session span processor must not add.
+for events, ``steps.Step`` when an agent, tool or action span ends), not by inspecting every span
+that ends: that kept a cost on every span of the process, which the session span processor must
+not add.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 # Operations of the GenAI semantic conventions that are one call to a model.
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
 TOOL_OPERATION = "execute_tool"
+AGENT_OPERATION = "invoke_agent"
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class SessionAnalytics:
     """A snapshot of a session's activity, as returned by ``session.get_analytics()``."""
 
     llm_calls: int
+    agent_invocations: int
+    """``invoke_agent`` spans under the session (``start_agent``, ``@track_agent``, the agent bridges)."""
     tool_calls: int
     actions: int
     errors: int
@@ -32,19 +36,19 @@ class SessionAnalytics:
 class AnalyticsCounter:
     """Counts spans into a session's analytics; safe to call from many threads."""
 
-    __slots__ = ("_actions", "_errors", "_input_tokens", "_llm_calls", "_lock", "_output_tokens",
-                 "_tool_calls", "ended_at", "started_at")
+    __slots__ = ("_actions", "_agent_invocations", "_errors", "_input_tokens", "_llm_calls", "_lock",
+                 "_output_tokens", "_tool_calls", "ended_at", "started_at")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.started_at = time.monotonic()
         self.ended_at: float | None = None
-        self._llm_calls = self._tool_calls = self._actions = self._errors = 0
+        self._llm_calls = self._tool_calls = self._actions = self._errors = self._agent_invocations = 0
         self._input_tokens = self._output_tokens = 0
 
     def count(self, operation: object, event_type: object, failed: bool,
               input_tokens: object = None, output_tokens: object = None) -> None:
-        """Count one finished LLM call, tool call, action or error of this session.
+        """Count one finished LLM call, agent invocation, tool call, action or error of this session.
 
         ``operation`` is the span's ``gen_ai.operation.name``, ``event_type`` its
         ``agentops.event.type`` (either may be ``None``); token counts that are not ints are ignored.
@@ -58,6 +62,8 @@ class AnalyticsCounter:
                     self._output_tokens += output_tokens
             elif operation == TOOL_OPERATION:
                 self._tool_calls += 1
+            elif operation == AGENT_OPERATION:
+                self._agent_invocations += 1
             elif event_type == "action":
                 self._actions += 1
             if failed:
@@ -75,6 +81,7 @@ class AnalyticsCounter:
         with self._lock:
             return SessionAnalytics(
                 llm_calls=self._llm_calls,
+                agent_invocations=self._agent_invocations,
                 tool_calls=self._tool_calls,
                 actions=self._actions,
                 errors=self._errors,

@@ -17,6 +17,7 @@ SESSION_TAGS: Final = "agentops.session.tags"
 
 SESSION_LLM_CALLS: Final = "agentops.session.llm_calls"
 SESSION_TOOL_CALLS: Final = "agentops.session.tool_calls"
+SESSION_AGENT_INVOCATIONS: Final = "agentops.session.agent_invocations"
 SESSION_ACTIONS: Final = "agentops.session.actions"
 SESSION_ERRORS: Final = "agentops.session.errors"
 

@@ -40,6 +40,13 @@ def init(
     instrument_llm_calls: bool = True,
     exporter: SpanExporter | None = None,
     capture_content: bool | None = None,
+    default_tags: str | Iterable[str] | None = None,
+    api_key: str | None = None,
+    parent_key: str | None = None,
+    endpoint: str | None = None,
+    max_wait_time: int | None = None,
+    max_queue_size: int | None = None,
+    skip_auto_end_session: bool | None = None,
 ) -> Session | None:
     """Set up OpenTelemetry for sessions and, by default, start one.
 
@@ -55,6 +62,11 @@ def init(
         exporter: export spans with this exporter instead of the one ``OTEL_TRACES_EXPORTER`` picks.
         capture_content: record prompts and completions on spans (default: off, or
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
+        default_tags: tags of every session started from now on (this one and ``start_session``'s),
+            before their own tags.
+        api_key, parent_key, endpoint, max_wait_time, max_queue_size, skip_auto_end_session:
+            accepted so that AgentOps v0.3 code runs, and ignored (a warning names them, never
+            their values): spans go where the ``OTEL_*`` variables say, batched as they say.
 
     Example::
 
@@ -79,8 +91,12 @@ def init(
     if exporter is not None and not isinstance(exporter, SpanExporter):
         raise TypeError(f"exporter must be an opentelemetry SpanExporter; got {type(exporter).__name__}")
     session_tags = normalise_tags(tags) if tags is not None else None
+    defaults = tuple(normalise_tags(default_tags, argument="default_tags")) if default_tags is not None else None
+    _warn_ignored({"api_key": api_key, "parent_key": parent_key, "endpoint": endpoint, "max_wait_time": max_wait_time,
+                   "max_queue_size": max_queue_size, "skip_auto_end_session": skip_auto_end_session})
 
-    requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content}
+    requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content,
+                 "default_tags": defaults}
     with _lock:
         if _tracer is None:
             tracer_provider = sdk_setup.configure(service_name, exporter)
@@ -104,6 +120,16 @@ def init(
             process_session.add_tags(session_tags)
         return process_session
     return start_session(tags=session_tags)
+
+
+def _warn_ignored(arguments: dict[str, object]) -> None:
+    given = [name for name, value in arguments.items() if value is not None]
+    if given:
+        logger.warning(
+            "agentops-otel: init(%s) ignored: AgentOps v0.3 settings with no meaning here; spans are "
+            "exported with OpenTelemetry as the OTEL_* variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_BSP_*)",
+            ", ".join(given),
+        )
 
 
 def _check_same_settings(requested: dict[str, Any]) -> None:
@@ -137,6 +163,9 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
     """
     session_tags = normalise_tags(tags) if tags is not None else None
     tracer = _get_tracer()
+    defaults = _settings.get("default_tags")
+    if defaults:
+        session_tags = normalise_tags([*defaults, *(session_tags or ())])
     session = Session(tracer, session_tags, on_end=registry.unregister)
     registry.register(session)
     lifecycle.install()
@@ -183,6 +212,45 @@ def record(event: Event) -> None:
 def get_active_sessions() -> list[Session]:
     """The sessions that have started and not ended, oldest first."""
     return registry.active_sessions()
+
+
+def get_session(session_id: str) -> Session | None:
+    """The active (not ended) session with this id, or ``None``.
+
+    Example::
+
+        session = agentops_otel.get_session(session_id)
+    """
+    if not isinstance(session_id, str):
+        raise TypeError(f"session_id must be a str; got {type(session_id).__name__}")
+    return registry.get(session_id)
+
+
+def end_all_sessions(end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None) -> None:
+    """End every active session with ``end_state`` (see ``Session.end_session``).
+
+    Raises:
+        ValueError, TypeError: as ``Session.end_session``, before any session ends.
+    """
+    state = EndState.parse(end_state)
+    if end_state_reason is not None and not isinstance(end_state_reason, str):
+        raise TypeError(f"end_state_reason must be a str or None; got {type(end_state_reason).__name__}")
+    for session in registry.active_sessions():
+        if not session.is_ended:
+            session.end_session(state, end_state_reason)
+
+
+def create_agent(name: str, agent_id: str | None = None) -> str:
+    """Record an agent in the session current here, else the only active one (see
+    ``Session.create_agent``). Returns the agent's id.
+
+    Raises:
+        NoSessionException: no session is active.
+        MultiSessionException: two or more sessions are active and none is current.
+    """
+    session = registry.current_or_only_session()
+    assert session is not None  # required: raised otherwise
+    return session.create_agent(name, agent_id)
 
 
 def instrument_installed_clients() -> list[str]:

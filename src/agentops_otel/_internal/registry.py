@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from opentelemetry.context import Context, get_current
 
 from agentops_otel._internal.exceptions import MultiSessionException, NoSessionException
-from agentops_otel._internal.session_context import SESSION_ID_KEY, remote_session_id
+from agentops_otel._internal.session_context import SESSION_ID_KEY, remote_session_id, session_id_in
 
 if TYPE_CHECKING:
     from agentops_otel._internal.session import Session
@@ -79,6 +79,28 @@ def only_session() -> Session:
             return next(iter(_active.values()))
         except (StopIteration, RuntimeError):  # the session ended meanwhile: count again
             continue
+
+
+def current_or_only_session(*, required: bool = True) -> Session | None:
+    """The session whose context is current here, else the only active one (``create_agent``).
+
+    Raises:
+        MultiSessionException: two or more sessions are active and none is current.
+        NoSessionException: none is active, and ``required``.
+    """
+    session_id = current_session_id()
+    if session_id is not None:
+        session = _active.get(session_id)
+        if session is not None:
+            return session
+    if not required and not _active:
+        return None
+    return only_session()
+
+
+def current_session_id(context: Context | None = None) -> str | None:
+    """The id of the session whose context is current (or in ``context``), local or propagated."""
+    return session_id_in(get_current() if context is None else context)
 
 
 def resolve_for_call() -> tuple[Context | None, Session | None]:

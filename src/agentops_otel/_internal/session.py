@@ -22,12 +22,13 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_MESSAGE, EXCEPTION_TYPE
-from opentelemetry.trace import StatusCode, Tracer
+from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
 from agentops_otel._internal.analytics import AnalyticsCounter, SessionAnalytics
 from agentops_otel._internal.attribute_names import (
     SESSION_ACTIONS,
+    SESSION_AGENT_INVOCATIONS,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
     SESSION_ERRORS,
@@ -43,6 +44,7 @@ from agentops_otel._internal.exceptions import SessionEndedException
 from agentops_otel._internal.root_span import RootSpan
 from agentops_otel._internal.serialization import to_text
 from agentops_otel._internal.session_context import session_context
+from agentops_otel._internal.steps import CREATE_AGENT, agent_attributes, check_name
 from agentops_otel._internal.tags import normalise_tags
 
 P = ParamSpec("P")
@@ -293,6 +295,31 @@ class Session:
         usage = usage or {}
         self.analytics.count(operation, None, failed, usage.get(GEN_AI_USAGE_INPUT_TOKENS),
                              usage.get(GEN_AI_USAGE_OUTPUT_TOKENS))
+    def create_agent(self, name: str, agent_id: str | None = None) -> str:
+        """Record that the session has an agent: a ``create_agent {name}`` span with
+        ``gen_ai.agent.name`` and ``gen_ai.agent.id``. Returns the agent's id (a new UUID unless
+        ``agent_id`` is given).
+
+        Example::
+
+            agent_id = session.create_agent("researcher")
+
+        Raises:
+            TypeError: ``name`` is not a non-empty str, or ``agent_id`` is not a str or None.
+            SessionEndedException: the session has ended.
+        """
+        check_name("an agent's name", name)
+        if agent_id is not None and not isinstance(agent_id, str):
+            raise TypeError(f"agent_id must be a str or None; got {type(agent_id).__name__}")
+        self._check_open("create an agent")
+        agent_id = agent_id or str(uuid.uuid4())
+        self._tracer.start_span(
+            f"{CREATE_AGENT} {name}",
+            context=self._context,
+            kind=SpanKind.INTERNAL,
+            attributes=agent_attributes(name, agent_id, CREATE_AGENT),
+        ).end()
+        return agent_id
 
     def get_analytics(self) -> SessionAnalytics:
         """What the session did so far: LLM calls, tool calls, actions, errors, tokens, duration."""
@@ -335,6 +362,7 @@ class Session:
             SESSION_TAGS: list(self._tags),
             SESSION_LLM_CALLS: stats.llm_calls,
             SESSION_TOOL_CALLS: stats.tool_calls,
+            SESSION_AGENT_INVOCATIONS: stats.agent_invocations,
             SESSION_ACTIONS: stats.actions,
             SESSION_ERRORS: stats.errors,
             GEN_AI_USAGE_INPUT_TOKENS: stats.input_tokens,
