@@ -37,6 +37,8 @@ The pieces:
   ``with step:`` makes it current and ends it (OK, or ERROR with ``error.type``);
   ``step.succeed(result)`` / ``step.fail(error)`` end it once. Tool arguments and results are
   recorded only when content capture is on.
+- ``start_workflow(name, attributes=..., context=...)``: a ``Step`` for an ``invoke_workflow {name}``
+  span, a run along a path the application defines (a chain), parented and ended as above.
 - ``capture_content()``: whether message content may be recorded; ``to_json`` writes a value as
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
 - ``LLMTelemetry.start_call`` and ``LLMCall`` directly, for a client none of the wrappers fits;
@@ -110,7 +112,7 @@ from agentops_otel._internal.endpoint import Endpoint, StreamAccumulator
 from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json
 from agentops_otel._internal.stainless import EndpointLookup, async_request_wrapper, sync_request_wrapper
-from agentops_otel._internal.steps import Step, start_agent, start_tool
+from agentops_otel._internal.steps import Step, start_agent, start_tool, start_workflow
 from agentops_otel._internal.streams import TracedAsyncStream, TracedStream, end_traced_stream
 
 __all__ = [
@@ -133,6 +135,7 @@ __all__ = [
     "function_wrapper",
     "start_agent",
     "start_tool",
+    "start_workflow",
     "sync_request_wrapper",
     "to_json",
 ]

@@ -30,6 +30,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_TOOL_CALL_ID,
     GEN_AI_TOOL_CALL_RESULT,
     GEN_AI_TOOL_NAME,
+    GEN_AI_WORKFLOW_NAME,
 )
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.exception_attributes import (
@@ -326,3 +327,37 @@ def action_attributes(action_type: str) -> Attributes:
     """The attributes of an ``action {type}`` span (an ``ActionEvent``'s span has the same)."""
     return {EVENT_TYPE: ACTION, ACTION_TYPE: action_type}
 
+
+
+INVOKE_WORKFLOW = "invoke_workflow"
+
+
+def start_workflow(
+    name: str,
+    *,
+    attributes: Mapping[str, AttributeValue] | None = None,
+    context: Context | None = None,
+) -> Step:
+    """Start an ``invoke_workflow {name}`` span: a workflow an application runs on a path it
+    defines itself (a chain of steps, a pipeline), as opposed to an agent deciding its own steps.
+
+    The span carries ``gen_ai.operation.name=invoke_workflow`` and ``gen_ai.workflow.name``.
+    Parent, ending and errors: as ``start_agent``; a failed workflow counts as an error of its
+    session (it is not an agent invocation nor a tool call).
+
+    Example::
+
+        with start_workflow("summarise_then_translate"):
+            summary = client.chat.completions.create(...)   # nests under the workflow span
+
+    Raises:
+        MultiSessionException: as ``start_agent``.
+        TypeError: as ``start_agent``.
+    """
+    check_name("a workflow's name", name)
+    _check_attributes(attributes)
+    _check_context(context)
+    step_attributes = dict(attributes) if attributes else {}
+    step_attributes.update({GEN_AI_OPERATION_NAME: INVOKE_WORKFLOW, GEN_AI_WORKFLOW_NAME: name})
+    return start_step(f"{INVOKE_WORKFLOW} {name}", step_attributes, operation=INVOKE_WORKFLOW, event_type=None,
+                      result_key=EVENT_RETURNS, record_content=content.capture_content(), context=context)
