@@ -52,9 +52,10 @@ LANGGRAPH_NODE = "langgraph.node"
 LANGGRAPH_STEP = "langgraph.step"
 """The superstep of the graph the node ran in (``metadata["langgraph_step"]``)."""
 
-_CONTROL_FLOW_ERRORS = frozenset({"GraphBubbleUp", "GeneratorExit"})
+_CONTROL_FLOW_ERRORS = frozenset({"GraphBubbleUp", "GeneratorExit", "CancelledError"})
 """Exceptions that end a run without it failing: LangGraph's interrupts and ``Command`` jumps (all
-``GraphBubbleUp``), and a stream its consumer closed early."""
+``GraphBubbleUp``), and a run stopped from outside (a stream its consumer dropped, a cancelled
+task): the session treats the last as not failed either."""
 
 
 class _NodeStep:
