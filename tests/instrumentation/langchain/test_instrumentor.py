@@ -19,9 +19,9 @@ from opentelemetry.trace import StatusCode
 import agentops_otel
 from agentops_otel._internal.facade import instrument_installed_clients
 from tests.support.langchain_apps import QUESTION, chat_model, weather_graph
-from tests.support.span_trees import span_forest
+from tests.support.span_trees import SpanTree, span_forest
 
-CHAT = ("chat gpt-4o-mini", [])
+CHAT: SpanTree = ("chat gpt-4o-mini", [])
 
 
 def test_registered_under_the_opentelemetry_instrumentor_entry_point() -> None:
@@ -93,7 +93,7 @@ def test_a_subgraph_is_an_agent_span_under_the_node_that_runs_it(exporter: InMem
     outer.add_edge("research", "delegate")
     with agentops_otel.start_session() as session:
         outer.compile(name="supervisor").invoke({"items": []})
-    inner_run = ("invoke_agent researcher", [("lookup", [])])
+    inner_run: SpanTree = ("invoke_agent researcher", [("lookup", [])])
     assert span_forest(exporter.get_finished_spans()) == [("session", [("invoke_agent supervisor", [
         ("research", [inner_run]), ("delegate", [inner_run])])])]
     assert session.get_analytics().agent_invocations == 3
