@@ -25,7 +25,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import ObjectProxy, register_post_import_hook, wrap_function_wrapper
 
 from agentops_otel_langchain.version import __version__
 
@@ -33,7 +33,11 @@ __all__ = ["LangChainInstrumentor", "__version__"]
 
 logger = logging.getLogger(__name__)
 
-_CALLBACKS_MODULE = "langchain_core.callbacks.base"
+_CALLBACKS_MODULE = "langchain_core.callbacks.manager"
+# Every run's callback manager is made by ``configure`` from the run's config (the child managers
+# of a run inherit its handlers): the handler is added there. (Wrapping ``__init__`` instead, as
+# OpenInference does, runs the check for each of the ~10 managers LangChain copies per run.)
+_MANAGER_CLASSES = ("CallbackManager", "AsyncCallbackManager")
 # Where LangChain and LangGraph set a run's config in the fresh context the run's code executes
 # in (each has its own copy of the function); the span of the run is made current there too.
 _CONFIG_CONTEXT_MODULES = ("langchain_core.runnables.config", "langgraph._internal._runnable")
@@ -41,7 +45,7 @@ _CONFIG_CONTEXT_FUNCTION = "_set_config_context"
 
 
 class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """Adds agentops-otel's callback handler to every LangChain callback manager."""
+    """Adds agentops-otel's callback handler to the callback manager of every LangChain run."""
 
     _handler: Any = None
 
@@ -62,7 +66,8 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             return state["handler"]
 
         def wrap_callback_manager(module: ModuleType) -> None:
-            wrap_function_wrapper(module, "BaseCallbackManager.__init__", _add_handler(handler()))
+            for cls in _MANAGER_CLASSES:
+                wrap_function_wrapper(module, f"{cls}.configure", _add_handler(handler()))
 
         def wrap_config_context(module: ModuleType) -> None:
             wrap_function_wrapper(module, _CONFIG_CONTEXT_FUNCTION, _make_run_current(handler()))
@@ -81,7 +86,12 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             handler.enabled = False  # managers made before keep it, as a no-op
         callbacks = sys.modules.get(_CALLBACKS_MODULE)
         if callbacks is not None:
-            unwrap(callbacks.BaseCallbackManager, "__init__")
+            for name in _MANAGER_CLASSES:
+                cls = getattr(callbacks, name)
+                # The wrapper of a classmethod, from the class's own dict: getattr would bind it.
+                wrapper = vars(cls).get("configure")
+                if isinstance(wrapper, ObjectProxy):
+                    setattr(cls, "configure", wrapper.__wrapped__)
         for module_name in _CONFIG_CONTEXT_MODULES:
             module = sys.modules.get(module_name)
             if module is not None:
@@ -103,18 +113,18 @@ def _when_imported(state: dict[str, Any], module_name: str, apply: Callable[[Mod
     register_post_import_hook(hook, module_name)
 
 
-def _add_handler(handler: Any) -> Callable[..., None]:
-    def wrapper(wrapped: Callable[..., None], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        wrapped(*args, **kwargs)
-        if not handler.enabled:
-            return
-        try:
-            # Managers are copied and derived (``get_child``, ``copy``, ``merge``) with the
-            # inheritable handlers of the one they come from: add the handler only once.
-            if all(existing is not handler for existing in instance.inheritable_handlers):
-                instance.add_handler(handler, True)
-        except Exception:
-            logger.debug("agentops-otel: could not add the callback handler", exc_info=True)
+def _add_handler(handler: Any) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        manager = wrapped(*args, **kwargs)
+        if handler.enabled:
+            try:
+                # A run inside another gets a manager with the handlers its parent passes on:
+                # the handler is there already.
+                if handler not in manager.inheritable_handlers:
+                    manager.add_handler(handler, True)
+            except Exception:
+                logger.debug("agentops-otel: could not add the callback handler", exc_info=True)
+        return manager
 
     return wrapper
 

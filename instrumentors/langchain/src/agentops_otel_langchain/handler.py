@@ -58,6 +58,9 @@ _CONTROL_FLOW_ERRORS = frozenset({"GraphBubbleUp", "GeneratorExit", "CancelledEr
 task): the session treats the last as not failed either."""
 
 
+_OK = Status(StatusCode.OK)
+
+
 class _NodeStep:
     """A LangGraph node's span: ended like a ``Step`` (OK, or ERROR with ``error.type``)."""
 
@@ -67,7 +70,7 @@ class _NodeStep:
         self.span = span
 
     def succeed(self, result: object = None) -> None:
-        self.span.set_status(Status(StatusCode.OK))
+        self.span.set_status(_OK)
         self.span.end()
 
     def fail(self, error: BaseException) -> None:
