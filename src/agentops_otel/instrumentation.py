@@ -39,6 +39,11 @@ The pieces:
   recorded only when content capture is on.
 - ``start_workflow(name, attributes=..., context=...)``: a ``Step`` for an ``invoke_workflow {name}``
   span, a run along a path the application defines (a chain), parented and ended as above.
+- ``start_agent_run()``: an ``AgentRun``, the session an agent framework's run
+  goes into (the current one, else the only active one, else a new one for the run, which
+  ``with run:`` ends Success or Fail; ``init(session_per_agent_run=True)``: a new one unless one is
+  current). Raises ``MultiSessionException`` with two or more active and none current: wrap the
+  framework's run entry point with it so the exception reaches the caller before any request.
 - ``capture_content()``: whether message content may be recorded; ``to_json`` writes a value as
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
 - ``LLMTelemetry.start_call`` and ``LLMCall`` directly, for a client none of the wrappers fits;
@@ -106,6 +111,7 @@ an iterator of objects with ``.text``::
 
 from __future__ import annotations
 
+from agentops_otel._internal.agent_runs import AgentRun, start_agent_run
 from agentops_otel._internal.call_wrapper import EndpointFor, async_function_wrapper, function_wrapper
 from agentops_otel._internal.content import capture_content
 from agentops_otel._internal.endpoint import Endpoint, StreamAccumulator
@@ -117,6 +123,7 @@ from agentops_otel._internal.streams import TracedAsyncStream, TracedStream, end
 
 __all__ = [
     "MAX_JSON_CHARS",
+    "AgentRun",
     "Attributes",
     "Endpoint",
     "EndpointFor",
@@ -134,6 +141,7 @@ __all__ = [
     "end_traced_stream",
     "function_wrapper",
     "start_agent",
+    "start_agent_run",
     "start_tool",
     "start_workflow",
     "sync_request_wrapper",

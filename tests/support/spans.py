@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -27,3 +28,22 @@ def only_call_span(exporter: InMemorySpanExporter) -> ReadableSpan:
 def attributes(span: ReadableSpan) -> dict[str, Any]:
     """A finished span's attributes (the SDK types them optional; a finished span always has a map)."""
     return dict(span.attributes or {})
+
+
+Tree = list[tuple[str, str, "Tree"]]
+"""Spans as ``[(name, kind, children), ...]``, siblings in start order: a whole trace in one literal."""
+
+
+def span_tree(spans: Sequence[ReadableSpan]) -> Tree:
+    """The trees the spans form through their parents (a span whose parent is not among them is a root)."""
+    ids = {span.context.span_id for span in spans if span.context is not None}
+    children: dict[int | None, list[ReadableSpan]] = {}
+    for span in spans:
+        parent = span.parent.span_id if span.parent is not None and span.parent.span_id in ids else None
+        children.setdefault(parent, []).append(span)
+
+    def nodes(parent: int | None) -> Tree:
+        return [(span.name, span.kind.name, nodes(span.context.span_id if span.context else None))
+                for span in sorted(children.get(parent, []), key=lambda s: s.start_time or 0)]
+
+    return nodes(None)

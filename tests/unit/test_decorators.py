@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncGenerator, Generator, Iterator
 from typing import Any
 
@@ -431,3 +432,45 @@ def test_the_session_decorator(exporter: InMemorySpanExporter, client: openai.Op
     assert roots[0]["agentops.session.tags"] == ("job",)
     llm_sessions = [attributes(span)[SESSION_ID] for span in spans_named(exporter, "chat gpt-4o-mini")]
     assert llm_sessions == [roots[0][SESSION_ID], roots[1][SESSION_ID]]
+
+
+def test_concurrent_sessions_in_tasks_and_threads_keep_their_own_spans(exporter: InMemorySpanExporter) -> None:
+    @agentops.record_tool("fetch")
+    async def fetch(item: int) -> int:
+        await asyncio.sleep(0.001)
+        return item
+
+    @agentops.session
+    async def run(name: str) -> None:
+        for item in range(3):
+            await fetch(item)
+
+    @agentops.record_tool("compute")
+    def compute(item: int) -> int:
+        return item * 2
+
+    @agentops.session
+    def work() -> None:
+        for item in range(3):
+            compute(item)
+
+    async def both() -> None:
+        await asyncio.gather(run("a"), run("b"))
+
+    asyncio.run(both())
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    roots = {attributes(span)[SESSION_ID]: span for span in spans_named(exporter, "session")}
+    assert len(roots) == 4
+    for name in ("execute_tool fetch", "execute_tool compute"):
+        per_session: dict[str, int] = {}
+        for span in spans_named(exporter, name):
+            session_id = attributes(span)[SESSION_ID]
+            assert parent_of(span) == ids(roots[session_id])
+            per_session[session_id] = per_session.get(session_id, 0) + 1
+        assert sorted(per_session.values()) == [3, 3]
+    assert all(attributes(root)["agentops.session.tool_calls"] == 3 for root in roots.values())

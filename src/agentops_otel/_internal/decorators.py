@@ -35,17 +35,17 @@ from agentops_otel._internal.attribute_names import EVENT_PARAMS, EVENT_RETURNS
 from agentops_otel._internal.facade import start_session
 from agentops_otel._internal.serialization import to_json
 from agentops_otel._internal.session import Session
-from agentops_otel._internal.steps import (
+from agentops_otel._internal.session_context import session_id_in
+from agentops_otel._internal.step_attributes import (
     ACTION,
     EXECUTE_TOOL,
     INVOKE_AGENT,
     Attributes,
-    Step,
     action_attributes,
     agent_attributes,
-    start_step,
     tool_attributes,
 )
+from agentops_otel._internal.steps import Step, start_step
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -131,7 +131,7 @@ class _Recorder:
         if isinstance(chosen, Session):
             if not self.parameters.accepts_session:
                 del kwargs["session"]
-            if registry.current_session_id() != chosen.session_id:
+            if session_id_in(get_current()) != chosen.session_id:
                 context = chosen.context(get_current())
         attributes: Attributes = dict(self.static)
         params = self.parameters.of(args, kwargs)

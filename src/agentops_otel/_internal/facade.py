@@ -30,6 +30,7 @@ _lock = threading.RLock()
 _tracer: trace.Tracer | None = None
 _settings: dict[str, Any] = {}
 _process_session: Session | None = None
+_session_per_agent_run = False
 
 
 def init(
@@ -40,6 +41,7 @@ def init(
     instrument_llm_calls: bool = True,
     exporter: SpanExporter | None = None,
     capture_content: bool | None = None,
+    session_per_agent_run: bool = False,
     default_tags: str | Iterable[str] | None = None,
     api_key: str | None = None,
     parent_key: str | None = None,
@@ -62,6 +64,11 @@ def init(
         exporter: export spans with this exporter instead of the one ``OTEL_TRACES_EXPORTER`` picks.
         capture_content: record prompts and completions on spans (default: off, or
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
+        session_per_agent_run: give every agent framework run (an OpenAI Agents SDK
+            ``Runner.run``) a session of its own unless a session is current where it starts, even
+            while other sessions are active (``AGENTOPS_AUTO_START_SESSION``'s, or the one this
+            call starts). Once on, it stays on. Off, a run goes into the only active session, and
+            gets a session of its own only when none is active.
         default_tags: tags of every session started from now on (this one and ``start_session``'s),
             before their own tags.
         api_key, parent_key, endpoint, max_wait_time, max_queue_size, skip_auto_end_session:
@@ -80,8 +87,9 @@ def init(
         ConfigurationError: an ``OTEL_*`` variable is malformed, or a second ``init()`` asks for
             settings that differ from the first one's.
     """
-    global _tracer
-    for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls)):
+    global _tracer, _session_per_agent_run
+    for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls),
+                        ("session_per_agent_run", session_per_agent_run)):
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
     if capture_content is not None and not isinstance(capture_content, bool):
@@ -91,7 +99,9 @@ def init(
     if exporter is not None and not isinstance(exporter, SpanExporter):
         raise TypeError(f"exporter must be an opentelemetry SpanExporter; got {type(exporter).__name__}")
     session_tags = normalise_tags(tags) if tags is not None else None
-    defaults = tuple(normalise_tags(default_tags, argument="default_tags")) if default_tags is not None else None
+    if session_per_agent_run:
+        _session_per_agent_run = True
+    defaults = tuple(normalise_tags(default_tags)) if default_tags is not None else None
     _warn_ignored({"api_key": api_key, "parent_key": parent_key, "endpoint": endpoint, "max_wait_time": max_wait_time,
                    "max_queue_size": max_queue_size, "skip_auto_end_session": skip_auto_end_session})
 
@@ -141,6 +151,11 @@ def _check_same_settings(requested: dict[str, Any]) -> None:
             f"init() was already called with {name}={first!r}; a second init() cannot change it to "
             f"{value!r}. Pass every setting to the first init() call."
         )
+
+
+def session_per_agent_run() -> bool:
+    """Whether ``init(session_per_agent_run=True)`` was called (see ``agent_runs``)."""
+    return _session_per_agent_run
 
 
 def _get_tracer() -> trace.Tracer:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from opentelemetry.context import Context, get_current
 
 from agentops_otel._internal.exceptions import MultiSessionException, NoSessionException
-from agentops_otel._internal.session_context import SESSION_ID_KEY, remote_session_id, session_id_in
+from agentops_otel._internal.session_context import SESSION_ID_KEY, remote_session_id
 
 if TYPE_CHECKING:
     from agentops_otel._internal.session import Session
@@ -88,19 +88,15 @@ def current_or_only_session(*, required: bool = True) -> Session | None:
         MultiSessionException: two or more sessions are active and none is current.
         NoSessionException: none is active, and ``required``.
     """
-    session_id = current_session_id()
+    session_id = get_current().get(SESSION_ID_KEY)
     if session_id is not None:
-        session = _active.get(session_id)
+        session = _active.get(str(session_id))
         if session is not None:
             return session
     if not required and not _active:
         return None
     return only_session()
 
-
-def current_session_id(context: Context | None = None) -> str | None:
-    """The id of the session whose context is current (or in ``context``), local or propagated."""
-    return session_id_in(get_current() if context is None else context)
 
 
 def resolve_for_call() -> tuple[Context | None, Session | None]:

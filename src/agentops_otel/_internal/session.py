@@ -44,7 +44,7 @@ from agentops_otel._internal.exceptions import SessionEndedException
 from agentops_otel._internal.root_span import RootSpan
 from agentops_otel._internal.serialization import to_text
 from agentops_otel._internal.session_context import session_context
-from agentops_otel._internal.steps import CREATE_AGENT, agent_attributes, check_name
+from agentops_otel._internal.step_attributes import CREATE_AGENT, agent_attributes, check_name
 from agentops_otel._internal.tags import normalise_tags
 
 P = ParamSpec("P")
@@ -290,11 +290,6 @@ class Session:
             attributes.get(GEN_AI_USAGE_OUTPUT_TOKENS),
         )
 
-    def count_call(self, operation: str, failed: bool, usage: Mapping[str, AttributeValue] | None) -> None:
-        """Count one finished LLM call of this session, with the token counts of its ``usage`` attributes."""
-        usage = usage or {}
-        self.analytics.count(operation, None, failed, usage.get(GEN_AI_USAGE_INPUT_TOKENS),
-                             usage.get(GEN_AI_USAGE_OUTPUT_TOKENS))
     def create_agent(self, name: str, agent_id: str | None = None) -> str:
         """Record that the session has an agent: a ``create_agent {name}`` span with
         ``gen_ai.agent.name`` and ``gen_ai.agent.id``. Returns the agent's id (a new UUID unless
@@ -320,6 +315,12 @@ class Session:
             attributes=agent_attributes(name, agent_id, CREATE_AGENT),
         ).end()
         return agent_id
+
+    def count_call(self, operation: str, failed: bool, usage: Mapping[str, AttributeValue] | None) -> None:
+        """Count one finished LLM call of this session, with the token counts of its ``usage`` attributes."""
+        usage = usage or {}
+        self.analytics.count(operation, None, failed, usage.get(GEN_AI_USAGE_INPUT_TOKENS),
+                             usage.get(GEN_AI_USAGE_OUTPUT_TOKENS))
 
     def get_analytics(self) -> SessionAnalytics:
         """What the session did so far: LLM calls, tool calls, actions, errors, tokens, duration."""

@@ -23,14 +23,7 @@ from typing import TYPE_CHECKING
 from opentelemetry import trace
 from opentelemetry.context import Context, attach, detach, get_current
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
-    GEN_AI_AGENT_ID,
-    GEN_AI_AGENT_NAME,
-    GEN_AI_OPERATION_NAME,
-    GEN_AI_TOOL_CALL_ARGUMENTS,
-    GEN_AI_TOOL_CALL_ID,
     GEN_AI_TOOL_CALL_RESULT,
-    GEN_AI_TOOL_NAME,
-    GEN_AI_WORKFLOW_NAME,
 )
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.exception_attributes import (
@@ -42,20 +35,24 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from agentops_otel._internal import content, registry, sdk_internals
-from agentops_otel._internal.attribute_names import ACTION_TYPE, EVENT_RETURNS, EVENT_TYPE
-from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json, to_text
+from agentops_otel._internal.attribute_names import EVENT_RETURNS
+from agentops_otel._internal.serialization import to_json, to_text
+from agentops_otel._internal.session_context import session_id_in
+from agentops_otel._internal.step_attributes import (
+    EXECUTE_TOOL,
+    INVOKE_AGENT,
+    INVOKE_WORKFLOW,
+    Attributes,
+    agent_attributes,
+    check_name,
+    tool_attributes,
+    tool_value,
+    workflow_attributes,
+)
 from agentops_otel.version import __version__
 
 if TYPE_CHECKING:
     from agentops_otel._internal.session import Session
-
-Attributes = dict[str, AttributeValue]
-
-INVOKE_AGENT = "invoke_agent"
-CREATE_AGENT = "create_agent"
-EXECUTE_TOOL = "execute_tool"
-ACTION = "action"
-"""``agentops.event.type`` of an action step, as on an ``ActionEvent``'s span."""
 
 _tracer: trace.Tracer | None = None
 _OK = Status(StatusCode.OK)
@@ -67,17 +64,6 @@ def _get_tracer() -> trace.Tracer:
     if _tracer is None:
         _tracer = trace.get_tracer("agentops_otel", __version__)
     return _tracer
-
-
-def tool_value(value: object) -> str:
-    """A tool's arguments or result as an attribute: a string as it is (arguments often arrive as
-    JSON text already), cut to ``MAX_JSON_CHARS``; anything else as bounded JSON."""
-    if not isinstance(value, str):
-        return to_json(value)
-    text = value.encode("utf-8", "backslashreplace").decode("utf-8")  # OTLP strings are UTF-8
-    if len(text) > MAX_JSON_CHARS:
-        text = f"{text[:MAX_JSON_CHARS]}...[truncated {len(text) - MAX_JSON_CHARS} chars]"
-    return text
 
 
 class Step:
@@ -126,7 +112,7 @@ class Step:
         """
         ctx = get_current() if base is None else base
         session = self._session
-        if session is not None and registry.current_session_id(ctx) != session.session_id:
+        if session is not None and session_id_in(ctx) != session.session_id:
             ctx = session.context(ctx)
         return trace.set_span_in_context(self.span, ctx)
 
@@ -191,12 +177,6 @@ class Step:
         return f"<Step {getattr(self.span, 'name', '?')!r} {state}>"
 
 
-def check_name(what: str, name: object) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"{what} must be a non-empty str; got {type(name).__name__} {name!r:.80}")
-    return name
-
-
 def _check_attributes(attributes: object) -> None:
     if attributes is not None and not isinstance(attributes, Mapping):
         raise TypeError(f"attributes must be a mapping of attribute names to values or None; "
@@ -230,28 +210,10 @@ def start_step(
             parent = get_current()  # given to the SDK, which would otherwise look it up three times
     else:
         parent = context
-        session_id = registry.current_session_id(context)
+        session_id = session_id_in(context)
         session = registry.get(session_id) if session_id is not None else None
     span = _get_tracer().start_span(span_name, context=parent, kind=SpanKind.INTERNAL, attributes=attributes)
     return Step(span, session, operation, event_type, result_key, record_content)
-
-
-def agent_attributes(name: str, agent_id: str | None, operation: str = INVOKE_AGENT) -> Attributes:
-    """The attributes of an ``invoke_agent`` (or ``create_agent``) span."""
-    attributes: Attributes = {GEN_AI_OPERATION_NAME: operation, GEN_AI_AGENT_NAME: name}
-    if agent_id is not None:
-        attributes[GEN_AI_AGENT_ID] = str(agent_id)
-    return attributes
-
-
-def tool_attributes(name: str, call_id: str | None, arguments: object, record_content: bool) -> Attributes:
-    """The attributes of an ``execute_tool`` span when it starts (``ToolEvent`` records the same)."""
-    attributes: Attributes = {GEN_AI_OPERATION_NAME: EXECUTE_TOOL, GEN_AI_TOOL_NAME: name}
-    if call_id is not None:
-        attributes[GEN_AI_TOOL_CALL_ID] = str(call_id)
-    if arguments is not None and record_content:
-        attributes[GEN_AI_TOOL_CALL_ARGUMENTS] = tool_value(arguments)
-    return attributes
 
 
 def start_agent(
@@ -323,27 +285,18 @@ def start_tool(
                       result_key=GEN_AI_TOOL_CALL_RESULT, record_content=record_content, context=context)
 
 
-def action_attributes(action_type: str) -> Attributes:
-    """The attributes of an ``action {type}`` span (an ``ActionEvent``'s span has the same)."""
-    return {EVENT_TYPE: ACTION, ACTION_TYPE: action_type}
-
-
-
-INVOKE_WORKFLOW = "invoke_workflow"
-
-
 def start_workflow(
     name: str,
     *,
     attributes: Mapping[str, AttributeValue] | None = None,
     context: Context | None = None,
 ) -> Step:
-    """Start an ``invoke_workflow {name}`` span: a workflow an application runs on a path it
-    defines itself (a chain of steps, a pipeline), as opposed to an agent deciding its own steps.
+    """Start an ``invoke_workflow {name}`` span: a run along a path the application defines (a
+    chain of steps, a pipeline), as opposed to an agent choosing its own steps.
 
     The span carries ``gen_ai.operation.name=invoke_workflow`` and ``gen_ai.workflow.name``.
     Parent, ending and errors: as ``start_agent``; a failed workflow counts as an error of its
-    session (it is not an agent invocation nor a tool call).
+    session (it is neither an agent invocation nor a tool call).
 
     Example::
 
@@ -358,6 +311,6 @@ def start_workflow(
     _check_attributes(attributes)
     _check_context(context)
     step_attributes = dict(attributes) if attributes else {}
-    step_attributes.update({GEN_AI_OPERATION_NAME: INVOKE_WORKFLOW, GEN_AI_WORKFLOW_NAME: name})
+    step_attributes.update(workflow_attributes(name))
     return start_step(f"{INVOKE_WORKFLOW} {name}", step_attributes, operation=INVOKE_WORKFLOW, event_type=None,
                       result_key=EVENT_RETURNS, record_content=content.capture_content(), context=context)

@@ -91,7 +91,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 # The wrapper of a classmethod, from the class's own dict: getattr would bind it.
                 wrapper = vars(cls).get("configure")
                 if isinstance(wrapper, ObjectProxy):
-                    setattr(cls, "configure", wrapper.__wrapped__)
+                    cls.configure = wrapper.__wrapped__
         for module_name in _CONFIG_CONTEXT_MODULES:
             module = sys.modules.get(module_name)
             if module is not None:
