@@ -14,6 +14,7 @@ from agentops_otel_standin import StandInServer
 
 from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
 from tests.support.paths import ROOT
+from tests.support.span_trees import SpanTree
 
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
 
@@ -48,7 +49,7 @@ def receiver() -> Iterator[OTLPReceiver]:
         yield r
 
 
-def _tree(spans: list[ReceivedSpan], parent: ReceivedSpan | None = None) -> list[tuple[str, list[object]]]:
+def _tree(spans: list[ReceivedSpan], parent: ReceivedSpan | None = None) -> list[SpanTree]:
     parent_id = None if parent is None else parent.span_id
     children = sorted((s for s in spans if s.parent_span_id == parent_id), key=lambda s: s.start_time_unix_nano)
     return [(s.name, _tree(spans, s)) for s in children]
@@ -66,7 +67,7 @@ def test_a_langgraph_agent_traced_with_no_code(standin: StandInServer, receiver:
     assert "stand-in model" in result.stdout
 
     spans = receiver.wait_for_spans(8)
-    chat: tuple[str, list[object]] = ("chat gpt-4o-mini", [])
+    chat: SpanTree = ("chat gpt-4o-mini", [])
     assert _tree(spans) == [("session", [("invoke_agent weather", [
         ("agent", [chat]), ("tools", [("execute_tool get_weather", [])]), ("agent", [chat])])])]
     (root,) = [s for s in spans if s.name == "session"]
