@@ -73,6 +73,11 @@ def test_a_stream_dropped_early_ends_its_spans_and_leaves_no_span_current(
         assert span.status.status_code != StatusCode.ERROR, (span.name, span.status.description)  # no error
 
 
+def _by_name(trees: list[SpanTree]) -> list[SpanTree]:
+    """The trees with siblings in name order (nodes that run at once start in any order)."""
+    return sorted((name, _by_name(children)) for name, children in trees)
+
+
 class _Items(TypedDict):
     items: Annotated[list[str], operator.add]
 
@@ -80,7 +85,9 @@ class _Items(TypedDict):
 def test_a_subgraph_is_an_agent_span_under_the_node_that_runs_it(exporter: InMemorySpanExporter) -> None:
     inner = StateGraph(_Items)
     inner.add_node("lookup", lambda state: {"items": ["found"]})
+    inner.add_node("check", lambda state: {"items": ["checked"]})
     inner.add_edge(START, "lookup")
+    inner.add_edge(START, "check")  # the two first nodes run at once, on LangGraph's executor threads
     researcher = inner.compile(name="researcher")
 
     def delegate(state: _Items) -> dict[str, Any]:
@@ -93,7 +100,7 @@ def test_a_subgraph_is_an_agent_span_under_the_node_that_runs_it(exporter: InMem
     outer.add_edge("research", "delegate")
     with agentops_otel.start_session() as session:
         outer.compile(name="supervisor").invoke({"items": []})
-    inner_run: SpanTree = ("invoke_agent researcher", [("lookup", [])])
-    assert span_forest(exporter.get_finished_spans()) == [("session", [("invoke_agent supervisor", [
-        ("research", [inner_run]), ("delegate", [inner_run])])])]
+    inner_run: SpanTree = ("invoke_agent researcher", [("check", []), ("lookup", [])])
+    assert _by_name(span_forest(exporter.get_finished_spans())) == [("session", [("invoke_agent supervisor", [
+        ("delegate", [inner_run]), ("research", [inner_run])])])]
     assert session.get_analytics().agent_invocations == 3

@@ -30,6 +30,7 @@ other error of the handler's own is logged at debug level and swallowed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -131,6 +132,7 @@ class AgentOpsCallbackHandler(BaseCallbackHandler):
         """Runs without a span inside a graph's node: name and nearest traced run (a subgraph among them)."""
         self._models: dict[UUID, tuple[object, Context]] = {}
         """Model calls for which ``_model_started`` made their parent's span current: token, context."""
+        self._promoting = threading.Lock()
         self.enabled = True
 
     # Custom events and retries carry nothing the spans need: LangChain skips calling the handler
@@ -195,11 +197,15 @@ class AgentOpsCallbackHandler(BaseCallbackHandler):
     def _promote(self, run_id: UUID, parent: _Traced) -> _Traced:
         """A run inside a node turned out to be a subgraph (a node of its own started under it):
         from now on it has its ``invoke_agent`` span, starting with its first node."""
-        name, _ = self._inside_nodes.pop(run_id, ("LangGraph", parent))
-        step = start_agent(name, context=parent.context)
-        traced = _Traced(run_id, step, step.context(parent.context))
-        self._runs[run_id] = traced
-        return traced
+        with self._promoting:  # a subgraph's first nodes may start at once, on executor threads
+            traced = self._runs.get(run_id, parent)
+            if traced.run_id == run_id:
+                return traced
+            name, _ = self._inside_nodes.pop(run_id, ("LangGraph", parent))
+            step = start_agent(name, context=parent.context)
+            traced = _Traced(run_id, step, step.context(parent.context))
+            self._runs[run_id] = traced
+            return traced
 
     def on_tool_start(
         self,
