@@ -11,6 +11,10 @@ the usual batch processor:
   ``ToolNode`` runs the tool (4 spans: agent, two nodes, ``execute_tool``);
 * ``chain``: ``RunnableLambda | RunnableLambda | RunnableLambda`` invoked (1 span:
   ``invoke_workflow``; the three steps are plumbing, attributed to it);
+* ``handler only``: the callbacks LangGraph makes for the ``graph`` program (a graph run, four
+  node runs, the span of each node made current in a fresh context) replayed straight on the
+  handler, without LangGraph: the handler's own cost, which the machine's load moves far less
+  than a whole graph run;
 * ``floor``: one bare ``tracer.start_as_current_span`` span.
 
 Each program runs ``bare`` (``LangChainInstrumentor().uninstrument()``), with a ``no-op`` callback
@@ -28,6 +32,7 @@ that over one floor span, and ``handler/span`` the part left once LangChain's ow
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -68,9 +73,9 @@ def programs() -> dict[str, tuple[Callable[[Any], Any], int]]:
     for name in names:
         line.add_node(name, lambda state: {"messages": []})
     line.add_edge(START, names[0])
-    for first, second in zip(names, names[1:]):
+    for first, second in itertools.pairwise(names):
         line.add_edge(first, second)
-    graph = line.compile(name="pipeline")
+    graph: Any = line.compile(name="pipeline")
 
     @tool
     def lookup(city: str) -> str:
@@ -86,7 +91,7 @@ def programs() -> dict[str, tuple[Callable[[Any], Any], int]]:
     with_tool.add_node("tools", ToolNode([lookup]))
     with_tool.add_edge(START, "ask")
     with_tool.add_edge("ask", "tools")
-    tool_graph = with_tool.compile(name="agent")
+    tool_graph: Any = with_tool.compile(name="agent")
 
     chain = RunnableLambda(lambda x: x) | RunnableLambda(lambda x: x) | RunnableLambda(lambda x: x)
     question = {"messages": [HumanMessage("Lisbon?")]}
@@ -95,6 +100,37 @@ def programs() -> dict[str, tuple[Callable[[Any], Any], int]]:
         "tool": (lambda config: tool_graph.invoke(question, config), 4),
         "chain": (lambda config: chain.invoke(1, config), 1),
     }
+
+
+def handler_only(nodes: int) -> Callable[[], None]:
+    """The ``graph`` program's callbacks, replayed on a handler of its own."""
+    import contextvars
+    import uuid
+
+    from agentops_otel_langchain.handler import AgentOpsCallbackHandler
+
+    handler = AgentOpsCallbackHandler(trace.get_tracer("bench"))
+    graph_metadata = {"ls_integration": "langgraph"}
+
+    class ChildManager:
+        parent_run_id: uuid.UUID | None = None
+
+    child = ChildManager()
+    config = {"callbacks": child}
+
+    def run() -> None:
+        graph = uuid.uuid4()
+        handler.on_chain_start(None, {}, run_id=graph, tags=[], metadata=graph_metadata, name="pipeline")
+        for step in range(1, nodes + 1):
+            node = uuid.uuid4()
+            metadata = {**graph_metadata, "langgraph_node": "plan", "langgraph_step": step}
+            handler.on_chain_start(None, {}, run_id=node, parent_run_id=graph, tags=[f"graph:step:{step}"],
+                                   metadata=metadata, name="plan")
+            child.parent_run_id = node
+            contextvars.copy_context().run(handler.make_current, config)
+            handler.on_chain_end({}, run_id=node)
+        handler.on_chain_end({}, run_id=graph)
+    return run
 
 
 def floor(spans: int) -> Callable[[], None]:
@@ -119,6 +155,7 @@ def main() -> None:
     instrumentor = LangChainInstrumentor()
     runs = programs()
     one_span = floor(1)
+    replay = handler_only(4)
     timings: dict[str, list[float]] = {}
 
     def measure(key: str, run: Callable[[], Any]) -> None:
@@ -139,6 +176,7 @@ def main() -> None:
                 instrumentor.instrument()
                 measure(f"{name} instrumented", lambda run=run: run(None))  # type: ignore[misc]
             measure("floor", one_span)
+            measure("handler only", replay)
 
     median = {key: statistics.median(values) for key, values in timings.items()}
     span_floor = median["floor"]
@@ -150,6 +188,9 @@ def main() -> None:
         own = (traced - noop_run) / spans
         print(f"{name:<8} {spans:>5} {bare:>8.1f} {noop_run:>8.1f} {traced:>8.1f} {added:>11.1f} "
               f"{added / span_floor:>8.2f} {own:>13.1f}")
+    replayed = median["handler only"] / 5
+    print(f"handler only: {median['handler only']:.1f} µs per replayed graph run, {replayed:.1f} µs per span "
+          f"({replayed / span_floor:.2f} x floor)")
     print(f"floor: one start_as_current_span {span_floor:.1f} µs")
 
 
