@@ -39,11 +39,21 @@ from opentelemetry.sdk.environment_variables import (
 from opentelemetry.sdk.resources import SERVICE_NAME
 from opentelemetry.sdk.trace import TracerProvider
 
-from agentops_otel._internal import facade, sdk_setup
+from agentops_otel._internal import facade, lifecycle, sdk_setup
 from agentops_otel._internal.export_guard import GuardedBatchSpanProcessor
-from agentops_otel._internal.exporters import DEFAULT_PROTOCOL, ConfigurationError, check_otlp_variables, exporter_names
+from agentops_otel._internal.exporters import (
+    DEFAULT_PROTOCOL,
+    PROTOCOLS,
+    ConfigurationError,
+    batch_settings_and_problems,
+    check_otlp_variables,
+    otlp_protocol,
+    quiet_grpc_core,
+    unknown_exporter_names,
+)
 from agentops_otel._internal.processor import SessionSpanProcessor
 from agentops_otel._internal.sdk_internals import SDKConfigurator
+from agentops_otel._internal.tags import normalise_tags
 
 logger = logging.getLogger(__name__)
 
@@ -131,16 +141,38 @@ class AgentOpsConfigurator(SDKConfigurator):
                 return
             AgentOpsConfigurator._configured = True
             try:  # checked first, so that a malformed value is reported with what to write instead
-                exporter_names()
+                _drop_unknown_exporters()
                 check_otlp_variables()
             except ConfigurationError as error:
                 logger.error("agentops-otel: tracing is not set up: %s", error)
                 return
+            # A bad OTEL_BSP_* value: one line, and its default (GuardedBatchSpanProcessor reads them).
+            for problem in batch_settings_and_problems()[1]:
+                logger.warning("agentops-otel: %s; using the default", problem)
+            quiet_grpc_core()
             _configure_sdk(super()._configure, kwargs)
+            lifecycle.install()
         try:
             _auto_start_session()
         except Exception:  # a bad AGENTOPS_* value must not stop the app or its instrumentation
             logger.exception("agentops-otel: could not start the session for %s", AGENTOPS_AUTO_START_SESSION)
+
+
+def _drop_unknown_exporters() -> None:
+    """Warn about ``OTEL_TRACES_EXPORTER`` names no installed exporter has, and export without them.
+
+    The SDK's configurator would raise for them (a traceback, and the app untraced); the app runs
+    with the exporters that exist, or the default ``otlp`` when none does.
+    """
+    unknown, allowed = unknown_exporter_names()
+    if not unknown:
+        return
+    names = [name.strip().lower() for name in os.environ.get(OTEL_TRACES_EXPORTER, "").split(",") if name.strip()]
+    otlp = PROTOCOLS[otlp_protocol()]
+    chosen = ",".join(name for name in names if (otlp if name == "otlp" else name) not in unknown) or "otlp"
+    logger.warning("agentops-otel: OTEL_TRACES_EXPORTER names %s, not installed (allowed: %s); exporting with %s",
+                   ", ".join(repr(name) for name in unknown), ", ".join(allowed), chosen)
+    os.environ[OTEL_TRACES_EXPORTER] = chosen
 
 
 def _configure_sdk(sdk_configure: Callable[..., None], kwargs: dict[str, Any]) -> None:
@@ -174,5 +206,16 @@ def _auto_start_session() -> None:
         logger.warning("agentops-otel: %s=%r is not true or false; no session started",
                        AGENTOPS_AUTO_START_SESSION, raw)
         return
-    tags = [tag.strip() for tag in os.environ.get(AGENTOPS_TAGS, "").split(",") if tag.strip()]
+    tags: list[str] = []
+    dropped: list[str] = []
+    for position, tag in enumerate(os.environ.get(AGENTOPS_TAGS, "").split(","), start=1):
+        tag = tag.strip()
+        if not tag:
+            continue
+        try:  # a bad tag is dropped, not the whole session
+            tags.extend(normalise_tags([*tags, tag])[len(tags):])
+        except (TypeError, ValueError) as error:
+            dropped.append(f"tag {position} ({error})")
+    if dropped:
+        logger.warning("agentops-otel: %s: dropped %s", AGENTOPS_TAGS, "; ".join(dropped))
     facade.start_process_session(tags=tags or None)

@@ -161,7 +161,7 @@ def test_sigterm_ends_open_sessions(receiver: OTLPReceiver) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert process.returncode == 128 + signal.SIGTERM
+    assert process.returncode == -signal.SIGTERM  # as without agentops-otel (143 in a shell)
     root = roots(receiver, 1)["terminated"]
     assert root.attributes[SESSION_END_STATE] == "Indeterminate"
 

@@ -116,7 +116,7 @@ def test_sigterm_ends_open_sessions_indeterminate_and_flushes(receiver: OTLPRece
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=20)
 
-    assert process.returncode == 128 + signal.SIGTERM
+    assert process.returncode == -signal.SIGTERM  # as without agentops-otel (143 in a shell)
     assert stderr == ""
     for tag in ("first", "second"):
         (session,) = _sessions(receiver, tag)  # already received: flushed before the process ended

@@ -135,10 +135,13 @@ class OTLPReceiver:
     headers (gRPC metadata) of each, lower-cased.
     """
 
-    def __init__(self, protocol: Protocol = "http/protobuf") -> None:
+    def __init__(self, protocol: Protocol = "http/protobuf", *, reject_one_with: str | None = None) -> None:
+        """``reject_one_with``: answer every export with an OTLP partial success rejecting its
+        last span with this error message (the span is then not kept)."""
         if protocol not in ("grpc", "http/protobuf"):
             raise ValueError(f"protocol must be 'grpc' or 'http/protobuf', not {protocol!r}")
         self.protocol: Protocol = protocol
+        self.reject_one_with = reject_one_with
         self.port = 0
         self.requests = 0
         self._spans: list[ReceivedSpan] = []
@@ -214,7 +217,7 @@ class OTLPReceiver:
                     self.send_error(400, "not an ExportTraceServiceRequest")
                     return
                 receiver._add(decode_request(request), {k.lower(): v for k, v in self.headers.items()})
-                payload = trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+                payload = receiver._response().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.send_header("Content-Length", str(len(payload)))
@@ -242,7 +245,7 @@ class OTLPReceiver:
             ) -> trace_service_pb2.ExportTraceServiceResponse:
                 metadata = {str(key).lower(): str(value) for key, value in context.invocation_metadata()}
                 receiver._add(decode_request(request), metadata)
-                return trace_service_pb2.ExportTraceServiceResponse()
+                return receiver._response()
 
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Servicer(), server)  # type: ignore[no-untyped-call]
@@ -255,7 +258,16 @@ class OTLPReceiver:
 
     # -- collected spans ------------------------------------------------------------------------
 
+    def _response(self) -> trace_service_pb2.ExportTraceServiceResponse:
+        response = trace_service_pb2.ExportTraceServiceResponse()
+        if self.reject_one_with is not None:
+            response.partial_success.rejected_spans = 1
+            response.partial_success.error_message = self.reject_one_with
+        return response
+
     def _add(self, spans: list[ReceivedSpan], headers: dict[str, str]) -> None:
+        if self.reject_one_with is not None:
+            spans = spans[:-1]
         with self._condition:
             self.requests += 1
             self._spans.extend(spans)

@@ -243,7 +243,7 @@ def test_huge_params_are_truncated_with_a_mark(spans: InMemorySpanExporter) -> N
     session.end_session("Success")
     (action,) = [s for s in _session_spans(spans, session) if s.name == "action big"]
     params = attributes(action)["agentops.event.params"]
-    assert isinstance(params, str) and len(params) < MAX_JSON_CHARS + 40 and params.endswith("chars]")
+    assert isinstance(params, str) and len(params) < MAX_JSON_CHARS + 40 and params.endswith("...[truncated]")
 
 
 @FIXTURE_OK

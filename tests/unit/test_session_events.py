@@ -209,8 +209,7 @@ def test_long_params_are_truncated_at_max_json_chars(exporter: InMemorySpanExpor
     full_params = json.dumps(long_text)
     params = str(attrs(span)[EVENT_PARAMS])
     assert params[:MAX_JSON_CHARS] == full_params[:MAX_JSON_CHARS]
-    assert len(params) < MAX_JSON_CHARS + 50  # the marker is short
-    assert str(len(full_params) - MAX_JSON_CHARS) in params[MAX_JSON_CHARS:]  # says how much was cut
+    assert params[MAX_JSON_CHARS:] == "...[truncated]"  # a short mark (serialising stopped there)
     returns = str(attrs(span)[EVENT_RETURNS])
     assert returns.startswith('["xxx') and len(returns) < MAX_JSON_CHARS + 50
 

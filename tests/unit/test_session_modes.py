@@ -19,7 +19,7 @@ MULTI_SESSION_MESSAGE = (
     "Example: session.add_tags(...) instead of agentops.add_tags(...)."
 )
 
-MODULE_CALLS: dict[str, Callable[[], None]] = {
+MODULE_CALLS: dict[str, Callable[[], object]] = {
     "end_session": lambda: agentops.end_session("Success"),
     "add_tags": lambda: agentops.add_tags(["x"]),
     "set_tags": lambda: agentops.set_tags(["x"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import genai_prices
 import pytest
 from agentops_otel_standin import StandInServer
 from opentelemetry.sdk.trace import TracerProvider
@@ -62,7 +63,13 @@ def test_selected_by_otel_traces_exporter_draws_session_tree(standin: StandInSer
     assert body[0].startswith("├─ action plan")
     assert body[1].startswith("├─ charge card")
     tokens = f"{summary.group(1)} in / {summary.group(2)} out"
-    assert re.match(rf"│  └─ chat gpt-4o-mini\s+gpt-4o-mini-2024-07-18  {tokens}  \d", body[2]), body[2]
+    # The call's cost, to the micro-dollar, from genai-prices' own table; the session's is the same.
+    usage = genai_prices.Usage(input_tokens=int(summary.group(1)), output_tokens=int(summary.group(2)))
+    cost = genai_prices.calc_price(usage, "gpt-4o-mini-2024-07-18", provider_id="openai").total_price
+    shown = re.escape("$" + f"{cost:.6f}".rstrip("0"))
+    assert re.match(rf"│  └─ chat gpt-4o-mini\s+gpt-4o-mini-2024-07-18  {tokens}  {shown}  \d", body[2]), body[2]
+    summary_line = lines[lines.index(header) + 1]
+    assert re.search(rf"tokens {tokens} . cost {shown}$", summary_line), summary_line
     assert body[3].startswith("└─ execute_tool refund")
     assert "sk-test-secret" not in out
 

@@ -1,4 +1,4 @@
-"""What a session did: its LLM calls, agent invocations, tool calls, actions, errors and tokens.
+"""What a session did: its LLM calls, agent invocations, tool calls, actions, errors, tokens and cost.
 
 Counted where the work is recorded (``LLMCall`` when an instrumented call ends, ``Session.record``
 for events, ``steps.Step`` when an agent, tool or action span ends), not by inspecting every span
@@ -31,27 +31,36 @@ class SessionAnalytics:
     input_tokens: int
     output_tokens: int
     duration_seconds: float
+    cost: float | None = None
+    """Total cost in USD of the LLM calls that could be priced (see ``pricing``); ``None`` when
+    none could, or cost is off: never a 0 that looks like a price."""
+    unpriced_llm_calls: int = 0
+    """LLM calls that got a response but no cost: no usage reported, or a model with no known price."""
 
 
 class AnalyticsCounter:
     """Counts spans into a session's analytics; safe to call from many threads."""
 
-    __slots__ = ("_actions", "_agent_invocations", "_errors", "_input_tokens", "_llm_calls", "_lock",
-                 "_output_tokens", "_tool_calls", "ended_at", "started_at")
+    __slots__ = ("_actions", "_agent_invocations", "_cost", "_errors", "_input_tokens", "_llm_calls", "_lock",
+                 "_output_tokens", "_tool_calls", "_unpriced", "ended_at", "started_at")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a signal handler may end the session mid count
         self.started_at = time.monotonic()
         self.ended_at: float | None = None
         self._llm_calls = self._tool_calls = self._actions = self._errors = self._agent_invocations = 0
         self._input_tokens = self._output_tokens = 0
+        self._cost: float | None = None
+        self._unpriced = 0
 
     def count(self, operation: object, event_type: object, failed: bool,
-              input_tokens: object = None, output_tokens: object = None) -> None:
+              input_tokens: object = None, output_tokens: object = None,
+              cost: float | None = None, unpriced: bool = False) -> None:
         """Count one finished LLM call, agent invocation, tool call, action or error of this session.
 
         ``operation`` is the span's ``gen_ai.operation.name``, ``event_type`` its
         ``agentops.event.type`` (either may be ``None``); token counts that are not ints are ignored.
+        ``cost`` is the call's cost in USD, if it was priced; ``unpriced`` says it could not be.
         """
         with self._lock:
             if operation in LLM_OPERATIONS:
@@ -60,6 +69,10 @@ class AnalyticsCounter:
                     self._input_tokens += input_tokens
                 if isinstance(output_tokens, int) and not isinstance(output_tokens, bool):
                     self._output_tokens += output_tokens
+                if cost is not None:
+                    self._cost = cost if self._cost is None else self._cost + cost
+                elif unpriced:
+                    self._unpriced += 1
             elif operation == TOOL_OPERATION:
                 self._tool_calls += 1
             elif operation == AGENT_OPERATION:
@@ -88,4 +101,6 @@ class AnalyticsCounter:
                 input_tokens=self._input_tokens,
                 output_tokens=self._output_tokens,
                 duration_seconds=end - self.started_at,
+                cost=self._cost,
+                unpriced_llm_calls=self._unpriced,
             )

@@ -31,3 +31,17 @@ ERROR_DETAILS: Final = "agentops.error.details"
 SESSION_SPAN_NAME: Final = "session"
 BAGGAGE_SESSION_ID: Final = SESSION_ID
 """The W3C baggage entry that carries the session id across processes."""
+
+# Cost in USD. The GenAI conventions have no cost attribute yet (a proposal adds
+# ``gen_ai.usage.cost.*``); these are the names backends read today, so they live here alone and
+# can follow the convention when it lands.
+LLM_CALL_COST_ATTRIBUTES: Final = ("gen_ai.usage.cost", "operation.cost")
+"""An LLM call's cost, under each name: Langfuse reads ``gen_ai.usage.cost`` (its total cost),
+Logfire (and pydantic-ai) ``operation.cost``. Absent when the call could not be priced."""
+SESSION_COST: Final = "agentops.session.cost"
+"""The session's total cost, on its root span at end: under ``agentops.session.*`` so that no
+backend adds it to the sum of its calls' costs. Absent when no call could be priced."""
+SESSION_UNPRICED_LLM_CALLS: Final = "agentops.session.unpriced_llm_calls"
+"""LLM calls that got a response but no cost: usage not reported, or a model with no known price."""
+COST_METRIC: Final = "operation.cost"
+"""Histogram of LLM call costs (unit ``{USD}``) by provider and model: pydantic-ai's name and unit."""

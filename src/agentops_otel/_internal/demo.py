@@ -173,12 +173,16 @@ def run_demo() -> int:
         stats = each.get_analytics()
         state = each.end_state.value if each.end_state else "active"
         calls = f"{stats.llm_calls} LLM call" + ("" if stats.llm_calls == 1 else "s")
+        # end_session() returned these same analytics; cost is None when no call could be priced.
+        priced = f"${stats.cost:.6f}" if stats.cost is not None else "no cost"
         _say(f"  {each.session_id}  {state:<8} {city:<8} {calls}, tokens {stats.input_tokens} in / "
-             f"{stats.output_tokens} out")
+             f"{stats.output_tokens} out, {priced}")
     outcomes = [each.end_state.value for each in sessions if each.end_state]
     counts = ", ".join(f"{outcomes.count(state)} {state}" for state in ("Success", "Fail", "Indeterminate")
                        if outcomes.count(state))
-    _say(f"  {len(sessions)} sessions: {counts}")
+    total = sum(each.get_analytics().cost or 0.0 for each in sessions)
+    _say(f"  {len(sessions)} sessions: {counts}; cost ${total:.6f} at {MODEL}'s list price "
+         "(the stand-in's tokens, priced offline by genai-prices)")
     if target.startswith("exported over OTLP"):
         _say("  Find one in Jaeger (http://localhost:16686 with docker compose up -d): service "
              f"{service_name or os.environ.get('OTEL_SERVICE_NAME')}, tag agentops.session.id=<id above>")

@@ -12,8 +12,10 @@ processor around it, so that:
 * the exporters' log records are silenced while they export (re-logged at DEBUG on the
   ``agentops_otel.export`` logger) and replaced by one warning of ours, rate-limited;
 * failures and spans dropped from the full queue are counted (``agentops_otel.export_stats()``);
-* once the process is exiting (``begin_closing``), a collector that did not accept the last
-  batch is not tried again, so the process exits within the export timeout;
+* once the process is exiting (``begin_closing``), a failed export is not retried after a
+  backoff (also one already waiting to retry) and a collector that did not accept the last batch
+  is not tried again, so the process exits at once when nothing listens on the endpoint (a refused
+  connection is a definite answer) and within the export timeout when the collector stalls;
 * text that is not valid Unicode (lone surrogates, e.g. from ``"\\ud800"`` in JSON) is escaped
   before export: the OTLP encoder would otherwise fail the whole batch, every session in it.
 """
@@ -30,12 +32,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
 from opentelemetry.util.types import Attributes
 
-from agentops_otel._internal.sdk_internals import export_queue
+from agentops_otel._internal.exporters import BatchSettings, batch_settings_and_problems
+from agentops_otel._internal.sdk_internals import ResponseTap, export_queue, exporter_endpoint, stop_retrying
 
 logger = logging.getLogger("agentops_otel.export")
 
@@ -69,27 +73,38 @@ class ExportStats:
     failed_exports: int = 0
     """Export attempts (batches) that failed."""
     last_error: str | None = None
-    """Why the last failed export failed, as the exporter reported it."""
+    """Why the last failed export failed (or spans were rejected), as the exporter or collector said."""
+    rejected_spans: int = 0
+    """Spans the collector answered it did not keep (OTLP ``partial_success``), not in ``exported_spans``."""
+
+
+# The locks of this module are reentrant: a signal handler that ends a session (a span ending,
+# maybe dropped from a full queue and counted) may run while its thread holds one of them.
 
 
 class _Counters:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.exported = self.failed = self.dropped = self.failed_exports = 0
+        self.lock = threading.RLock()
+        self.exported = self.failed = self.dropped = self.failed_exports = self.rejected = 0
         self.last_error: str | None = None
 
-    def add(self, *, exported: int = 0, failed: int = 0, dropped: int = 0, error: str | None = None) -> None:
+    def add(self, *, exported: int = 0, failed: int = 0, dropped: int = 0, error: str | None = None,
+            rejected: int = 0) -> None:
         with self.lock:
             self.exported += exported
             self.failed += failed
             self.dropped += dropped
-            if error is not None:
+            self.rejected += rejected
+            if rejected:
+                self.last_error = error
+            elif error is not None:
                 self.failed_exports += 1
                 self.last_error = error
 
     def snapshot(self) -> ExportStats:
         with self.lock:
-            return ExportStats(self.exported, self.failed, self.dropped, self.failed_exports, self.last_error)
+            return ExportStats(self.exported, self.failed, self.dropped, self.failed_exports, self.last_error,
+                               self.rejected)
 
 
 _counters = _Counters()
@@ -104,7 +119,7 @@ class _RateLimitedWarning:
     """One warning per ``WARNING_INTERVAL_SECONDS`` for the whole process, the first one at once."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.last: float | None = None
 
     def warn(self, message: str, *args: object) -> None:
@@ -148,7 +163,7 @@ class _Silencer(logging.Filter):
 
 _silencer = _Silencer()
 _filtered_count = -1
-_filter_lock = threading.Lock()
+_filter_lock = threading.RLock()
 
 
 def _silence_noisy_loggers() -> None:
@@ -273,6 +288,33 @@ def _reason(heard: Sequence[str]) -> str:
     return text if len(text) <= 500 else text[:500] + "..."
 
 
+_TLS_FAILURES = ("handshake failed", "wrong_version_number", "sslerror", "ssl: ")
+
+
+def _tls_mismatch(reason: str, exporter: SpanExporter) -> str:
+    """``reason``, or what to do about it when it is a TLS handshake with a plaintext collector."""
+    lowered = reason.lower()
+    if not any(failure in lowered for failure in _TLS_FAILURES):
+        return reason
+    endpoint = exporter_endpoint(exporter) or ""
+    address = endpoint.split("://", 1)[-1].split("/", 1)[0] or "the collector"
+    return (f"TLS handshake with {address} failed: is the collector plaintext? Use http://{address} "
+            "(for gRPC, an endpoint without a scheme means TLS)")
+
+
+def _rejected(body: object, sent: int) -> tuple[int, str]:
+    """How many spans an OTLP answer says were rejected (``partial_success``), and why."""
+    if isinstance(body, bytes) and body:
+        try:
+            body = ExportTraceServiceResponse.FromString(body)
+        except Exception:  # not a protobuf answer (JSON, an HTML page): nothing to read
+            return 0, ""
+    partial = getattr(body, "partial_success", None)
+    rejected = int(getattr(partial, "rejected_spans", 0) or 0)
+    message = str(getattr(partial, "error_message", "") or "no reason given")
+    return min(max(rejected, 0), sent), message[:500]
+
+
 def begin_closing() -> None:
     """The process is exiting: every guard stops waiting on collectors that just failed.
 
@@ -281,6 +323,13 @@ def begin_closing() -> None:
     """
     for guard in list(_guards):
         guard.begin_closing()
+
+
+def abandon() -> None:
+    """The process must end now (Ctrl-C during the exit flush): every guard stops exporting."""
+    for guard in list(_guards):
+        guard.begin_closing()
+        guard._closing_deadline = time.monotonic()
 
 
 class ExportGuard(SpanExporter):
@@ -296,6 +345,7 @@ class ExportGuard(SpanExporter):
         self.timeout_seconds = timeout_seconds if timeout_seconds is not None else export_timeout_seconds()
         self._last_failed = False
         self._closing_deadline: float | None = None
+        self._responses = ResponseTap(exporter)
         _guards.add(self)
         _silence_noisy_loggers()
 
@@ -303,6 +353,13 @@ class ExportGuard(SpanExporter):
         """The process is exiting: from now on, do not wait on a collector that just failed."""
         if self._closing_deadline is None:
             self._closing_deadline = time.monotonic() + self.timeout_seconds
+            # The OTLP exporters retry a refused connection with backoff until their timeout: 7.5 s
+            # added to a newcomer's script run with no collector.
+            stop_retrying(self.exporter)
+
+    @property
+    def is_closing(self) -> bool:
+        return self._closing_deadline is not None
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         deadline = self._closing_deadline
@@ -313,6 +370,7 @@ class ExportGuard(SpanExporter):
             return SpanExportResult.FAILURE
         _silence_noisy_loggers()
         error: str | None = None
+        self._responses.prepare()
         with _silenced() as heard:
             try:
                 result = self.exporter.export(exportable(spans))
@@ -321,10 +379,20 @@ class ExportGuard(SpanExporter):
                 error = f"{type(exc).__name__}: {exc}"
         if result == SpanExportResult.SUCCESS:
             self._last_failed = False
-            _counters.add(exported=len(spans))
+            rejected, message = _rejected(self._responses.body(), len(spans))
+            reason = f"the collector rejected {rejected} of {len(spans)} spans: {message}" if rejected else None
+            _counters.add(exported=len(spans) - rejected, rejected=rejected, error=reason)
+            if rejected:
+                _warning.warn(
+                    "agentops-otel: the collector accepted the export but rejected %d of %d spans (%s). "
+                    "Counted in agentops_otel.export_stats().rejected_spans; not logged again for %d minutes.",
+                    rejected, len(spans), message, int(WARNING_INTERVAL_SECONDS // 60),
+                )
             return result
+        return self._failed(spans, _tls_mismatch(error or _reason(heard), self.exporter))
+
+    def _failed(self, spans: Sequence[ReadableSpan], reason: str) -> SpanExportResult:
         self._last_failed = True
-        reason = error or _reason(heard)
         _counters.add(failed=len(spans), error=reason)
         _warning.warn(
             "agentops-otel: could not export %d spans (%s). The application is not affected; later spans "
@@ -360,9 +428,20 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
     shutdown, instead of one log line per span.
     """
 
-    def __init__(self, exporter: SpanExporter) -> None:
+    def __init__(self, exporter: SpanExporter, settings: BatchSettings | None = None) -> None:
         self.guard = exporter if isinstance(exporter, ExportGuard) else ExportGuard(exporter)
-        super().__init__(self.guard)
+        # Read here, not by the SDK: a bad OTEL_BSP_* value gets its default (init() rejected it
+        # already; under opentelemetry-instrument the configurator warned once) instead of the
+        # SDK's bare ValueError or traceback.
+        if settings is None:
+            settings, _ = batch_settings_and_problems()
+        super().__init__(
+            self.guard,
+            max_queue_size=settings.max_queue_size,
+            schedule_delay_millis=settings.schedule_delay_millis,
+            max_export_batch_size=settings.max_export_batch_size,
+            export_timeout_millis=settings.export_timeout_millis,
+        )
         self.dropped_spans = 0
         # The SDK has no drop counter: the queue's length is read (never changed) to count drops.
         self._queue, self.max_queue_size = export_queue(self)
@@ -372,6 +451,14 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
         if queue is None or len(queue) < self.max_queue_size or not (span.context and span.context.trace_flags.sampled):
             super().on_end(span)
             return
+        if self.guard.is_closing:
+            # Exiting (thousands of open sessions ending in one loop): wait for room instead of
+            # dropping. The flush exports on this thread, batch by batch; with a collector that is
+            # down it fails at once, and the guard's exit deadline bounds the whole.
+            self.force_flush()
+            if len(queue) < self.max_queue_size:
+                super().on_end(span)
+                return
         self.dropped_spans += 1
         _counters.add(dropped=1)
         _warning.warn(
@@ -396,10 +483,10 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
 
 def _after_fork_in_child() -> None:
     # A lock held by another thread at fork() would stay held forever in the child.
-    _counters.lock = threading.Lock()
-    _warning.lock = threading.Lock()
+    _counters.lock = threading.RLock()
+    _warning.lock = threading.RLock()
     global _filter_lock
-    _filter_lock = threading.Lock()
+    _filter_lock = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):

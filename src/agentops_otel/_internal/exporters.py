@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import sys
+from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
+from urllib.parse import unquote
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -82,10 +86,134 @@ def check_otlp_variables() -> None:
         if not value or not value.strip():
             continue
         for position, item in enumerate(value.split(","), start=1):
-            if item.strip() and ("=" not in item or not item.split("=", 1)[0].strip()):
-                # Say where, not what: a malformed entry is often a bare token that must not reach a log.
-                raise ConfigurationError(f"{name}: entry {position} is not of the form key=value; "
-                                         "use comma-separated key=value pairs, e.g. 'api-key=abc,team=x'")
+            problem = header_problem(item)
+            if problem is not None:
+                # Say where, not what: a malformed entry is often a bare token or a credential, which
+                # must never reach a log (the OTLP exporters log a malformed entry whole, then drop it).
+                raise ConfigurationError(f"{name}: entry {position} {problem}; use comma-separated key=value "
+                                         "pairs, e.g. 'api-key=abc,team=x'")
+
+
+# What the OTLP exporters accept in OTEL_EXPORTER_OTLP_HEADERS (opentelemetry.util.re, "liberal"
+# form): a header name of W3C token characters, a value of printable ASCII but '"', ',', ';' and
+# '\\', optional blanks around both.
+_HEADER_KEY = re.compile(r"[ \t]*[\x21\x23-\x27\x2a\x2b\x2d\x2e\x30-\x39\x41-\x5a\x5e-\x7a\x7c\x7e]+[ \t]*")
+_HEADER_VALUE = re.compile(r"[\x20\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e\t]*")
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e\t]*")
+
+
+def header_problem(entry: str) -> str | None:
+    """What is wrong with one ``key=value`` entry of an OTLP headers variable, without quoting it."""
+    if not entry.strip():
+        return None
+    if "=" not in entry:
+        return "is not of the form key=value"
+    key, entry_value = entry.split("=", 1)
+    if not key.strip():
+        return "has no key before '='"
+    if not _HEADER_KEY.fullmatch(key):
+        return ("has a key that is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only: "
+                "no spaces, no accents)")
+    # The exporters percent-decode an entry with no blank inside (its URL-encoded form) only.
+    sent = unquote(entry_value) if not re.search(r"[ \t]", entry.strip()) else entry_value
+    if not _HEADER_VALUE.fullmatch(entry_value) or not _PRINTABLE_ASCII.fullmatch(sent):
+        return ('has a value with characters a header cannot carry (printable ASCII only, without \'"\', '
+                "';' or '\\'): percent-encode the others, e.g. %3B for ';' (non-ASCII text cannot be sent)")
+    return None
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """The batch span processor's settings, from the ``OTEL_BSP_*`` variables (defaults as the SDK's)."""
+
+    max_queue_size: int = 2048
+    schedule_delay_millis: int = 5000
+    max_export_batch_size: int = 512
+    export_timeout_millis: int = 30000
+
+
+# variable, field, smallest allowed value, what it counts
+_BSP_VARIABLES = (
+    ("OTEL_BSP_MAX_QUEUE_SIZE", "max_queue_size", 1, "spans"),
+    ("OTEL_BSP_SCHEDULE_DELAY", "schedule_delay_millis", 1, "milliseconds"),
+    ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "max_export_batch_size", 1, "spans"),
+    ("OTEL_BSP_EXPORT_TIMEOUT", "export_timeout_millis", 0, "milliseconds"),
+)
+
+
+def batch_settings_and_problems() -> tuple[BatchSettings, list[str]]:
+    """The ``OTEL_BSP_*`` settings, each bad value replaced by its default, and what was bad (one line each).
+
+    The SDK would raise a bare ``ValueError`` naming no variable (``max_queue_size must be a
+    positive integer``) for a value it parses, and log a traceback for one it cannot.
+    """
+    defaults = BatchSettings()
+    values: dict[str, int] = {}
+    problems: list[str] = []
+    for name, field, smallest, unit in _BSP_VARIABLES:
+        default: int = getattr(defaults, field)
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            value = smallest - 1
+        if value < smallest:
+            problems.append(f"{name}={raw!r} must be a whole number of {unit}, {smallest} or more (default {default})")
+            continue
+        values[field] = value
+    settings = BatchSettings(**values)
+    if settings.max_export_batch_size > settings.max_queue_size:
+        problems.append(f"OTEL_BSP_MAX_EXPORT_BATCH_SIZE={settings.max_export_batch_size} is larger than the "
+                        f"queue (OTEL_BSP_MAX_QUEUE_SIZE={settings.max_queue_size}); it must be at most the "
+                        "queue size")
+        settings = replace(settings, max_export_batch_size=min(defaults.max_export_batch_size, settings.max_queue_size))
+    return settings, problems
+
+
+def batch_settings() -> BatchSettings:
+    """The ``OTEL_BSP_*`` settings.
+
+    Raises:
+        ConfigurationError: a variable is not a whole number in its range, or the batch size is
+            larger than the queue; the message names the variable and what is allowed.
+    """
+    settings, problems = batch_settings_and_problems()
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    return settings
+
+
+def unknown_exporter_names() -> tuple[list[str], list[str]]:
+    """The names in ``OTEL_TRACES_EXPORTER`` that no installed exporter has, and the names allowed."""
+    available = {ep.name for ep in entry_points(group=TRACES_EXPORTER_GROUP)}
+    allowed = sorted({"otlp", "none", *available})
+    return [name for name in exporter_names() if name not in available], allowed
+
+
+GRPC_VERBOSITY = "GRPC_VERBOSITY"
+
+
+def quiet_grpc_core() -> None:
+    """Load gRPC with its C core logging errors only, unless the user chose a verbosity.
+
+    gRPC's C core writes to stderr itself, past Python logging: with TLS to a plaintext collector
+    (an endpoint without a scheme means TLS for gRPC) it printed an INFO line "Handshake failed" on
+    every reconnection, 33 in a minute. The variable is read when gRPC is imported, so it is set
+    only for that import and removed again (child processes do not inherit it); when the
+    application imported gRPC already, its own setting stands and our warning still says what is
+    wrong.
+    """
+    if "grpc" in sys.modules or GRPC_VERBOSITY in os.environ:
+        return
+    os.environ[GRPC_VERBOSITY] = "ERROR"
+    try:
+        import grpc  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError:
+        pass
+    finally:
+        os.environ.pop(GRPC_VERBOSITY, None)
 
 
 def exporters_from_env() -> list[SpanExporter]:
@@ -106,6 +234,8 @@ def exporters_from_env() -> list[SpanExporter]:
             allowed = ", ".join(sorted({"otlp", "none", *available}))
             raise ConfigurationError(f"OTEL_TRACES_EXPORTER names {name!r}, which is not installed; "
                                      f"available: {allowed}")
+        if name == PROTOCOLS["grpc"]:
+            quiet_grpc_core()
         exporter_class = entry_point.load()
         exporters.append(exporter_class())
     return exporters

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from agentops_otel._internal import content, lifecycle, registry, root_span, sdk_setup
+from agentops_otel._internal import content, lifecycle, pricing, registry, root_span, sdk_setup
+from agentops_otel._internal.analytics import SessionAnalytics
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import Event
 from agentops_otel._internal.exporters import ConfigurationError
@@ -30,6 +32,7 @@ _lock = threading.RLock()
 _tracer: trace.Tracer | None = None
 _settings: dict[str, Any] = {}
 _process_session: Session | None = None
+_process_session_by_init = False
 _session_per_agent_run = False
 
 
@@ -41,6 +44,8 @@ def init(
     instrument_llm_calls: bool = True,
     exporter: SpanExporter | None = None,
     capture_content: bool | None = None,
+    cost: bool | None = None,
+    prices: Mapping[str, Mapping[str, float]] | None = None,
     session_per_agent_run: bool = False,
     default_tags: str | Iterable[str] | None = None,
     api_key: str | None = None,
@@ -64,6 +69,12 @@ def init(
         exporter: export spans with this exporter instead of the one ``OTEL_TRACES_EXPORTER`` picks.
         capture_content: record prompts and completions on spans (default: off, or
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``).
+        cost: price every LLM call from the offline genai-prices table (default: on, unless
+            ``AGENTOPS_COST=false``); see the README's "Cost" section.
+        prices: prices of your own models, which take precedence over the table: model name ->
+            USD per million tokens by kind, e.g. ``{"ft:gpt-4o-mini:acme": {"input_mtok": 0.3,
+            "output_mtok": 1.2, "cache_read_mtok": 0.15}}`` (kinds: ``input_mtok``,
+            ``output_mtok``, ``cache_read_mtok``, ``cache_write_mtok``, ``output_reasoning_mtok``).
         session_per_agent_run: give every agent framework run (an OpenAI Agents SDK
             ``Runner.run``) a session of its own unless a session is current where it starts, even
             while other sessions are active (``AGENTOPS_AUTO_START_SESSION``'s, or the one this
@@ -84,8 +95,10 @@ def init(
         agentops.end_session("Success")
 
     Raises:
-        ConfigurationError: an ``OTEL_*`` variable is malformed, or a second ``init()`` asks for
-            settings that differ from the first one's.
+        ConfigurationError: an ``OTEL_*`` or ``AGENTOPS_COST`` variable is malformed, or a second
+            ``init()`` asks for settings that differ from the first one's.
+        TypeError, ValueError: an argument has the wrong type or value (``prices``: the message
+            names the model and the price key).
     """
     global _tracer, _session_per_agent_run
     for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls),
@@ -98,6 +111,9 @@ def init(
         raise TypeError(f"service_name must be a non-empty str or None; got {service_name!r:.80}")
     if exporter is not None and not isinstance(exporter, SpanExporter):
         raise TypeError(f"exporter must be an opentelemetry SpanExporter; got {type(exporter).__name__}")
+    if cost is not None and not isinstance(cost, bool):
+        raise TypeError(f"cost must be True, False or None; got {type(cost).__name__}")
+    overrides = pricing.parse_prices(prices) if prices is not None else {}
     session_tags = normalise_tags(tags) if tags is not None else None
     if session_per_agent_run:
         _session_per_agent_run = True
@@ -106,9 +122,10 @@ def init(
                    "max_queue_size": max_queue_size, "skip_auto_end_session": skip_auto_end_session})
 
     requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content,
-                 "default_tags": defaults}
+                 "default_tags": defaults, "cost": cost, "prices": prices}
     with _lock:
         if _tracer is None:
+            pricing.configure(cost, overrides)
             tracer_provider = sdk_setup.configure(service_name, exporter)
             if capture_content is not None:
                 content.set_capture_content(capture_content)
@@ -117,19 +134,29 @@ def init(
             _settings.update(requested)
             _tracer = tracer_provider.get_tracer("agentops_otel", __version__)
             root_span.prepare_tracer(_tracer)
+            lifecycle.install()
         else:
             _check_same_settings(requested)
     if not auto_start_session:
         return None
-    process_session = _process_session
-    if process_session is not None and registry.get(process_session.session_id) is process_session:
-        # AGENTOPS_AUTO_START_SESSION started the process's one session, still active (not ended,
-        # not left behind by a fork): init() returns it rather than starting a second one, which
-        # would put the app in multi-session mode.
-        if session_tags:
-            process_session.add_tags(session_tags)
-        return process_session
-    return start_session(tags=session_tags)
+    global _process_session, _process_session_by_init
+    with _lock:
+        process_session = _process_session
+        if process_session is not None and registry.get(process_session.session_id) is process_session:
+            # The process's session (AGENTOPS_AUTO_START_SESSION's, or a first init()'s) is still
+            # active (not ended, not left behind by a fork): init() returns it rather than start a
+            # second one, which would put the app in multi-session mode (as AgentOps did).
+            if _process_session_by_init:
+                warnings.warn(
+                    "agentops_otel.init() was called again while the session it started is active: "
+                    "returning that session. Call agentops_otel.start_session() to start another one.",
+                    RuntimeWarning, stacklevel=2)
+            if session_tags:
+                process_session.add_tags(session_tags)
+            return process_session
+        _process_session = start_session(tags=session_tags)
+        _process_session_by_init = True
+        return _process_session
 
 
 def _warn_ignored(arguments: dict[str, object]) -> None:
@@ -183,7 +210,6 @@ def start_session(tags: str | Iterable[str] | None = None) -> Session:
         session_tags = normalise_tags([*defaults, *(session_tags or ())])
     session = Session(tracer, session_tags, on_end=registry.unregister)
     registry.register(session)
-    lifecycle.install()
     return session
 
 
@@ -193,20 +219,25 @@ def start_process_session(tags: Iterable[str] | None = None) -> Session:
     It is the session of the whole process: a later ``init()`` returns it instead of starting
     another. It ends at exit like any session left open.
     """
-    global _process_session
+    global _process_session, _process_session_by_init
     init(auto_start_session=False, instrument_llm_calls=False)  # the instrumentors load after this
     _process_session = start_session(tags=tags)
+    _process_session_by_init = False
     return _process_session
 
 
-def end_session(end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None) -> None:
+def end_session(end_state: EndState | str = EndState.INDETERMINATE,
+                end_state_reason: str | None = None) -> SessionAnalytics:
     """End the only active session (single-session mode). See ``Session.end_session``.
+
+    Returns:
+        The session's final analytics, with its ``cost`` in USD.
 
     Raises:
         NoSessionException: no session is active.
         MultiSessionException: two or more sessions are active; call ``session.end_session()``.
     """
-    registry.only_session().end_session(end_state, end_state_reason)
+    return registry.only_session().end_session(end_state, end_state_reason)
 
 
 def add_tags(tags: str | list[str]) -> None:

@@ -46,7 +46,8 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel._internal import registry, sdk_internals
+from agentops_otel._internal import pricing, registry, sdk_internals
+from agentops_otel._internal.attribute_names import COST_METRIC, LLM_CALL_COST_ATTRIBUTES
 from agentops_otel._internal.session_context import SESSION_ID_KEY
 from agentops_otel.version import __version__
 
@@ -75,6 +76,7 @@ class LLMTelemetry:
         meter = metrics.get_meter(scope, __version__, meter_provider=meter_provider)
         self.duration = create_gen_ai_client_operation_duration(meter)
         self.token_usage = create_gen_ai_client_token_usage(meter)
+        self.cost = meter.create_histogram(COST_METRIC, unit="{USD}", description="Cost of the LLM call in USD")
         self._explicit_meter_provider = meter_provider is not None
         self._global_meter_provider_records = False
         self._next_meter_provider_check = 0.0
@@ -104,6 +106,8 @@ class LLMTelemetry:
                 the one exception allowed through: the documented contract of multi-session mode.
         """
         ctx, session = registry.resolve_for_call()
+        if pricing.prefetch_pending:
+            pricing.prefetch()
         call = LLMCall(self, operation, model, attributes, ctx, session)
         if ctx is not None and session is not None:
             # The only active session, not current here: the span's parent is the session's
@@ -185,14 +189,17 @@ class LLMCall:
         self._ended = True
         span = self.span
         error_type = attributes.get(ERROR_TYPE) if attributes else None
+        cost = pricing.call_cost(self.telemetry.provider_name, self.model, attributes) if attributes else None
+        if cost is not None:
+            attributes = {**attributes, **dict.fromkeys(LLM_CALL_COST_ATTRIBUTES, cost)}  # type: ignore[dict-item]
         if attributes:
             sdk_internals.set_attributes(span, attributes)
         if isinstance(error_type, str):
             span.set_status(Status(StatusCode.ERROR, error_type))
-        self._record_metrics(attributes or {}, error_type if isinstance(error_type, str) else None)
+        self._record_metrics(attributes or {}, error_type if isinstance(error_type, str) else None, cost)
         span.end()
         if self.session is not None:
-            self.session.count_call(self.operation, isinstance(error_type, str), attributes)
+            self._count(self.session, isinstance(error_type, str), attributes, cost)
 
     def fail(self, error: BaseException, attributes: Mapping[str, AttributeValue] | None = None) -> None:
         """End the span after a failed call: status ERROR, ``error.type``, the exception recorded."""
@@ -201,7 +208,12 @@ class LLMCall:
         self._ended = True
         span = self.span
         error_type = type(error).__qualname__
+        cost = None
         try:
+            # A call can fail after the API reported usage (a stream cut after its usage chunk).
+            cost = pricing.call_cost(self.telemetry.provider_name, self.model, attributes) if attributes else None
+            if cost is not None:
+                attributes = {**attributes, **dict.fromkeys(LLM_CALL_COST_ATTRIBUTES, cost)}  # type: ignore[dict-item]
             if attributes:
                 sdk_internals.set_attributes(span, attributes)
             span.set_attribute(ERROR_TYPE, error_type)
@@ -217,13 +229,21 @@ class LLMCall:
                 EXCEPTION_STACKTRACE: redact("".join(traceback.format_exception(error)), self.secrets),
             })
             span.set_status(Status(StatusCode.ERROR, f"{error_type}: {message}"))
-            self._record_metrics(attributes or {}, error_type)
+            self._record_metrics(attributes or {}, error_type, cost)
         finally:
             span.end()
             if self.session is not None:
-                self.session.count_call(self.operation, True, attributes)
+                self._count(self.session, True, attributes, cost)
 
-    def _record_metrics(self, response: Mapping[str, AttributeValue], error_type: str | None) -> None:
+    def _count(self, session: Session, failed: bool, attributes: Mapping[str, AttributeValue] | None,
+               cost: float | None) -> None:
+        """Count the call into its session: a call that got a response but no cost is unpriced
+        (unless cost is off); a failed call without usage cost nothing and is not."""
+        session.count_call(self.operation, failed, attributes, cost,
+                           cost is None and not failed and pricing.is_enabled())
+
+    def _record_metrics(self, response: Mapping[str, AttributeValue], error_type: str | None,
+                        cost: float | None = None) -> None:
         telemetry = self.telemetry
         if not telemetry.records_metrics():
             return
@@ -248,6 +268,8 @@ class LLMCall:
             tokens = response.get(key)
             if isinstance(tokens, int):
                 telemetry.token_usage.record(tokens, {**attributes, GEN_AI_TOKEN_TYPE: token_type})
+        if cost is not None:
+            telemetry.cost.record(cost, attributes)
 
 
 REDACTED = "[REDACTED]"

@@ -19,22 +19,29 @@ from agentops_otel._internal.session_context import SESSION_ID_KEY, remote_sessi
 if TYPE_CHECKING:
     from agentops_otel._internal.session import Session
 
-_lock = threading.Lock()
+# Reentrant: an application's signal handler may end or start a session while the main thread,
+# which runs the handler, is inside one of these functions holding the lock.
+_lock = threading.RLock()
 _active: dict[str, Session] = {}
 _ended_since_repack = 0
+_changes = 0
+"""Counts every change to ``_active``, so that a repack can tell whether a handler changed it meanwhile."""
 
 
 def register(session: Session) -> None:
     """Count ``session`` as active until it ends (start it with ``on_end=unregister``)."""
+    global _changes
     with _lock:
         _active[session.session_id] = session
+        _changes += 1
 
 
 def unregister(session: Session) -> None:
-    global _active, _ended_since_repack
+    global _active, _ended_since_repack, _changes
     with _lock:
         if _active.pop(session.session_id, None) is None:
             return
+        _changes += 1
         # A dict never shrinks: the slots of removed sessions stay until it grows again, and
         # finding the first active session (``only_session``, ``resolve_for_call``) walks past
         # them, so every module-level call would get slower after many sessions were open at
@@ -42,8 +49,14 @@ def unregister(session: Session) -> None:
         # swapped in whole: readers without the lock see the old one or the new one, never half).
         _ended_since_repack += 1
         if _ended_since_repack > 2 * len(_active) + 16:
-            _active = dict(_active)
-            _ended_since_repack = 0
+            changes = _changes
+            packed = dict(_active)
+            # A signal handler may have run on this thread during the copy (the lock is
+            # reentrant) and changed ``_active``: then the copy is stale, keep the original. No
+            # call between the test and the assignment, so no handler can run between them.
+            if _changes == changes:
+                _active = packed
+                _ended_since_repack = 0
 
 
 def active_sessions() -> list[Session]:
@@ -58,8 +71,10 @@ def get(session_id: str) -> Session | None:
 
 def clear() -> None:
     """Forget every active session without ending it (used in a forked child)."""
+    global _changes
     with _lock:
         _active.clear()
+        _changes += 1
 
 
 def only_session() -> Session:

@@ -21,6 +21,7 @@ limits, dropping and warnings behave exactly as the SDK defines them.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -131,6 +132,86 @@ def export_queue(processor: Any) -> tuple[deque[Any] | None, int]:
     if isinstance(queue, deque):
         return queue, getattr(processor, "max_queue_size", 0) or 0
     return None, 0
+
+
+# -- the OTLP exporters ----------------------------------------------------------------------------
+
+
+def exporter_endpoint(exporter: object) -> str | None:
+    """Where an OTLP span exporter sends (gRPC: ``host:port``; HTTP: the URL), else ``None``.
+
+    Both keep it in ``_endpoint`` in 1.30.0 and 1.45.2.
+    """
+    endpoint = getattr(exporter, "_endpoint", None)
+    return endpoint if isinstance(endpoint, str) and endpoint else None
+
+
+def stop_retrying(exporter: object) -> None:
+    """Make an OTLP exporter give up after a failed attempt instead of retrying with backoff.
+
+    1.45.2: their retry loops wait on an event their ``shutdown()`` sets (gRPC:
+    ``_shutdown_in_progress``; HTTP: its client's ``_shutdown_event``, earlier releases the
+    exporter's ``_shutdown_in_progress``). Setting it, and only it, cuts the wait short, also for an
+    export already waiting on another thread, while the next export is still sent. With an exporter
+    that has no such event this does nothing, and a refused connection is retried until the export
+    timeout.
+    """
+    for holder, name in ((exporter, "_shutdown_in_progress"), (getattr(exporter, "_client", None), "_shutdown_event")):
+        event = getattr(holder, name, None)
+        if isinstance(event, threading.Event):
+            event.set()
+
+
+class ResponseTap:
+    """The collector's answer to an OTLP span exporter's last request on this thread.
+
+    The exporters read the status and drop the body, which may carry an OTLP ``partial_success``
+    (spans the collector rejected). 1.45.2: the gRPC exporter calls ``self._client.Export(...)``
+    (a ``TraceServiceStub``, made again when the channel is re-initialised) and gets the
+    ``ExportTraceServiceResponse``; the HTTP exporter calls ``self._client._transport.request(...)``
+    and gets a result with ``content()``. Earlier HTTP exporters post with ``self._session.post``
+    (a ``requests`` response). Each call is wrapped on the instance, again before every export if
+    it was replaced; with none of these layouts nothing is tapped and no rejection is seen.
+    """
+
+    def __init__(self, exporter: object) -> None:
+        self._exporter = exporter
+        self._local = threading.local()
+
+    def prepare(self) -> None:
+        """Forget the last answer, and wrap the exporter's call if it is not wrapped (any more)."""
+        self._local.answer = None
+        client = getattr(self._exporter, "_client", None)
+        for holder, name in ((client, "Export"), (getattr(client, "_transport", None), "request"),
+                             (getattr(self._exporter, "_session", None), "post")):
+            call = getattr(holder, name, None)
+            if call is not None and not getattr(call, "_agentops_tap", False):
+                try:
+                    setattr(holder, name, self._tapped(call))
+                except (AttributeError, TypeError):
+                    pass
+
+    def _tapped(self, call: Any) -> Any:
+        local = self._local
+
+        def tapped(*args: Any, **kwargs: Any) -> Any:
+            answer = call(*args, **kwargs)
+            local.answer = answer
+            return answer
+
+        tapped._agentops_tap = True  # type: ignore[attr-defined]
+        return tapped
+
+    def body(self) -> object:
+        """The last answer: an ``ExportTraceServiceResponse`` (gRPC), its bytes (HTTP), or ``None``."""
+        answer = getattr(self._local, "answer", None)
+        if answer is None or hasattr(answer, "partial_success"):
+            return answer
+        content = getattr(answer, "content", None)
+        try:
+            return content() if callable(content) else content
+        except Exception:
+            return None
 
 
 # -- a tracer's ids and sampler ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from agentops_otel._internal.export_guard import GuardedBatchSpanProcessor
-from agentops_otel._internal.exporters import exporters_from_env
+from agentops_otel._internal.exporters import batch_settings, exporters_from_env
 from agentops_otel._internal.processor import SessionSpanProcessor
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def configure(service_name: str | None, exporter: SpanExporter | None) -> trace.
     if isinstance(current, TracerProvider):
         ensure_session_processor(current)
         if exporter is not None:
-            current.add_span_processor(GuardedBatchSpanProcessor(exporter))
+            current.add_span_processor(GuardedBatchSpanProcessor(exporter, batch_settings()))
         return current
     if not isinstance(current, trace.ProxyTracerProvider):
         logger.warning(
@@ -58,12 +58,13 @@ def configure(service_name: str | None, exporter: SpanExporter | None) -> trace.
             "sessions will not be exported through it", type(current).__name__)
         return current
 
+    settings = batch_settings()
     exporters = [exporter] if exporter is not None else exporters_from_env()
     attributes = {SERVICE_NAME: service_name} if service_name else {}
     provider = TracerProvider(resource=Resource.create(attributes))
     ensure_session_processor(provider)
     for each in exporters:
-        provider.add_span_processor(GuardedBatchSpanProcessor(each))
+        provider.add_span_processor(GuardedBatchSpanProcessor(each, settings))
     trace.set_tracer_provider(provider)
     installed = trace.get_tracer_provider()
     if installed is not provider:  # another thread won the race: join theirs instead

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import os
@@ -10,7 +11,7 @@ import random
 import threading
 import uuid
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -29,6 +30,7 @@ from agentops_otel._internal.analytics import AnalyticsCounter, SessionAnalytics
 from agentops_otel._internal.attribute_names import (
     SESSION_ACTIONS,
     SESSION_AGENT_INVOCATIONS,
+    SESSION_COST,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
     SESSION_ERRORS,
@@ -37,6 +39,7 @@ from agentops_otel._internal.attribute_names import (
     SESSION_SPAN_NAME,
     SESSION_TAGS,
     SESSION_TOOL_CALLS,
+    SESSION_UNPRICED_LLM_CALLS,
 )
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import Event
@@ -96,8 +99,9 @@ class Session:
         """Told when the session ends (the registry of active sessions, for the sessions it holds)."""
         self._tracer = tracer
         self._tags: dict[str, None] = dict.fromkeys(tags or ())
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a signal handler may end the session mid add_tags
         self._end_state: EndState | None = None
+        self._warned_use_after_end = False
         self._tokens: list[object] = []
         self.analytics = AnalyticsCounter()
         attributes: dict[str, Any] = {SESSION_ID: self.session_id}
@@ -147,8 +151,14 @@ class Session:
         """``fn`` bound to this session: every call runs with this session's context current.
 
         Use it in multi-session mode to say which session an LLM call belongs to. Works for
-        functions, bound methods and async functions; a stream returned by ``fn`` stays with the
-        session until it ends.
+        functions, bound methods, async functions, generators and async generators (the session is
+        current at every resumption, wherever the generator is iterated, and a span the generator
+        keeps open across a ``yield`` stays current in it); a stream returned by ``fn`` stays with
+        the session until it ends.
+
+        Raises:
+            SessionEndedException: the session has ended. (A function patched while it was open
+                and called after it ended still runs, with one ``RuntimeWarning`` per session.)
 
         Example::
 
@@ -157,13 +167,31 @@ class Session:
         """
         if not callable(fn):
             raise TypeError(f"session.patch() takes a function or method to bind; got {type(fn).__name__} {fn!r:.80}")
+        self._check_open("patch a function")
         session = self
+
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+
+            @functools.wraps(fn)
+            def bound_generator(*args: Any, **kwargs: Any) -> Any:
+                # The generator runs in a context of its own, with the session current, at every
+                # resumption (next, send, throw, close), wherever it is iterated.
+                session._note_use_after_end()
+                ctx = contextvars.copy_context()
+                ctx.run(attach, session.context(get_current()))
+                generator: Any = ctx.run(fn, *args, **kwargs)
+                if inspect.isasyncgen(generator):
+                    return _AsyncGeneratorInContext(generator, ctx)
+                return _GeneratorInContext(generator, ctx)
+
+            return cast(Callable[P, R], bound_generator)
 
         if inspect.iscoroutinefunction(fn):
             async_fn = cast(Callable[..., Awaitable[Any]], fn)
 
             @functools.wraps(fn)
             async def bound_async(*args: Any, **kwargs: Any) -> Any:
+                session._note_use_after_end()
                 token = attach(session.context(get_current()))
                 try:
                     return await async_fn(*args, **kwargs)
@@ -174,6 +202,7 @@ class Session:
 
         @functools.wraps(fn)
         def bound(*args: P.args, **kwargs: P.kwargs) -> R:
+            session._note_use_after_end()
             ctx = session.context(get_current())
             token = attach(ctx)
             try:
@@ -189,6 +218,7 @@ class Session:
         return bound
 
     def __enter__(self) -> Session:
+        self._check_open("enter it (with session:)")
         self._tokens.append(attach(self.context(get_current())))
         return self
 
@@ -222,6 +252,20 @@ class Session:
             raise SessionEndedException(
                 f"Cannot {action}: session {self.session_id} already ended ({self._end_state.value}). "
                 "Start a new session with agentops_otel.start_session()."
+            )
+
+    def _note_use_after_end(self) -> None:
+        # A function patched while the session was open, called after it ended: the call is not
+        # refused (that would break the application's own call), its spans still join the
+        # session's trace, late; one warning per session says so.
+        if self._end_state is not None and not self._warned_use_after_end:
+            self._warned_use_after_end = True
+            warnings.warn(
+                f"a function patched to session {self.session_id} was called after the session ended "
+                f"({self._end_state.value}); its spans join the ended session's trace. Patch it to an "
+                "active session instead.",
+                RuntimeWarning,
+                stacklevel=3,
             )
 
     def add_tags(self, tags: str | list[str]) -> None:
@@ -316,25 +360,42 @@ class Session:
         ).end()
         return agent_id
 
-    def count_call(self, operation: str, failed: bool, usage: Mapping[str, AttributeValue] | None) -> None:
-        """Count one finished LLM call of this session, with the token counts of its ``usage`` attributes."""
+    def count_call(self, operation: str, failed: bool, usage: Mapping[str, AttributeValue] | None,
+                   cost: float | None = None, unpriced: bool = False) -> None:
+        """Count one finished LLM call of this session, with the token counts of its ``usage``
+        attributes and its cost in USD (``unpriced``: it got a response but could not be priced)."""
         usage = usage or {}
         self.analytics.count(operation, None, failed, usage.get(GEN_AI_USAGE_INPUT_TOKENS),
-                             usage.get(GEN_AI_USAGE_OUTPUT_TOKENS))
+                             usage.get(GEN_AI_USAGE_OUTPUT_TOKENS), cost, unpriced)
 
     def get_analytics(self) -> SessionAnalytics:
-        """What the session did so far: LLM calls, tool calls, actions, errors, tokens, duration."""
+        """What the session did so far: LLM calls, tool calls, actions, errors, tokens, cost, duration.
+
+        Example::
+
+            analytics = session.get_analytics()
+            print(f"{analytics.llm_calls} calls, ${analytics.cost or 0:.4f}")
+        """
         return self.analytics.snapshot()
 
     # -- ending -------------------------------------------------------------------------------
 
     def end_session(
         self, end_state: EndState | str = EndState.INDETERMINATE, end_state_reason: str | None = None
-    ) -> None:
+    ) -> SessionAnalytics:
         """End the session: its root span gets the end state as status and attributes and ends.
 
         ``Success`` sets status OK, ``Fail`` ERROR (with the reason as description),
         ``Indeterminate`` leaves it UNSET. Ending twice does nothing but warn.
+
+        Returns:
+            The session's final analytics (as ``get_analytics()``): calls, tokens, and ``cost``,
+            the total in USD of its priced LLM calls (AgentOps 0.3 returned the cost here).
+
+        Example::
+
+            analytics = session.end_session("Success")
+            print(f"cost ${analytics.cost or 0:.4f} ({analytics.unpriced_llm_calls} calls unpriced)")
 
         Raises:
             ValueError: ``end_state`` is not one of ``Success``, ``Fail``, ``Indeterminate``
@@ -352,7 +413,7 @@ class Session:
                     RuntimeWarning,
                     stacklevel=2,
                 )
-                return
+                return self.analytics.finish()
             self._end_state = state
         if self._on_end is not None:
             self._on_end(self)
@@ -368,10 +429,14 @@ class Session:
             SESSION_ERRORS: stats.errors,
             GEN_AI_USAGE_INPUT_TOKENS: stats.input_tokens,
             GEN_AI_USAGE_OUTPUT_TOKENS: stats.output_tokens,
+            SESSION_UNPRICED_LLM_CALLS: stats.unpriced_llm_calls,
         }
+        if stats.cost is not None:
+            attributes[SESSION_COST] = stats.cost
         if end_state_reason:
             attributes[SESSION_END_STATE_REASON] = end_state_reason
         self._root.end(SESSION_SPAN_NAME, attributes, state.status(end_state_reason))
+        return stats
 
 
 async def _await_in_context(awaitable: Awaitable[R], ctx: Context) -> R:
@@ -380,3 +445,70 @@ async def _await_in_context(awaitable: Awaitable[R], ctx: Context) -> R:
         return await awaitable
     finally:
         detach(token)
+
+
+class _GeneratorInContext(Generator[Any, Any, Any]):
+    """A generator whose every step runs in ``ctx`` (as an asyncio task runs in its own context)."""
+
+    def __init__(self, generator: Generator[Any, Any, Any], ctx: contextvars.Context) -> None:
+        self._generator = generator
+        self._ctx = ctx
+
+    def send(self, value: Any) -> Any:
+        return self._ctx.run(self._generator.send, value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._ctx.run(self._generator.throw, *args)
+
+    def close(self) -> None:
+        self._ctx.run(self._generator.close)
+
+    def __getattr__(self, name: str) -> Any:  # gi_frame, gi_running, ... of the real generator
+        return getattr(self._generator, name)
+
+
+class _AsyncGeneratorInContext(AsyncGenerator[Any, Any]):
+    """An async generator whose every step runs in ``ctx``."""
+
+    def __init__(self, generator: AsyncGenerator[Any, Any], ctx: contextvars.Context) -> None:
+        self._generator = generator
+        self._ctx = ctx
+
+    async def asend(self, value: Any) -> Any:
+        return await _StepsInContext(self._generator.asend(value), self._ctx)
+
+    async def athrow(self, *args: Any) -> Any:
+        return await _StepsInContext(self._generator.athrow(*args), self._ctx)
+
+    async def aclose(self) -> None:
+        await _StepsInContext(self._generator.aclose(), self._ctx)
+
+    def __getattr__(self, name: str) -> Any:  # ag_frame, ag_running, ... of the real generator
+        return getattr(self._generator, name)
+
+
+class _StepsInContext:
+    """An awaitable driven step by step in ``ctx``: what the event loop sends in, ``ctx`` sees."""
+
+    __slots__ = ("_ctx", "_steps")
+
+    def __init__(self, awaitable: Awaitable[Any], ctx: contextvars.Context) -> None:
+        self._steps = awaitable.__await__()
+        self._ctx = ctx
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        send: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                if error is None:
+                    yielded = self._ctx.run(self._steps.send, send)
+                else:
+                    yielded = self._ctx.run(self._steps.throw, error)
+            except StopIteration as stop:
+                return stop.value
+            send, error = None, None
+            try:
+                send = yield yielded
+            except BaseException as exc:  # a cancellation, a close: hand it to the generator's step
+                error = exc

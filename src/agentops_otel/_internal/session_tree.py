@@ -5,11 +5,11 @@ Select it the standard way, ``OTEL_TRACES_EXPORTER=agentops_console`` (an entry 
 ``agentops-otel demo`` uses it when no OTLP endpoint is configured. Example output::
 
     session 3e0c6c1e-5b0a-4a43-9d0b-0f2e3c3d8a11  ✔ Success  412 ms  tags: demo, single-session
-    │ 2 LLM calls · 1 tool call · 1 action · 0 errors · tokens 60 in / 25 out
+    │ 2 LLM calls · 1 tool call · 1 action · 0 errors · tokens 60 in / 25 out · cost $0.000024
     ├─ action plan                                        0.1 ms
-    ├─ chat gpt-4o-mini   gpt-4o-mini-2024-07-18  38 in / 12 out  14 ms
+    ├─ chat gpt-4o-mini   gpt-4o-mini-2024-07-18  38 in / 12 out  $0.000013  14 ms
     ├─ execute_tool get_weather                           0.2 ms
-    └─ chat gpt-4o-mini   gpt-4o-mini-2024-07-18  22 in / 13 out  9.8 ms
+    └─ chat gpt-4o-mini   gpt-4o-mini-2024-07-18  22 in / 13 out  $0.000011  9.8 ms
 
 Spans end children first, so the exporter buffers each trace's spans until its root arrives, then
 draws the whole tree at once. Spans whose root never arrives here (a worker process joined a
@@ -38,7 +38,9 @@ from opentelemetry.trace import StatusCode
 
 from agentops_otel._internal.analytics import LLM_OPERATIONS
 from agentops_otel._internal.attribute_names import (
+    LLM_CALL_COST_ATTRIBUTES,
     SESSION_ACTIONS,
+    SESSION_COST,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
     SESSION_ERRORS,
@@ -46,6 +48,7 @@ from agentops_otel._internal.attribute_names import (
     SESSION_LLM_CALLS,
     SESSION_TAGS,
     SESSION_TOOL_CALLS,
+    SESSION_UNPRICED_LLM_CALLS,
 )
 from agentops_otel._internal.end_state import EndState
 
@@ -281,6 +284,13 @@ def _session_summary(root: ReadableSpan, style: _Style) -> str | None:
         f"tokens {attributes.get(GEN_AI_USAGE_INPUT_TOKENS, 0)} in"
         f" / {attributes.get(GEN_AI_USAGE_OUTPUT_TOKENS, 0)} out",
     ]
+    cost = attributes.get(SESSION_COST)
+    unpriced = attributes.get(SESSION_UNPRICED_LLM_CALLS)
+    if isinstance(cost, (int, float)):
+        counts.append(f"cost {_usd(cost)}" + (f" + {unpriced} unpriced" if isinstance(unpriced, int) and unpriced
+                                             else ""))
+    elif isinstance(unpriced, int) and unpriced:
+        counts.append(f"cost unknown ({unpriced} unpriced)")
     glyphs = style.glyphs
     return style.paint(glyphs.pipe.rstrip() + " " + f" {glyphs.dot} ".join(counts), _DIM)
 
@@ -339,6 +349,9 @@ def _span_text(span: ReadableSpan, style: _Style) -> tuple[str, str]:
         if input_tokens is not None or output_tokens is not None:
             details.append(f"{input_tokens if input_tokens is not None else '?'} in / "
                            f"{output_tokens if output_tokens is not None else '?'} out")
+        cost = attributes.get(LLM_CALL_COST_ATTRIBUTES[0])
+        if isinstance(cost, (int, float)):
+            details.append(_usd(cost))
     if span.status.status_code is StatusCode.ERROR:
         description = span.status.description or "error"
         if len(description) > _DESCRIPTION_CAP:
@@ -346,6 +359,14 @@ def _span_text(span: ReadableSpan, style: _Style) -> tuple[str, str]:
         details.append(style.paint(f"{style.glyphs.fail} {description}", _RED))
     details.append(style.paint(_duration(span), _DIM))
     return span.name, "  ".join(details)
+
+
+def _usd(value: float) -> str:
+    """An amount in USD to the micro-dollar below $1 (LLM calls cost fractions of a cent)."""
+    if value >= 1:
+        return f"${value:,.2f}"
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return f"${text}" if text not in ("0", "-0") else "$0"
 
 
 def _duration(span: ReadableSpan) -> str:

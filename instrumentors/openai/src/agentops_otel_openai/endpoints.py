@@ -26,8 +26,10 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_RESPONSE_MODEL,
     GEN_AI_SYSTEM_INSTRUCTIONS,
     GEN_AI_TOOL_DEFINITIONS,
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
+    GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 )
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 
@@ -80,15 +82,24 @@ def _output_type(kind: Any, attributes: Attributes) -> None:
 
 
 def _usage(usage: Any, input_field: str, output_field: str) -> Attributes:
+    """Token counts: ``prompt_tokens``/``input_tokens`` and the cached tokens among them (their
+    ``..._details``), ``completion_tokens``/``output_tokens`` and the reasoning tokens among them;
+    the cost of a call depends on all four."""
     attributes: Attributes = {}
     if usage is None:
         return attributes
     value = getattr(usage, input_field, None)
     if isinstance(value, int):
         attributes[GEN_AI_USAGE_INPUT_TOKENS] = value
+        value = getattr(getattr(usage, input_field + "_details", None), "cached_tokens", None)
+        if isinstance(value, int):
+            attributes[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = value
     value = getattr(usage, output_field, None)
     if isinstance(value, int):
         attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = value
+        value = getattr(getattr(usage, output_field + "_details", None), "reasoning_tokens", None)
+        if isinstance(value, int):
+            attributes[GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = value
     return attributes
 
 

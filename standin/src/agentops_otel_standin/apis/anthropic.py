@@ -8,6 +8,9 @@ Replies are deterministic, so tests can assert on them:
   (``stop_reason`` ``tool_use``);
 - ``usage.input_tokens`` is ``input_tokens_for(body)`` (a quarter of the prompt's JSON length),
   ``usage.output_tokens`` is ``OUTPUT_TOKENS_TEXT`` or ``OUTPUT_TOKENS_TOOL``;
+- the headers ``x-standin-cache-read-tokens: N`` and ``x-standin-cache-creation-tokens: N`` report
+  N tokens read from / written to the prompt cache (``cache_read_input_tokens``,
+  ``cache_creation_input_tokens``, which the real API counts apart from ``input_tokens``);
 - ``model`` is echoed back as sent;
 - a model named ``error-<status>[-<anything>]`` (``error-429``, ``error-529``, ...) gets that HTTP status with an
   Anthropic-shaped error body, and ``error-stream`` (with ``stream=true``) gets an ``error`` event
@@ -81,9 +84,16 @@ def _tool_block(body: dict[str, Any], n: int) -> dict[str, Any]:
     return {"type": "tool_use", "id": f"toolu_standin_{n}", "name": tool.get("name", "tool"), "input": TOOL_INPUT}
 
 
-def _usage(input_tokens: int, output_tokens: int) -> dict[str, Any]:
-    return {"input_tokens": input_tokens, "output_tokens": output_tokens, "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0, "service_tier": "standard"}
+def _usage(input_tokens: int, output_tokens: int, cache: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+    return {"input_tokens": input_tokens, "output_tokens": output_tokens, "cache_creation_input_tokens": cache[1],
+            "cache_read_input_tokens": cache[0], "service_tier": "standard"}
+
+
+def _cache_tokens(request: Request) -> tuple[int, int]:
+    """The cache read and cache creation tokens a request asks the stand-in to report."""
+    values = [(request.headers.get(name) or "").strip()
+              for name in ("x-standin-cache-read-tokens", "x-standin-cache-creation-tokens")]
+    return int(values[0]) if values[0].isdigit() else 0, int(values[1]) if values[1].isdigit() else 0
 
 
 def messages(request: Request) -> Reply:
@@ -102,16 +112,17 @@ def messages(request: Request) -> Reply:
     output_tokens = OUTPUT_TOKENS_TOOL if tool_use else OUTPUT_TOKENS_TEXT
     message_id = f"msg_standin_{n:06d}"
     if body.get("stream") is True:
-        return Reply(events=_events(message_id, model, block, stop_reason, input_tokens, output_tokens),
-                     headers=headers)
+        return Reply(events=_events(message_id, model, block, stop_reason, input_tokens, output_tokens,
+                                    _cache_tokens(request)), headers=headers)
     return Reply(headers=headers, body={
         "id": message_id, "type": "message", "role": "assistant", "model": model, "content": [block],
-        "stop_reason": stop_reason, "stop_sequence": None, "usage": _usage(input_tokens, output_tokens),
+        "stop_reason": stop_reason, "stop_sequence": None,
+        "usage": _usage(input_tokens, output_tokens, _cache_tokens(request)),
     })
 
 
 def _events(message_id: str, model: str, block: dict[str, Any], stop_reason: str, input_tokens: int,
-            output_tokens: int) -> list[tuple[str | None, Any]]:
+            output_tokens: int, cache: tuple[int, int] = (0, 0)) -> list[tuple[str | None, Any]]:
     """The event sequence of a streamed Message, as the real API sends it."""
     start_block: dict[str, Any]
     deltas: list[dict[str, Any]]
@@ -126,7 +137,7 @@ def _events(message_id: str, model: str, block: dict[str, Any], stop_reason: str
     events: list[tuple[str | None, Any]] = [
         ("message_start", {"type": "message_start", "message": {
             "id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
-            "stop_reason": None, "stop_sequence": None, "usage": _usage(input_tokens, 1)}}),
+            "stop_reason": None, "stop_sequence": None, "usage": _usage(input_tokens, 1, cache)}}),
         ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": start_block}),
         ("ping", {"type": "ping"}),
     ]

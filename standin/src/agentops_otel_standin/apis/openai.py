@@ -37,6 +37,9 @@ endpoint has):
 - a ``-delay-<N>ms`` suffix (e.g. ``gpt-4o-mini-delay-300ms``): waits N ms (at most 10 s) before
   answering, for demos that want visible latency. The header ``x-standin-delay-ms: N`` does the
   same for any model.
+- The headers ``x-standin-cached-tokens: N`` and ``x-standin-reasoning-tokens: N`` (chat and
+  Responses) report N of the input tokens as cached (at most all of them) and add N reasoning
+  tokens to the output tokens, as the real API reports prompt caching and o-series reasoning.
 """
 
 from __future__ import annotations
@@ -111,6 +114,18 @@ def _delay(request: Request, model: str) -> float:
     if header and header.strip().isdigit():
         millis = max(millis, int(header.strip()))
     return min(millis / 1000.0, _MAX_DELAY_SECONDS)
+
+
+def _header_count(request: Request, name: str) -> int:
+    """A non-negative count from a request header (``x-standin-cached-tokens``, ...), else 0."""
+    value = (request.headers.get(name) or "").strip()
+    return int(value) if value.isdigit() else 0
+
+
+def _usage_details(request: Request, input_tokens: int) -> tuple[int, int]:
+    """The cached input tokens and the reasoning tokens a request asks the stand-in to report."""
+    return (min(_header_count(request, "x-standin-cached-tokens"), input_tokens),
+            _header_count(request, "x-standin-reasoning-tokens"))
 
 
 def _check(request: Request, required: tuple[str, ...]) -> tuple[dict[str, Any], str, Reply | None]:
@@ -306,13 +321,15 @@ def _chat_plan(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _chat_usage(plan: Mapping[str, Any]) -> dict[str, Any]:
-    output = plan["output_tokens"] * plan["n"]
+    reasoning = plan.get("reasoning_tokens", 0)
+    output = plan["output_tokens"] * plan["n"] + reasoning
     return {
         "prompt_tokens": plan["input_tokens"],
         "completion_tokens": output,
         "total_tokens": plan["input_tokens"] + output,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0,
+        "prompt_tokens_details": {"cached_tokens": plan.get("cached_tokens", 0), "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0,
+                                      "accepted_prediction_tokens": 0,
                                       "rejected_prediction_tokens": 0},
     }
 
@@ -323,6 +340,7 @@ def chat_completions(request: Request) -> Reply:
     if error is not None:
         return error
     plan = _chat_plan(body)
+    plan["cached_tokens"], plan["reasoning_tokens"] = _usage_details(request, plan["input_tokens"])
     completion_id = _next_id("chatcmpl-")
     created = int(time.time())
     if body.get("stream"):
@@ -568,9 +586,10 @@ def responses(request: Request) -> Reply:
         item = {"type": "message", "id": item_id, "status": "incomplete" if incomplete_reason else "completed",
                 "role": "assistant",
                 "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}
-    usage = {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
-             "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
-             "total_tokens": input_tokens + output_tokens}
+    cached, reasoning = _usage_details(request, input_tokens)
+    usage = {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": cached},
+             "output_tokens": output_tokens + reasoning, "output_tokens_details": {"reasoning_tokens": reasoning},
+             "total_tokens": input_tokens + output_tokens + reasoning}
     status = "incomplete" if incomplete_reason else "completed"
     final = _response_object(body, model, response_id, created, status, [item], usage, incomplete_reason)
     if not body.get("stream"):
