@@ -34,6 +34,8 @@ from agentops_otel._internal import content, registry
 from tests.support.clients import openai_client
 
 os.environ.pop("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", None)
+# LiteLLM fetches its model price map from the internet when imported, unless told to use its own copy.
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 # anthropic traces itself when a provider is set; our instrumentor must cope, so leave it on.
 
 EXPORTER = InMemorySpanExporter()

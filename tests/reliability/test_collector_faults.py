@@ -121,10 +121,11 @@ def test_a_failing_collector_does_not_disturb_the_application(
     assert stats["exported_spans"] == 0 and stats["failed_exports"] >= 1 and stats["last_error"]
     if fault not in ("down", "unreachable"):
         assert attempts >= 1
-    # Exit within the export timeout plus a second, with at most our one warning on stderr.
+    # Exit bounded by the export timeout, not by the exporters' retry backoff (several seconds), with
+    # at most our one warning on stderr. The slack covers interpreter shutdown on a busy 2-core host.
     print(f"{fault}/{protocol}: median call {report['median_latency'] * 1000:.1f} ms "
           f"(healthy {healthy_report['median_latency'] * 1000:.1f} ms), exit after {exit_seconds:.2f} s")
-    assert exit_seconds <= EXPORT_TIMEOUT_SECONDS + 1.0
+    assert exit_seconds <= EXPORT_TIMEOUT_SECONDS + 2.5
     lines = stderr.splitlines()
     assert len(lines) <= 1 and all(OUR_WARNING.match(line) for line in lines), stderr
 

@@ -16,9 +16,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from opentelemetry import context as otel_context
+
 from agentops_otel._internal.endpoint import Endpoint
 from agentops_otel._internal.exceptions import MultiSessionException
-from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
+from agentops_otel._internal.llm_call import NESTED_CALLS_ABSORBED_KEY, Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.streams import TracedRawResponse, body_read, is_raw_response, traced_stream
 
 logger = logging.getLogger("agentops_otel.instrumentation")
@@ -34,6 +36,7 @@ def function_wrapper(
     *,
     client_attributes: Callable[[Any], Attributes] | None = None,
     client_secrets: Callable[[Any], tuple[str, ...]] | None = None,
+    absorb_nested_calls: bool = False,
 ) -> Wrapper:
     """A ``wrapt`` wrapper for a synchronous client method (``wrap_function_wrapper(module, name, ...)``).
 
@@ -43,8 +46,12 @@ def function_wrapper(
         client_attributes: span attributes of the client ``instance`` (``server.address``, ...).
         client_secrets: the credentials of the client ``instance``, read only if a call fails and
             cut out of the error text recorded on the span.
+        absorb_nested_calls: for a gateway (LiteLLM) that sends its call through another instrumented
+            client: LLM calls started while the method runs get no span of their own (any wrapper of
+            this module), so one call gives one span. Its own request spans (HTTP) still nest under it.
     """
-    return sync_call_wrapper(starter(telemetry, endpoint_for, client_attributes, client_secrets), deferred=False)
+    start = starter(telemetry, endpoint_for, client_attributes, client_secrets, absorb_nested_calls)
+    return sync_call_wrapper(start, deferred=False)
 
 
 def async_function_wrapper(
@@ -53,9 +60,11 @@ def async_function_wrapper(
     *,
     client_attributes: Callable[[Any], Attributes] | None = None,
     client_secrets: Callable[[Any], tuple[str, ...]] | None = None,
+    absorb_nested_calls: bool = False,
 ) -> Wrapper:
     """A ``wrapt`` wrapper for an ``async def`` client method; see ``function_wrapper``."""
-    return async_call_wrapper(starter(telemetry, endpoint_for, client_attributes, client_secrets), deferred=False)
+    start = starter(telemetry, endpoint_for, client_attributes, client_secrets, absorb_nested_calls)
+    return async_call_wrapper(start, deferred=False)
 
 
 Starter = Callable[[Any, tuple[Any, ...], dict[str, Any]], "tuple[LLMCall, Endpoint, bool] | None"]
@@ -66,9 +75,13 @@ def starter(
     endpoint_for: EndpointFor,
     client_attributes: Callable[[Any], Attributes] | None,
     client_secrets: Callable[[Any], tuple[str, ...]] | None,
+    absorb_nested_calls: bool = False,
 ) -> Starter:
     def start(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[LLMCall, Endpoint, bool] | None:
-        """The call span for this request, or ``None`` when the request is not one we trace."""
+        """The call span for this request, or ``None`` when the request is not one we trace (or is
+        part of a call that absorbs the calls it makes, see ``LLMCall.absorbs_nested_calls``)."""
+        if otel_context.get_value(NESTED_CALLS_ABSORBED_KEY):
+            return None
         try:
             found = endpoint_for(instance, args, kwargs)
             if found is None:
@@ -80,6 +93,7 @@ def starter(
             call = telemetry.start_call(endpoint.operation, model, attributes)
             if client_secrets is not None:
                 call.secrets_of = functools.partial(client_secrets, instance)
+            call.absorbs_nested_calls = absorb_nested_calls
             return call, endpoint, stream
         except MultiSessionException:
             raise

@@ -58,6 +58,11 @@ logger = logging.getLogger("agentops_otel.instrumentation")
 
 Attributes = dict[str, AttributeValue]
 
+NESTED_CALLS_ABSORBED_KEY = otel_context.create_key("agentops-otel-nested-calls-absorbed")
+"""Context key set (to ``True``) while the request of a call that absorbs nested calls runs: a
+gateway such as LiteLLM, whose one call is sent through another instrumented client (``openai``).
+The wrappers trace no call started under it, so one call gives one span."""
+
 METER_PROVIDER_RECHECK_SECONDS = 1.0
 
 
@@ -120,8 +125,8 @@ class LLMTelemetry:
 class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
-    __slots__ = ("_ended", "_request", "_secrets", "_start", "_token", "model", "operation", "secrets_of", "session",
-                 "session_id_for_children", "span", "telemetry")
+    __slots__ = ("_ended", "_request", "_secrets", "_start", "_token", "absorbs_nested_calls", "model", "operation",
+                 "secrets_of", "session", "session_id_for_children", "span", "telemetry")
 
     def __init__(
         self,
@@ -150,6 +155,9 @@ class LLMCall:
         self.session_id_for_children: str | None = None
         """Set when the session is not current: ``__enter__`` then makes it current for the request."""
         self._secrets: tuple[str, ...] | None = None
+        self.absorbs_nested_calls = False
+        """Set before ``__enter__``: calls started while this one's request runs get no span of their own
+        (``NESTED_CALLS_ABSORBED_KEY``): a gateway's call is one span, not one per client it goes through."""
         self.secrets_of: Callable[[], tuple[str, ...]] | None = None
         """Where ``secrets`` come from (the client's credentials, see ``stainless.client_secrets``),
         read only when a call fails: the client builds its auth headers on every read."""
@@ -166,6 +174,8 @@ class LLMCall:
         ctx = trace.set_span_in_context(self.span)
         if self.session_id_for_children is not None:
             ctx = otel_context.set_value(SESSION_ID_KEY, self.session_id_for_children, ctx)
+        if self.absorbs_nested_calls:
+            ctx = otel_context.set_value(NESTED_CALLS_ABSORBED_KEY, True, ctx)
         self._token = otel_context.attach(ctx)
         return self
 
