@@ -12,6 +12,8 @@ from typing import Annotated, Any, TypedDict
 import openai
 from agentops_otel_langchain import LangChainInstrumentor
 from agentops_otel_standin import StandInServer
+from langchain_core.callbacks.manager import AsyncCallbackManager, CallbackManager
+from langchain_core.runnables import config as runnable_config
 from langgraph.graph import START, StateGraph
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
@@ -37,6 +39,10 @@ def test_uninstrument_leaves_only_the_llm_spans_and_instrument_brings_the_rest_b
     graph = weather_graph(chat_model(standin))
     instrumentor.uninstrument()
     try:
+        # The originals are back, not wrapped once more per instrument() / uninstrument() cycle.
+        for cls in (CallbackManager, AsyncCallbackManager):
+            assert type(vars(cls)["configure"]) is classmethod  # a wrapper passes isinstance
+        assert not hasattr(runnable_config._set_config_context, "__wrapped__")
         with agentops_otel.start_session():
             graph.invoke(QUESTION)
         assert span_forest(exporter.get_finished_spans()) == [("session", [CHAT, CHAT])]

@@ -25,7 +25,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import ObjectProxy, register_post_import_hook, wrap_function_wrapper
+from wrapt import register_post_import_hook, wrap_function_wrapper
 
 from agentops_otel_langchain.version import __version__
 
@@ -88,9 +88,10 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if callbacks is not None:
             for name in _MANAGER_CLASSES:
                 cls = getattr(callbacks, name)
-                # The wrapper of a classmethod, from the class's own dict: getattr would bind it.
+                # The wrapper of a classmethod, from the class's own dict (getattr would bind it).
+                # A proxy passes isinstance checks as the classmethod it wraps: compare types.
                 wrapper = vars(cls).get("configure")
-                if isinstance(wrapper, ObjectProxy):
+                if type(wrapper) is not classmethod and hasattr(wrapper, "__wrapped__"):
                     cls.configure = wrapper.__wrapped__
         for module_name in _CONFIG_CONTEXT_MODULES:
             module = sys.modules.get(module_name)
