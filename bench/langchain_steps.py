@@ -20,7 +20,8 @@ the usual batch processor:
 Each program runs ``bare`` (``LangChainInstrumentor().uninstrument()``), with a ``no-op`` callback
 handler passed in ``callbacks=`` (what LangChain spends dispatching callbacks to any handler:
 OpenInference's, LangSmith's or ours), and ``instrumented``, the three interleaved round after
-round, one program after the other, in one process; each figure is the median over the rounds of the calling thread's CPU time per run
+round, one program after the other, in one process; each figure is the median over the rounds of
+the calling thread's CPU time per run
 (``time.thread_time``: these programs run every step on the calling thread; the export thread and
 other processes are left out, and each window's spans are flushed before the next starts). ``added/span`` is the
 instrumented run's extra cost over the bare one divided by the spans the handler made, ``x floor``
