@@ -1,20 +1,27 @@
-# One virtual environment at .venv/ holds the project, its instrumentors and the test tools.
+# A virtual environment (.venv/ by default) holds the project, its instrumentors and the test tools.
+# VENV, PYTHON and CONSTRAINTS select which one: `make test PYTHON=python3.12 VENV=.venv-3.12`.
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
+# A pip constraints file pinning dependencies, e.g. requirements/oldest.txt (see test-oldest).
+CONSTRAINTS ?=
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# Named for the interpreter's version, so that another PYTHON rebuilds the environment instead of reusing it.
+STAMP  := $(VENV)/.installed-$(PYTHON_VERSION)
 INSTRUMENTORS := $(wildcard instrumentors/*/pyproject.toml)
 # The local stand-in for the providers' HTTP APIs: the demo, examples, tests and benchmarks talk to it.
 STANDIN       := standin/pyproject.toml
 
-.PHONY: setup test test-fast lint demo soak clean
+.PHONY: setup test test-fast lint demo soak clean test-oldest test-latest test-pythons
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml $(INSTRUMENTORS) $(STANDIN)
-	$(PYTHON) -m venv $(VENV)
+$(STAMP): pyproject.toml $(INSTRUMENTORS) $(STANDIN) $(CONSTRAINTS)
+	@test -n "$(PYTHON_VERSION)" || { echo "$(PYTHON) does not run: set PYTHON to a Python 3.10+ interpreter" >&2; exit 1; }
+	$(PYTHON) -m venv $(if $(wildcard $(STAMP)),,--clear) $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,demo]" $(foreach p,$(INSTRUMENTORS) $(STANDIN),-e $(dir $(p)))
+	$(BIN)/python -m pip install --quiet -e ".[test,demo]" $(foreach p,$(INSTRUMENTORS) $(STANDIN),-e $(dir $(p))) \
+		$(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 	touch $(STAMP)
 
 # Everything but the soak tests (pyproject's addopts); test-fast skips the `slow` ones too (processes, collectors, load).
@@ -28,6 +35,33 @@ lint: setup
 	$(BIN)/ruff check src instrumentors standin tests
 	$(BIN)/mypy --strict src instrumentors/*/src standin/src tests
 
+# The suite against the oldest OpenTelemetry packages pyproject allows (its floors, pinned in
+# requirements/oldest.txt), and against the newest it allows: an environment made afresh each time
+# (as .venv/ is in CI's fresh clone) resolves to them.
+test-oldest:
+	$(MAKE) test VENV=.venv-oldest CONSTRAINTS=requirements/oldest.txt
+
+test-latest:
+	rm -rf .venv-latest
+	$(MAKE) test VENV=.venv-latest
+
+# The suite on every supported Python found on this machine, each in .venv-3.X/ (PYTHON's own
+# version in .venv/, by `make test`). A 3.X is found as python3.X on PATH, else as a pyenv-installed
+# version that pyenv's shims do not select.
+SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13 3.14
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+find_python = $(firstword $(foreach p,python$(1) $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)),\
+	$(shell $(p) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(1))))' 2>/dev/null && echo $(p))))
+comma := ,
+FOUND_PYTHONS = $(foreach v,$(SUPPORTED_PYTHONS),$(if $(call find_python,$(v)),$(v)))
+
+test-pythons: test $(foreach v,$(filter-out $(PYTHON_VERSION),$(FOUND_PYTHONS)),test-python$(v))
+	@echo "tested on Python $(FOUND_PYTHONS) (not found: $(filter-out $(FOUND_PYTHONS),$(SUPPORTED_PYTHONS)))"
+
+test-python%:
+	@test -n "$(call find_python,$*)" || { echo "Python $* not found: no python$* on PATH nor in pyenv" >&2; exit 1; }
+	$(MAKE) test PYTHON=$(call find_python,$*) VENV=.venv-$*
+
 demo: setup
 	$(BIN)/agentops-otel demo
 
@@ -35,14 +69,14 @@ soak: setup
 	$(BIN)/python -m pytest -q -m soak
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmarks against the peer OpenAI instrumentations, in their own environment:
 # bench/.venv is never a runtime or test dependency of the product.
 BENCH_VENV  := bench/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: bench bench-quick bench-instructions
+.PHONY: bench bench-quick bench-instructions bench-cold-start
 
 $(BENCH_STAMP): bench/requirements.txt pyproject.toml $(INSTRUMENTORS) $(STANDIN)
 	$(PYTHON) -m venv $(BENCH_VENV)
@@ -59,3 +93,8 @@ bench-quick: $(BENCH_STAMP)
 # Instructions per call under valgrind's cachegrind (needs valgrind; ~10 minutes): bench/instructions.py
 bench-instructions: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/instructions.py
+
+# Start-up CPU of fresh processes, bare / init() / opentelemetry-instrument, beside the peers (~10
+# minutes; builds one environment per contestant under bench/.venv-cold/ first): bench/cold_start.py
+bench-cold-start: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/cold_start.py --update-readme

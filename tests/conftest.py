@@ -27,18 +27,18 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel
 from agentops_otel._internal import content, registry
 from tests.support.clients import openai_client
+from tests.support.spans import RecordsExporter
 
 os.environ.pop("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", None)
 # LiteLLM fetches its model price map from the internet when imported, unless told to use its own copy.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 # anthropic traces itself when a provider is set; our instrumentor must cope, so leave it on.
 
-EXPORTER = InMemorySpanExporter()
+EXPORTER = RecordsExporter()
 METRIC_READER = InMemoryMetricReader()
 
 _provider = TracerProvider()
@@ -49,8 +49,9 @@ agentops_otel.init(auto_start_session=False)
 
 
 @pytest.fixture
-def exporter() -> Iterator[InMemorySpanExporter]:
-    """The in-memory exporter every span of the test process reaches, emptied for the test."""
+def exporter() -> Iterator[RecordsExporter]:
+    """The in-memory exporter every span of the test process reaches, emptied for the test
+    (its ``get_finished_spans()`` leaves out the sessions' start records: see ``RecordsExporter``)."""
     EXPORTER.clear()
     yield EXPORTER
     _assert_no_secrets()
@@ -77,7 +78,7 @@ def _no_secret_reaches_a_span() -> Iterator[None]:
 
 
 def _assert_no_secrets() -> None:
-    leaks = {found for span in EXPORTER.get_finished_spans() for found in _secrets_in(span)}
+    leaks = {found for span in EXPORTER.all_spans() for found in _secrets_in(span)}
     assert not leaks, f"secrets reached exported spans: {sorted(leaks)}"
 
 

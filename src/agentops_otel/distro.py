@@ -47,6 +47,7 @@ from agentops_otel._internal.exporters import (
     ConfigurationError,
     batch_settings_and_problems,
     check_otlp_variables,
+    exporter_names,
     otlp_protocol,
     quiet_grpc_core,
     unknown_exporter_names,
@@ -149,7 +150,8 @@ class AgentOpsConfigurator(SDKConfigurator):
             # A bad OTEL_BSP_* value: one line, and its default (GuardedBatchSpanProcessor reads them).
             for problem in batch_settings_and_problems()[1]:
                 logger.warning("agentops-otel: %s; using the default", problem)
-            quiet_grpc_core()
+            if _may_export_over_grpc():
+                quiet_grpc_core()
             _configure_sdk(super()._configure, kwargs)
             lifecycle.install()
         try:
@@ -195,6 +197,14 @@ def _configure_sdk(sdk_configure: Callable[..., None], kwargs: dict[str, Any]) -
     installed = trace.get_tracer_provider()
     if isinstance(installed, TracerProvider):
         sdk_setup.mark_session_processor(installed)
+
+
+def _may_export_over_grpc() -> bool:
+    """Whether a configured exporter may load gRPC (~100 ms of CPU to import: only then is it loaded
+    early, to quiet its C core); OTLP metrics or logs count, whatever their protocol."""
+    if PROTOCOLS["grpc"] in exporter_names():
+        return True
+    return any("otlp" in os.environ.get(name, "").lower() for name in (OTEL_METRICS_EXPORTER, OTEL_LOGS_EXPORTER))
 
 
 def _auto_start_session() -> None:

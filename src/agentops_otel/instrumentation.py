@@ -51,11 +51,16 @@ The pieces:
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
 - ``LLMTelemetry.start_call`` and ``LLMCall`` directly, for a client none of the wrappers fits;
   ``call_safely`` runs a piece of the instrumentor's own code, logging instead of raising.
+- ``instrument_on_import(module_name, apply)``: run ``apply(module)`` when the application imports
+  the module (at once if it has), never importing it; returns an ``ImportHook`` that
+  ``_uninstrument`` cancels. Every instrumentor wraps through it, so a process pays for importing
+  a client library only if it uses it.
 
 A complete minimal instrumentor, for a client whose ``Client.complete(model=..., prompt=...,
 stream=False)`` returns an object with ``.text`` and ``.output_tokens``, or with ``stream=True``
 an iterator of objects with ``.text``::
 
+    import sys
     from collections.abc import Mapping
     from typing import Any, Collection
 
@@ -63,7 +68,7 @@ an iterator of objects with ``.text``::
     from opentelemetry.instrumentation.utils import unwrap
     from wrapt import wrap_function_wrapper
 
-    from agentops_otel.instrumentation import Attributes, Endpoint, LLMTelemetry, function_wrapper
+    from agentops_otel.instrumentation import Attributes, Endpoint, LLMTelemetry, function_wrapper, instrument_on_import
 
 
     class Accumulator:
@@ -105,11 +110,16 @@ an iterator of objects with ``.text``::
         def _instrument(self, **kwargs: Any) -> None:
             telemetry = LLMTelemetry("example", __name__, tracer_provider=kwargs.get("tracer_provider"),
                                      meter_provider=kwargs.get("meter_provider"))
-            wrap_function_wrapper("example_client", "Client.complete", function_wrapper(telemetry, endpoint_for))
+            wrapper = function_wrapper(telemetry, endpoint_for)
+            self._hooks = [instrument_on_import(
+                "example_client", lambda module: wrap_function_wrapper(module, "Client.complete", wrapper))]
 
         def _uninstrument(self, **kwargs: Any) -> None:
-            import example_client
-            unwrap(example_client.Client, "complete")
+            for hook in self._hooks:
+                hook.cancel()
+            module = sys.modules.get("example_client")  # never import the library to unwrap it
+            if module is not None:
+                unwrap(module.Client, "complete")
 """
 
 from __future__ import annotations
@@ -118,6 +128,7 @@ from agentops_otel._internal.agent_runs import AgentRun, start_agent_run
 from agentops_otel._internal.call_wrapper import EndpointFor, async_function_wrapper, function_wrapper
 from agentops_otel._internal.content import capture_content
 from agentops_otel._internal.endpoint import Endpoint, StreamAccumulator
+from agentops_otel._internal.import_hooks import ImportHook, instrument_on_import
 from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json
 from agentops_otel._internal.stainless import EndpointLookup, async_request_wrapper, sync_request_wrapper
@@ -131,6 +142,7 @@ __all__ = [
     "Endpoint",
     "EndpointFor",
     "EndpointLookup",
+    "ImportHook",
     "LLMCall",
     "LLMTelemetry",
     "Step",
@@ -143,6 +155,7 @@ __all__ = [
     "capture_content",
     "end_traced_stream",
     "function_wrapper",
+    "instrument_on_import",
     "start_agent",
     "start_agent_run",
     "start_tool",

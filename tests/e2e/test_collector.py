@@ -7,9 +7,11 @@ the test's receiver, the way a Collector Contrib instance forwards to Jaeger in 
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,8 @@ from tests.support.subprocesses import clean_env
 AGENTOPS_OTEL = Path(sys.executable).with_name("agentops-otel")
 
 
-def _rotel_agent() -> Path:
+def _rotel_agent() -> tuple[Path, dict[str, str]]:
+    """The rotel-agent binary and the environment it runs in; skips if it cannot run on this machine."""
     try:
         import rotel  # type: ignore[import-untyped]  # ships no type information
     except ImportError:
@@ -31,29 +34,40 @@ def _rotel_agent() -> Path:
     binary = Path(rotel.__file__).parent / "rotel-agent"
     if not binary.exists():
         pytest.skip(f"the rotel package ships no rotel-agent binary for this platform ({sys.platform}) at {binary}")
-    return binary
+    # The binary links this interpreter's libpython3.X.so, which an interpreter installed outside the
+    # system's library directories (pyenv, a python.org build) has only in its LIBDIR.
+    env = clean_env()
+    libdir = sysconfig.get_config_var("LIBDIR")
+    if libdir:
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(filter(None, [libdir, env.get("LD_LIBRARY_PATH")]))
+    try:
+        probe = subprocess.run([str(binary), "--version"], env=env, capture_output=True, text=True, timeout=30,
+                               check=False)
+    except OSError as error:  # e.g. a binary built for another CPU: "Exec format error"
+        pytest.skip(f"rotel-agent cannot run on this machine: {error}")
+    if probe.returncode != 0:  # e.g. no libpython3.X.so at all: an interpreter built without --enable-shared
+        pytest.skip(f"rotel-agent cannot run on this machine: exit {probe.returncode}: "
+                    f"{(probe.stdout + probe.stderr).strip()}")
+    return binary, env
 
 
 @pytest.fixture
 def collector(tmp_path: Path) -> Iterator[tuple[str, OTLPReceiver]]:
     """A Rotel collector on 127.0.0.1 forwarding to a receiver; yields (its OTLP/gRPC endpoint, receiver)."""
-    binary = _rotel_agent()
+    binary, env = _rotel_agent()
     with OTLPReceiver("http/protobuf") as receiver:
         grpc_port, http_port = free_port(), free_port()
-        try:
-            process = subprocess.Popen(
-                [str(binary), "start",  # in the foreground (no --daemon): the test owns the process
-                 "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_port}",
-                 "--otlp-http-endpoint", f"127.0.0.1:{http_port}",
-                 "--exporter", "otlp",
-                 "--otlp-exporter-protocol", "http",
-                 "--otlp-exporter-endpoint", receiver.endpoint,
-                 "--batch-timeout", "100ms",
-                 "--pid-file", str(tmp_path / "rotel.pid"),
-                 "--log-file", str(tmp_path / "rotel.log")],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        except OSError as error:  # e.g. a binary built for another CPU: "Exec format error"
-            pytest.skip(f"rotel-agent cannot run on this machine: {error}")
+        process = subprocess.Popen(
+            [str(binary), "start",  # in the foreground (no --daemon): the test owns the process
+             "--otlp-grpc-endpoint", f"127.0.0.1:{grpc_port}",
+             "--otlp-http-endpoint", f"127.0.0.1:{http_port}",
+             "--exporter", "otlp",
+             "--otlp-exporter-protocol", "http",
+             "--otlp-exporter-endpoint", receiver.endpoint,
+             "--batch-timeout", "100ms",
+             "--pid-file", str(tmp_path / "rotel.pid"),
+             "--log-file", str(tmp_path / "rotel.log")],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             deadline = time.monotonic() + 10
             while True:

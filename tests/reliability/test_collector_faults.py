@@ -144,7 +144,7 @@ RECOVERY = """
 
     one_session("while-down")
     deadline = time.monotonic() + 20
-    while agentops.export_stats().failed_exports == 0 and time.monotonic() < deadline:
+    while agentops.export_stats().failed_spans < 3 and time.monotonic() < deadline:  # start record, call, root
         time.sleep(0.05)
     print("collector-down-seen", flush=True)
     sys.stdin.readline()  # the collector is back
@@ -236,9 +236,10 @@ def test_the_export_queue_is_bounded_and_drops_are_reported() -> None:
     # 80,000 spans made after the first reading would take hundreds of MB (a few KB each); what
     # remains is allocator noise from encoding failed batches.
     assert figures["rss_100k"] - figures["rss_20k"] < 25
-    # Every span is accounted for: dropped from the full queue, or in a batch that failed.
+    # Every span is accounted for: dropped from the full queue, or in a batch that failed (and the
+    # sessions' start records, made only while the queue was less than half full: 1,000 at most).
     assert stats["exported_spans"] == 0
-    assert stats["dropped_spans"] + stats["failed_spans"] == 100_000
+    assert 100_000 < stats["dropped_spans"] + stats["failed_spans"] <= 101_000
     assert stats["dropped_spans"] > 100_000 // 2
     # The drops are reported in one line at exit, with the count the user can read.
     lines = result.stderr.splitlines()

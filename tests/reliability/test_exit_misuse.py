@@ -108,6 +108,10 @@ def test_ctrl_c_during_the_exit_flush_prints_one_line_not_a_traceback() -> None:
                 process.kill()
                 process.wait()
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
-    assert stderr.splitlines() == [
-        "agentops-otel: interrupted while exporting the last spans at exit; they were not all sent"
-    ], stderr
+    lines = stderr.splitlines()
+    interrupted = "agentops-otel: interrupted while exporting the last spans at exit; they were not all sent"
+    assert lines.count(interrupted) == 1, stderr
+    # Besides it, at most the one rate-limited export warning: the session's start record, exported
+    # at start, may time out on the stalled collector too.
+    others = [line for line in lines if line != interrupted]
+    assert len(others) <= 1 and all(line.startswith("agentops-otel: could not export 1 spans") for line in others)

@@ -170,8 +170,9 @@ def _soak(n: int, max_growth_mb: float) -> None:
           f"{n // 10:,}, {middle:.1f} MB after {n // 2:,}, {last:.1f} MB after {n:,}; export {figures['stats']}")
     assert figures["active"] == 0
     stats = figures["stats"]
-    # Every span (a session root and its call, per iteration) was exported or counted as dropped.
-    assert stats["exported_spans"] + stats["dropped_spans"] == 2 * (n + 1) - 1
+    # Every span (a session root and its call, per iteration) was exported or counted as dropped,
+    # and so was each session's start record, made while the export queue was less than half full.
+    assert 2 * (n + 1) - 1 <= stats["exported_spans"] + stats["dropped_spans"] <= 3 * (n + 1) - 1
     assert figures["exported"] == stats["exported_spans"]
     assert last - first < max_growth_mb
 
@@ -211,7 +212,8 @@ def test_a_tight_session_loop_does_not_starve_the_export_thread() -> None:
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout.strip().splitlines()[-1])
     print(f"60,000 spans from a tight loop: {stats}")
-    assert stats["exported_spans"] + stats["dropped_spans"] == 60_000
+    # A root and an event per session, and its start record unless the queue was half full.
+    assert 60_000 <= stats["exported_spans"] + stats["dropped_spans"] <= 90_000
     assert stats["dropped_spans"] < 600  # under 1%, on a busy machine; 0 when it is quiet
 
 

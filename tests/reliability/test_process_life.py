@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from agentops_otel_standin import StandInServer
 
 from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
-from tests.support.subprocesses import clean_env, run_python
+from tests.support.subprocesses import NO_LLM_INSTRUMENTATION, clean_env, run_python
 
 PROTOCOLS = ("http/protobuf", "grpc")
 TAGS = "agentops.session.tags"
@@ -39,6 +41,20 @@ def _sessions(receiver: OTLPReceiver, tag: str) -> list[ReceivedSpan]:
 
 def _children(receiver: OTLPReceiver, parent: ReceivedSpan) -> list[str]:
     return sorted(s.name for s in receiver.spans() if s.parent_span_id == parent.span_id)
+
+
+# Python 3.12+ warns at a fork() of a process with more than one thread; after init() there is always
+# the SDK's export thread (README, "Forked and multiprocessing children").
+WARNS_AT_FORK = sys.version_info >= (3, 12)
+FORK_WARNING = re.compile(
+    r"(?P<where>\S+):\d+: DeprecationWarning: This process \(pid=\d+\) is multi-threaded, "
+    r"use of fork\(\) may lead to deadlocks in the child\.\n(?:  .*\n)?"
+)
+
+
+def _fork_warnings(stderr: str) -> tuple[list[str], str]:
+    """Where each fork warning in ``stderr`` was raised, and what else ``stderr`` holds."""
+    return [found["where"] for found in FORK_WARNING.finditer(stderr)], FORK_WARNING.sub("", stderr)
 
 
 FORK = """
@@ -90,7 +106,85 @@ def test_fork_after_init_exports_the_childs_sessions_and_leaves_the_parents_alon
     assert parent.attributes["agentops.session.end_state"] == "Success"
     assert _children(receiver, parent) == ["action after-fork", "action before-fork"]
     assert len({span.span_id for span in receiver.spans()}) == len(receiver.spans())  # nothing sent twice
-    assert result.stderr == ""
+    # Python's own warning, shown (default filters) for the os.fork() in __main__ only: the one inside
+    # multiprocessing is attributed to multiprocessing.popen_fork, whose DeprecationWarnings are hidden.
+    warned_at, rest = _fork_warnings(result.stderr)
+    assert warned_at == (["<string>"] if WARNS_AT_FORK else [])
+    assert rest == ""
+
+
+FORK_WARNING_FILTER = r"""
+    import os, sys, warnings
+    import agentops_otel as agentops
+
+    agentops.init(auto_start_session=False)
+    with agentops.start_session(tags=["parent"]):
+        pass
+
+    def fork_and_wait():
+        pid = os.fork()
+        if pid == 0:
+            with agentops.start_session(tags=["child"]):
+                pass
+            sys.exit(0)
+        assert os.waitpid(pid, 0)[1] == 0
+
+    fork_and_wait()  # agentops-otel leaves the application's warning filters as they are
+    warnings.filterwarnings(  # the README's filter
+        "ignore", message=r"This process \(pid=\d+\) is multi-threaded, use of fork\(\)", category=DeprecationWarning
+    )
+    fork_and_wait()
+    warnings.warn("the application's own", DeprecationWarning)  # still shown
+"""
+
+
+def test_the_fork_warning_is_pythons_and_the_readme_filter_hides_only_it() -> None:
+    with OTLPReceiver("http/protobuf") as receiver:
+        result = run_python(FORK_WARNING_FILTER, {**receiver.env(), **NO_LLM_INSTRUMENTATION}, timeout=60)
+        assert result.returncode == 0, result.stderr
+        receiver.wait_for_spans(3)  # the parent's session and both children's
+        assert sorted(s.attributes[TAGS][0] for s in receiver.spans_named("session")) == ["child", "child", "parent"]
+    warned_at, rest = _fork_warnings(result.stderr)
+    assert warned_at == (["<string>"] if WARNS_AT_FORK else [])  # the first fork only
+    # (Python 3.13+ also prints the source line of code given with -c.)
+    assert re.fullmatch(r"<string>:\d+: DeprecationWarning: the application's own\n(  .*\n)?", rest), rest
+
+
+START_METHOD = """
+    import multiprocessing, sys
+    import agentops_otel as agentops
+
+    def child_work():
+        with agentops.start_session(tags=["child"]):
+            pass
+
+    if __name__ == "__main__":
+        agentops.init(auto_start_session=False)
+        process = multiprocessing.get_context(sys.argv[1]).Process(target=child_work)
+        process.start()
+        process.join()
+        assert process.exitcode == 0, process.exitcode
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_multiprocessing_warns_at_fork_only_with_the_fork_start_method(method: str, tmp_path: Path) -> None:
+    # spawn and forkserver (Python 3.14's default on Linux) start the child from a new interpreter, not by
+    # forking this one. The -W option shows the fork warning wherever raised (Python hides DeprecationWarnings
+    # outside __main__), in the children too, and no other warning a dependency may raise.
+    script = tmp_path / "start_method.py"
+    script.write_text(textwrap.dedent(START_METHOD))
+    with OTLPReceiver("http/protobuf") as receiver:
+        result = subprocess.run(
+            [sys.executable, "-W", "default:This process:DeprecationWarning", str(script), method],
+            env=clean_env({**receiver.env(), **NO_LLM_INSTRUMENTATION}), capture_output=True, text=True, timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    warned_at, rest = _fork_warnings(result.stderr)
+    expected = ["popen_fork.py"] if WARNS_AT_FORK and method == "fork" else []
+    assert [Path(where).name for where in warned_at] == expected
+    assert rest == ""
 
 
 SIGTERM = """

@@ -37,10 +37,12 @@ OPENAI_COMPATIBLE = Api(name="compatible", routes={("POST", "/v1/chat/completion
 
 
 def test_every_module_in_apis_is_served_by_default() -> None:
-    assert [api.name for api in all_apis()] == ["anthropic", "openai"]
+    assert [api.name for api in all_apis()] == ["anthropic", "groq", "mistral", "openai"]
     with StandInServer() as server:
         assert server.url_for("openai") == f"{server.base_url}/v1" == server.openai_base_url
         assert server.url_for("anthropic") == server.base_url == server.anthropic_base_url
+        assert server.url_for("groq") == f"{server.base_url}/groq"  # OpenAI's paths too: mounted
+        assert server.url_for("mistral") == f"{server.base_url}/mistral"
 
 
 def test_a_placeholder_takes_its_value_from_the_path_url_decoded() -> None:
@@ -77,8 +79,9 @@ def test_two_apis_on_one_path_without_a_mount_is_an_error_naming_both() -> None:
 
 
 def test_url_for_an_api_not_served_names_those_that_are() -> None:
+    served = "anthropic, groq, mistral, openai"
     with StandInServer() as server, pytest.raises(
-            ValueError, match=r"the stand-in serves no API named 'gemini'; it serves: anthropic, openai"):
+            ValueError, match=rf"the stand-in serves no API named 'gemini'; it serves: {served}"):
         server.url_for("gemini")
 
 

@@ -1,4 +1,4 @@
-"""Real OpenAI and Anthropic clients pointed at the stand-in API server, with keys no span may carry.
+"""Real OpenAI, Anthropic, Groq and Mistral clients pointed at the stand-in API server, with keys no span may carry.
 
 The ``client`` fixtures (``tests/conftest.py`` for OpenAI, ``tests/instrumentation/anthropic/conftest.py``
 for Anthropic) use these; an async client is made inside the coroutine that uses it, because it
@@ -8,11 +8,15 @@ belongs to one event loop.
 from __future__ import annotations
 
 import anthropic
+import groq
 import openai
 from agentops_otel_standin import StandInServer
+from mistralai.client import Mistral
 
 OPENAI_API_KEY = "sk-test-do-not-record-1234"
 ANTHROPIC_API_KEY = "sk-ant-test-secret"
+MISTRAL_API_KEY = "sk-mistral-test-do-not-record"
+GROQ_API_KEY = "sk-groq-test-do-not-record"  # "sk-": the suite checks no span carries it
 
 
 def openai_client(standin: StandInServer) -> openai.OpenAI:
@@ -29,3 +33,16 @@ def anthropic_client(standin: StandInServer) -> anthropic.Anthropic:
 
 def async_anthropic_client(standin: StandInServer) -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(base_url=standin.anthropic_base_url, api_key=ANTHROPIC_API_KEY, max_retries=0)
+
+
+def groq_client(standin: StandInServer) -> groq.Groq:
+    return groq.Groq(base_url=standin.url_for("groq"), api_key=GROQ_API_KEY, max_retries=0)
+
+
+def async_groq_client(standin: StandInServer) -> groq.AsyncGroq:
+    return groq.AsyncGroq(base_url=standin.url_for("groq"), api_key=GROQ_API_KEY, max_retries=0)
+
+
+def mistral_client(standin: StandInServer) -> Mistral:
+    """One client serves sync and async calls (``complete`` / ``complete_async``, ...)."""
+    return Mistral(server_url=standin.url_for("mistral"), api_key=MISTRAL_API_KEY)

@@ -67,6 +67,11 @@ class ReceivedSpan:
     start_time_unix_nano: int = 0
     end_time_unix_nano: int = 0
 
+    @property
+    def is_start_record(self) -> bool:
+        """A session's start record (``session (pending)``, ``agentops.span_type=pending``)."""
+        return self.name == "session (pending)" and self.attributes.get("agentops.span_type") == "pending"
+
 
 def any_value(value: AnyValue) -> Any:
     """An OTLP ``AnyValue`` as plain Python: arrays become lists, kvlists dicts."""
@@ -275,9 +280,19 @@ class OTLPReceiver:
             self._condition.notify_all()
 
     def spans(self) -> list[ReceivedSpan]:
-        """A snapshot of every span received so far, in arrival order."""
+        """A snapshot of every span received so far but the sessions' start records, in arrival order."""
+        with self._condition:
+            return [span for span in self._spans if not span.is_start_record]
+
+    def all_spans(self) -> list[ReceivedSpan]:
+        """A snapshot of every span received so far, the sessions' start records too."""
         with self._condition:
             return list(self._spans)
+
+    def start_records(self) -> list[ReceivedSpan]:
+        """The sessions' start records (``session (pending)``) received so far."""
+        with self._condition:
+            return [span for span in self._spans if span.is_start_record]
 
     def headers(self) -> list[dict[str, str]]:
         """The headers (gRPC metadata) of each export request so far, names lower-cased."""
@@ -285,7 +300,7 @@ class OTLPReceiver:
             return [dict(each) for each in self._headers]
 
     def spans_named(self, name: str) -> list[ReceivedSpan]:
-        return [span for span in self.spans() if span.name == name]
+        return [span for span in self.all_spans() if span.name == name]
 
     def clear(self) -> None:
         with self._condition:
@@ -311,15 +326,15 @@ class OTLPReceiver:
                 self._condition.wait(remaining)
 
     def wait_for_spans(self, count: int, timeout: float = 10.0) -> list[ReceivedSpan]:
-        """At least ``count`` spans (all received so far), waiting up to ``timeout`` seconds."""
+        """At least ``count`` spans (all received so far but the start records), waiting up to ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         with self._condition:
-            while len(self._spans) < count:
+            while len(spans := self.spans()) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"{len(self._spans)} of {count} spans within {timeout}s")
+                    raise TimeoutError(f"{len(spans)} of {count} spans within {timeout}s")
                 self._condition.wait(remaining)
-            return list(self._spans)
+            return spans
 
 
 def by_span_id(spans: Sequence[ReceivedSpan]) -> Mapping[str, ReceivedSpan]:

@@ -8,14 +8,34 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from agentops_otel._internal.pending_span import is_pending_span
+
+
+class RecordsExporter(InMemorySpanExporter):
+    """An in-memory exporter whose ``get_finished_spans()`` leaves out the sessions' start records.
+
+    Every session exports a start record (``session (pending)``, see ``pending_span``) besides
+    its root; tests about calls, events and trees look at the rest, tests about the records ask
+    ``start_records()`` (or ``all_spans()``).
+    """
+
+    def all_spans(self) -> tuple[ReadableSpan, ...]:
+        return super().get_finished_spans()
+
+    def get_finished_spans(self) -> tuple[ReadableSpan, ...]:
+        return tuple(span for span in super().get_finished_spans() if not is_pending_span(span))
+
+    def start_records(self) -> list[ReadableSpan]:
+        return [span for span in super().get_finished_spans() if is_pending_span(span)]
+
 
 def spans_named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
     return [span for span in exporter.get_finished_spans() if span.name == name]
 
 
 def call_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    """Every span of an LLM call (ours or anyone's): everything but session roots."""
-    return [span for span in exporter.get_finished_spans() if span.name != "session"]
+    """Every span of an LLM call (ours or anyone's): everything but session roots and start records."""
+    return [span for span in exporter.get_finished_spans() if span.name != "session" and not is_pending_span(span)]
 
 
 def only_call_span(exporter: InMemorySpanExporter) -> ReadableSpan:

@@ -29,6 +29,15 @@ EVENT_RETURNS: Final = "agentops.event.returns"
 ERROR_DETAILS: Final = "agentops.error.details"
 
 SESSION_SPAN_NAME: Final = "session"
+PENDING_SESSION_SPAN_NAME: Final = "session (pending)"
+"""The record a session exports when it starts (see ``pending_span``)."""
+SPAN_TYPE: Final = "agentops.span_type"
+"""``pending`` on a session's start record: not a call, an event or a step, only a sign of life."""
+PENDING_SPAN_TYPE: Final = "pending"
+
+STREAM_COMPLETED: Final = "agentops.stream.completed"
+"""On a streamed call's span: whether the stream was read to its end (``false``: closed,
+abandoned or cancelled before it)."""
 BAGGAGE_SESSION_ID: Final = SESSION_ID
 """The W3C baggage entry that carries the session id across processes."""
 

@@ -16,6 +16,9 @@ processor around it, so that:
   backoff (also one already waiting to retry) and a collector that did not accept the last batch
   is not tried again, so the process exits at once when nothing listens on the endpoint (a refused
   connection is a definite answer) and within the export timeout when the collector stalls;
+* a session's start record (``pending_span``) is exported soon after the session starts
+  (``export_soon``), on a thread of ours, not at the batch processor's next cycle (5 s by default),
+  and only while the queue has room to spare (``room_for_extras``);
 * text that is not valid Unicode (lone surrogates, e.g. from ``"\\ud800"`` in JSON) is escaped
   before export: the OTLP encoder would otherwise fail the whole batch, every session in it.
 """
@@ -49,6 +52,10 @@ DEFAULT_EXPORT_TIMEOUT_SECONDS = 10.0
 """The OTLP exporters' default timeout (``OTEL_EXPORTER_OTLP_TIMEOUT`` unset)."""
 NOISY_LOGGERS = ("opentelemetry.exporter", "opentelemetry.sdk._shared_internal", "urllib3", "requests", "grpc")
 """Loggers (and their children) whose records are silenced while a guarded export runs."""
+
+PROMPT_EXPORT_INTERVAL_SECONDS = 0.5
+"""``export_soon`` exports at once, then at most once per this many seconds: sessions started in a
+burst share exports, and a steady stream of new sessions costs at most two extra exports a second."""
 
 _TIMEOUT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
 
@@ -133,6 +140,9 @@ class _RateLimitedWarning:
 
 _warning = _RateLimitedWarning()
 _guards: weakref.WeakSet[ExportGuard] = weakref.WeakSet()
+_processors: tuple[GuardedBatchSpanProcessor, ...] = ()
+"""The guarded processors not shut down (a tuple: read on every session start, replaced on change;
+the SDK's worker thread keeps each processor alive anyway)."""
 
 
 # -- silencing the exporters' own logging -------------------------------------------------------
@@ -419,6 +429,18 @@ class ExportGuard(SpanExporter):
                 return False
 
 
+def export_soon() -> None:
+    """Export what the guarded processors hold now (on a thread of ours), not at their next cycle."""
+    for processor in _processors:
+        processor.export_soon()
+
+
+def room_for_extras() -> bool:
+    """Whether every guarded export queue is less than half full: room for spans that are not
+    data (a session's start record) without crowding out spans that are."""
+    return all(processor.has_room_for_extras() for processor in _processors)
+
+
 class GuardedBatchSpanProcessor(BatchSpanProcessor):
     """The SDK's ``BatchSpanProcessor`` around an ``ExportGuard``, counting the spans it drops.
 
@@ -445,6 +467,34 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
         self.dropped_spans = 0
         # The SDK has no drop counter: the queue's length is read (never changed) to count drops.
         self._queue, self.max_queue_size = export_queue(self)
+        self._soon = threading.Event()
+        self._soon_pid = 0  # the process whose thread serves export_soon (0: none started yet)
+        self._closed = False
+        global _processors
+        _processors = (*_processors, self)
+
+    def export_soon(self) -> None:
+        """Export the queue soon (see ``PROMPT_EXPORT_INTERVAL_SECONDS``) on a thread of ours.
+
+        The SDK's worker, woken early, exports only full batches; ``force_flush`` exports what is
+        queued but blocks its caller until the collector answers. So the flush runs on a daemon
+        thread, started at the first request (again in a forked child, which has no threads).
+        """
+        if self._closed:
+            return
+        pid = os.getpid()
+        if self._soon_pid != pid:
+            # No lock: one held by another thread at fork() would stay held in the child. Two
+            # threads racing here at worst start a second, idle thread.
+            self._soon_pid = pid
+            self._soon = threading.Event()
+            threading.Thread(target=_export_when_asked, args=(weakref.ref(self), self._soon),
+                             name="agentops-otel prompt export", daemon=True).start()
+        self._soon.set()
+
+    def has_room_for_extras(self) -> bool:
+        queue = self._queue
+        return queue is None or 2 * len(queue) < self.max_queue_size
 
     def on_end(self, span: ReadableSpan) -> None:
         queue = self._queue
@@ -472,6 +522,10 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
 
     def shutdown(self) -> None:
         self.guard.begin_closing()
+        self._closed = True
+        self._soon.set()  # the prompt export thread ends
+        global _processors
+        _processors = tuple(processor for processor in _processors if processor is not self)
         super().shutdown()  # type: ignore[no-untyped-call]
         if self.dropped_spans:
             logger.warning(
@@ -479,6 +533,19 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
                 "raise OTEL_BSP_MAX_QUEUE_SIZE or check the collector.",
                 self.dropped_spans, self.max_queue_size,
             )
+
+
+def _export_when_asked(processor_ref: weakref.ref[GuardedBatchSpanProcessor], asked: threading.Event) -> None:
+    """The prompt export thread of one processor (held weakly, so that it can be collected)."""
+    while True:
+        asked.wait()
+        processor = processor_ref()
+        if processor is None or processor._closed or processor.guard.is_closing:
+            return  # exiting: the exit flush exports the rest
+        asked.clear()
+        processor.force_flush()
+        del processor
+        time.sleep(PROMPT_EXPORT_INTERVAL_SECONDS)
 
 
 def _after_fork_in_child() -> None:

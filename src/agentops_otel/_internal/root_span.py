@@ -89,6 +89,10 @@ class RootSpan:
                                            start_time=self._start_ns)
             self.placeholder = self._live
 
+    @property
+    def start_ns(self) -> int:
+        return self._start_ns
+
     def set_attribute(self, key: str, value: AttributeValue) -> None:
         """Set an attribute now on a live span; a reserved span gets its attributes at ``end``."""
         if self._live is not None:

@@ -3,7 +3,8 @@
 The SDK keeps some of what agentops-otel needs private: where a span stores its attributes, the
 batch processor's queue, how a tracer picks its ids, which meter provider records nothing. Each
 access below was read in the source of ``opentelemetry-sdk`` / ``opentelemetry-api`` 1.30.0 and
-1.45.2 (the oldest allowed and the latest tested); each falls back to the public API, which gives
+1.45.2 (the latest tested; 1.45.0, the oldest allowed, has the same ``trace`` package and is tested
+by ``make test-oldest``); each falls back to the public API, which gives
 the same outcome more slowly (or, for the export queue, without counting drops), when a release
 stores things differently. Nothing outside this module touches an SDK object's ``_`` attributes.
 
@@ -24,18 +25,29 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.util.types import AttributeValue
 
-SDKConfigurator = _OTelSDKConfigurator
-"""The SDK's configurator, the base class of every distro's (``opentelemetry-distro`` subclasses it
-too); private by name only. Present with ``_configure(**kwargs)`` in 1.30.0 and 1.45.2; the
-``span_processors`` / ``export_span_processor`` keywords the distro passes exist in 1.45.2, not in
-1.30.0 (there ``_initialize_components`` takes neither)."""
+# ``SDKConfigurator``: the SDK's configurator, the base class of every distro's
+# (``opentelemetry-distro`` subclasses it too); private by name only. Present with
+# ``_configure(**kwargs)`` in 1.30.0 and 1.45.2; the ``span_processors`` / ``export_span_processor``
+# keywords the distro passes exist in 1.45.2, not in 1.30.0 (there ``_initialize_components`` takes
+# neither). Its module imports the SDK's metrics and logs and reads entry points (~70 ms of CPU),
+# which only the distro needs: it is imported when the distro asks for it, not with agentops_otel.
+if TYPE_CHECKING:
+    from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+    SDKConfigurator = _OTelSDKConfigurator
+else:
+    def __getattr__(name: str) -> Any:
+        if name == "SDKConfigurator":
+            from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+            return _OTelSDKConfigurator
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- span attributes --------------------------------------------------------------------------

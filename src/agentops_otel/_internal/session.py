@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import inspect
 import os
 import random
+import sys
 import threading
 import uuid
 import warnings
@@ -44,6 +44,7 @@ from agentops_otel._internal.attribute_names import (
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import Event
 from agentops_otel._internal.exceptions import SessionEndedException
+from agentops_otel._internal.pending_span import export_pending_span
 from agentops_otel._internal.root_span import RootSpan
 from agentops_otel._internal.serialization import to_text
 from agentops_otel._internal.session_context import session_context
@@ -108,6 +109,7 @@ class Session:
         if self._tags:
             attributes[SESSION_TAGS] = list(self._tags)
         self._root = RootSpan(tracer, SESSION_SPAN_NAME, attributes)
+        export_pending_span(tracer, self._root.placeholder, self._root.start_ns, attributes)
         self._context = self._context_over(Context())
 
     # -- identity and state -------------------------------------------------------------------
@@ -231,7 +233,7 @@ class Session:
             return
         if exc_type is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):
             self.end_session(EndState.SUCCESS)
-        elif issubclass(exc_type, (GeneratorExit, asyncio.CancelledError)):
+        elif issubclass(exc_type, GeneratorExit) or _is_cancellation(exc_type):
             # The block was stopped from outside, not failed: its outcome is unknown.
             self.end_session(EndState.INDETERMINATE, end_state_reason=exc_type.__name__)
         else:
@@ -445,6 +447,13 @@ async def _await_in_context(awaitable: Awaitable[R], ctx: Context) -> R:
         return await awaitable
     finally:
         detach(token)
+
+
+def _is_cancellation(exc_type: type[BaseException]) -> bool:
+    """Whether ``exc_type`` is asyncio's ``CancelledError``, without importing asyncio (~20 ms at
+    start-up) into a program that does not use it: one that has not imported it cannot raise it."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and issubclass(exc_type, asyncio.CancelledError)
 
 
 class _GeneratorInContext(Generator[Any, Any, Any]):

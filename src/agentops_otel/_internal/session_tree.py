@@ -51,6 +51,7 @@ from agentops_otel._internal.attribute_names import (
     SESSION_UNPRICED_LLM_CALLS,
 )
 from agentops_otel._internal.end_state import EndState
+from agentops_otel._internal.pending_span import is_pending_span
 
 __all__ = ["SessionTreeExporter"]
 
@@ -112,6 +113,8 @@ class SessionTreeExporter(SpanExporter):
         blocks: list[str] = []
         with self._lock:
             for span in spans:
+                if is_pending_span(span):
+                    continue  # a session's start record: the tree is drawn when the session ends
                 trace_id = span.context.trace_id
                 if span.parent is None:
                     waiting = self._pending.pop(trace_id, [])

@@ -4,6 +4,13 @@ A streamed call's span ends exactly once, with what the endpoint's accumulator s
 stream is exhausted, fails, is closed, leaves its ``with`` block or is garbage collected. The
 proxies behave as the objects they wrap (attributes, ``isinstance``, context manager).
 
+Whether the stream was read to its end is recorded (``agentops.stream.completed``): a stream the
+application closes or drops early is not an error (status UNSET, no ``error.type``: the semantic
+conventions set those only for an operation that failed) but it is not a complete response either,
+and ``gen_ai.response.finish_reasons`` holds only what arrived. A stream interrupted from outside
+(the task reading it cancelled, Ctrl-C) failed: ERROR with the exception's type as ``error.type``
+(``CancelledError``), whether the interruption reached the stream's read or its ``with`` block.
+
 A Stainless client's raw response (``with_raw_response`` of a stream, ``with_streaming_response``)
 says what it holds only when the caller parses it: its span ends then, with the parsed response's
 attributes or with the stream ``parse()`` returns, or when the response is closed or dropped.
@@ -19,6 +26,7 @@ from typing import Any
 
 import wrapt
 
+from agentops_otel._internal.attribute_names import STREAM_COMPLETED
 from agentops_otel._internal.endpoint import Endpoint, StreamAccumulator
 from agentops_otel._internal.llm_call import LLMCall, call_safely
 
@@ -28,15 +36,30 @@ _UNREADABLE_CHUNK = ("agentops-otel: skipped reading the rest of a stream after 
                      "the span keeps what was read before")
 
 
-def end_stream(call: LLMCall, accumulator: StreamAccumulator, error: BaseException | None = None) -> None:
-    """End a stream's call (once: later calls do nothing) with what the accumulator saw."""
+def end_stream(call: LLMCall, accumulator: StreamAccumulator, error: BaseException | None = None,
+               completed: bool = False) -> None:
+    """End a stream's call (once: later calls do nothing) with what the accumulator saw.
+
+    ``completed``: the stream was read to its end (else it was closed, dropped or failed early).
+    """
     if call.ended:
         return
     attributes = call_safely("stream attributes", accumulator.attributes) or {}
+    attributes[STREAM_COMPLETED] = completed
     if error is None:
         call.succeed(attributes)
     else:
         call.fail(error, attributes)
+
+
+def _interruption(exc_info: tuple[Any, ...]) -> BaseException | None:
+    """The exception leaving a stream's ``with`` block if it interrupts the stream from outside: a
+    cancelled task (``asyncio.CancelledError``, ``trio.Cancelled``) or Ctrl-C. Anything else (an
+    ``Exception`` of the application's code, ``GeneratorExit``, ``SystemExit``) is an early close."""
+    error = exc_info[1] if exc_info else None
+    if isinstance(error, BaseException) and not isinstance(error, (Exception, GeneratorExit, SystemExit)):
+        return error
+    return None
 
 
 def end_traced_stream(stream: object) -> None:
@@ -90,7 +113,7 @@ class TracedStream(wrapt.ObjectProxy[Any]):
         try:
             chunk = self.__wrapped__.__next__()
         except StopIteration:
-            end_stream(self._self_call, self._self_accumulator)
+            end_stream(self._self_call, self._self_accumulator, completed=True)
             raise
         except BaseException as error:
             end_stream(self._self_call, self._self_accumulator, error)
@@ -113,7 +136,7 @@ class TracedStream(wrapt.ObjectProxy[Any]):
         try:
             return self.__wrapped__.__exit__(*exc_info)
         finally:
-            end_stream(self._self_call, self._self_accumulator)
+            end_stream(self._self_call, self._self_accumulator, _interruption(exc_info))
 
     def close(self) -> None:
         try:
@@ -142,7 +165,7 @@ class TracedAsyncStream(wrapt.ObjectProxy[Any]):
         try:
             chunk = await self.__wrapped__.__anext__()
         except StopAsyncIteration:
-            end_stream(self._self_call, self._self_accumulator)
+            end_stream(self._self_call, self._self_accumulator, completed=True)
             raise
         except BaseException as error:
             end_stream(self._self_call, self._self_accumulator, error)
@@ -165,7 +188,7 @@ class TracedAsyncStream(wrapt.ObjectProxy[Any]):
         try:
             return await self.__wrapped__.__aexit__(*exc_info)
         finally:
-            end_stream(self._self_call, self._self_accumulator)
+            end_stream(self._self_call, self._self_accumulator, _interruption(exc_info))
 
     async def close(self) -> None:
         try:
@@ -212,7 +235,7 @@ class TracedStreamManager(wrapt.ObjectProxy[Any]):
         try:
             return self.__wrapped__.__exit__(*exc_info)
         finally:
-            end_stream(self._self_call, self._self_accumulator)
+            end_stream(self._self_call, self._self_accumulator, _interruption(exc_info))
 
     def __del__(self) -> None:
         end_stream(self._self_call, self._self_accumulator)
@@ -242,7 +265,7 @@ class TracedAsyncStreamManager(wrapt.ObjectProxy[Any]):
         try:
             return await self.__wrapped__.__aexit__(*exc_info)
         finally:
-            end_stream(self._self_call, self._self_accumulator)
+            end_stream(self._self_call, self._self_accumulator, _interruption(exc_info))
 
     def __del__(self) -> None:
         end_stream(self._self_call, self._self_accumulator)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+from typing import Any
 
 import anthropic
 import pytest
@@ -29,7 +30,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
 from agentops_otel._internal import content
-from agentops_otel._internal.attribute_names import SESSION_ID
+from agentops_otel._internal.attribute_names import SESSION_ID, STREAM_COMPLETED
 from tests.support.spans import call_spans, only_call_span
 
 MODEL = "claude-sonnet-5-5"
@@ -241,3 +242,77 @@ def test_streamed_content_captured_when_switched_on(
     (output,) = json.loads(str((tool_span.attributes or {})[GEN_AI_OUTPUT_MESSAGES]))
     assert output["parts"] == [{"type": "tool_call", "id": tool_use.id, "name": tool_use.name,
                                 "arguments": tool_use.input}]
+
+
+# -- whether the stream was read to its end (agentops.stream.completed) ---------------------------
+
+
+def _completed(span: ReadableSpan) -> object:
+    return (span.attributes or {}).get(STREAM_COMPLETED)
+
+
+def test_streams_read_to_the_end_are_completed(exporter: InMemorySpanExporter, client: anthropic.Anthropic) -> None:
+    list(client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True))
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+        stream.get_final_message()
+    assert [_completed(span) for span in call_spans(exporter)] == [True, True]
+
+
+@pytest.mark.parametrize("how", ["close", "break in with", "collected", "messages.stream left early"])
+def test_streams_ended_early_are_not_completed_and_not_errors(
+    exporter: InMemorySpanExporter, client: anthropic.Anthropic, how: str
+) -> None:
+    if how == "close":
+        stream = client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True)
+        next(stream)
+        stream.close()
+    elif how == "break in with":
+        with client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True) as stream:
+            for _event in stream:
+                break
+    elif how == "collected":
+        stream = client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True)
+        next(stream)
+        del stream
+        gc.collect()
+    else:
+        with client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as helper:
+            next(iter(helper))
+    span = only_call_span(exporter)
+    attributes = span.attributes or {}
+    assert _completed(span) is False
+    assert span.status.status_code is StatusCode.UNSET and ERROR_TYPE not in attributes
+    assert GEN_AI_RESPONSE_FINISH_REASONS not in attributes or attributes[GEN_AI_RESPONSE_FINISH_REASONS] == ()
+
+
+@pytest.mark.parametrize("helper", [False, True], ids=["create(stream=True)", "messages.stream"])
+def test_task_cancelled_mid_stream_is_not_completed(
+    exporter: InMemorySpanExporter, async_client: anthropic.AsyncAnthropic, helper: bool
+) -> None:
+    async def reader(started: asyncio.Event) -> None:
+        manager: Any = (async_client.messages.stream(model=MODEL, max_tokens=64, messages=USER) if helper else
+                        await async_client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True))
+        async with manager as stream:
+            await stream.__anext__()
+            started.set()
+            await asyncio.Event().wait()  # the application's own await, where the cancellation lands
+
+    async def main() -> None:
+        async with async_client:
+            started = asyncio.Event()
+            task = asyncio.create_task(reader(started))
+            await started.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(main())
+    span = only_call_span(exporter)
+    assert _completed(span) is False
+    if helper:
+        # The helper closes the HTTP response itself: the span ends as an early close.
+        assert span.status.status_code is StatusCode.UNSET
+    else:
+        # The cancellation left the stream's own ``async with``: the call was cancelled.
+        assert span.status.status_code is StatusCode.ERROR
+        assert (span.attributes or {})[ERROR_TYPE] == "CancelledError"

@@ -16,17 +16,20 @@ import openai
 import pytest
 from agentops_otel_standin import StandInServer
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionStreamOptionsParam
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
+from agentops_otel._internal.attribute_names import STREAM_COMPLETED
 from tests.support.clients import async_openai_client
-from tests.support.spans import call_spans
+from tests.support.spans import call_spans, only_call_span
 
 MODEL = "gpt-4o-mini"
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Stream me a sentence, please."}]
@@ -181,3 +184,89 @@ def test_async_stream_ends_once(
     else:
         assert GEN_AI_USAGE_OUTPUT_TOKENS not in span.attributes
     assert ended_twice() == []
+
+
+# -- whether the stream was read to its end (agentops.stream.completed) ---------------------------
+
+
+def _completed(span: ReadableSpan) -> object:
+    return (span.attributes or {}).get(STREAM_COMPLETED)
+
+
+@pytest.mark.parametrize("how", ["exhausted", "close", "break then close", "with left early", "error in with",
+                                 "collected"])
+def test_a_stream_says_whether_it_was_read_to_its_end(
+    exporter: InMemorySpanExporter, client: openai.OpenAI, how: str
+) -> None:
+    stream = client.chat.completions.create(model=MODEL, messages=USER, stream=True, stream_options=USAGE)
+    if how == "exhausted":
+        list(stream)
+    elif how == "close":
+        next(stream)
+        stream.close()
+    elif how == "break then close":
+        for _chunk in stream:
+            break
+        stream.close()
+    elif how == "with left early":
+        with stream:
+            next(stream)
+    elif how == "error in with":
+        with pytest.raises(KeyError), stream:
+            next(stream)
+            raise KeyError("the application's own bug")
+    else:
+        next(stream)
+        del stream
+        gc.collect()
+    span = only_call_span(exporter)
+    attributes = span.attributes or {}
+    assert _completed(span) is (how == "exhausted")
+    # Ended early by the application: not an error of the call, and no finish reason it never got.
+    assert span.status.status_code is StatusCode.UNSET and ERROR_TYPE not in attributes
+    assert bool(attributes[GEN_AI_RESPONSE_FINISH_REASONS]) is (how == "exhausted")
+
+
+@pytest.mark.parametrize("where", ["async with", "async for"])
+def test_a_task_cancelled_mid_stream_is_not_completed(
+    exporter: InMemorySpanExporter, standin: StandInServer, where: str
+) -> None:
+    async def reader(client: openai.AsyncOpenAI, started: asyncio.Event) -> None:
+        stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True)
+        if where == "async with":
+            async with stream:
+                await stream.__anext__()
+                started.set()
+                await asyncio.Event().wait()  # the application's own await, where the cancellation lands
+        else:
+            async for _chunk in stream:
+                started.set()
+                await asyncio.Event().wait()
+
+    async def body(client: openai.AsyncOpenAI) -> None:
+        started = asyncio.Event()
+        task = asyncio.create_task(reader(client, started))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        gc.collect()  # ``async for`` leaves the stream to be collected
+
+    _run_async(standin, body)
+    span = only_call_span(exporter)
+    assert _completed(span) is False
+    if where == "async with":
+        # The cancellation left the stream's own ``async with``: the call was cancelled.
+        assert span.status.status_code is StatusCode.ERROR
+        assert (span.attributes or {})[ERROR_TYPE] == "CancelledError"
+    else:
+        # The stream was dropped unfinished (the cancellation never reached it): an early end.
+        assert span.status.status_code is StatusCode.UNSET
+
+
+def test_a_responses_stream_read_to_its_end_is_completed(
+    exporter: InMemorySpanExporter, client: openai.OpenAI
+) -> None:
+    events = list(client.responses.create(model=MODEL, input="Hi", stream=True))
+    assert events[-1].type == "response.completed"
+    assert _completed(only_call_span(exporter)) is True

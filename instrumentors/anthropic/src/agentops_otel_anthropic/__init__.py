@@ -22,9 +22,15 @@ from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
-from agentops_otel.instrumentation import LLMTelemetry, async_request_wrapper, sync_request_wrapper
+from agentops_otel.instrumentation import (
+    ImportHook,
+    LLMTelemetry,
+    async_request_wrapper,
+    instrument_on_import,
+    sync_request_wrapper,
+)
 from agentops_otel_anthropic import sdk_spans
 from agentops_otel_anthropic.messages import endpoint_for
 from agentops_otel_anthropic.version import __version__
@@ -71,47 +77,38 @@ def _async_wrapper(telemetry: LLMTelemetry) -> Wrapper:
     return wrapper
 
 
-# Importing anthropic takes seconds, which a process that never uses it should not pay because
-# the package is installed: the SDK is wrapped when the application imports it (at once if it
-# has already), by one post-import hook per process that wraps with the telemetry pending.
-_pending: LLMTelemetry | None = None
-_hook_registered = False
-
-
-def _wrap_on_import(module: ModuleType) -> None:
-    global _pending
-    telemetry, _pending = _pending, None
-    if telemetry is None:  # uninstrumented before anthropic was imported
-        return
-    sdk_spans.install(module.BaseClient)
-    wrap_function_wrapper(module, "SyncAPIClient.request", _sync_wrapper(telemetry))
-    wrap_function_wrapper(module, "AsyncAPIClient.request", _async_wrapper(telemetry))
-
-
 class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """Wraps the Anthropic client's one ``request`` method (sync and async)."""
+    """Wraps the Anthropic client's one ``request`` method (sync and async).
+
+    The client is wrapped when the application imports ``anthropic`` (at once if it has):
+    instrumenting never imports it.
+    """
+
+    _hooks: tuple[ImportHook, ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("anthropic >= 0.40",)
 
     def _instrument(self, **kwargs: Any) -> None:
-        global _pending, _hook_registered
-        _pending = LLMTelemetry(
+        telemetry = LLMTelemetry(
             "anthropic",
             __name__,
             tracer_provider=kwargs.get("tracer_provider"),
             meter_provider=kwargs.get("meter_provider"),
         )
-        if not _hook_registered:
-            _hook_registered = True
-            register_post_import_hook(_wrap_on_import, _MODULE)  # runs now if anthropic is imported
-        elif _MODULE in sys.modules:
-            _wrap_on_import(sys.modules[_MODULE])
+
+        def wrap_client(module: ModuleType) -> None:
+            sdk_spans.install(module.BaseClient)
+            wrap_function_wrapper(module, "SyncAPIClient.request", _sync_wrapper(telemetry))
+            wrap_function_wrapper(module, "AsyncAPIClient.request", _async_wrapper(telemetry))
+
+        self._hooks = (instrument_on_import(_MODULE, wrap_client),)
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        global _pending
-        _pending = None
-        module = sys.modules.get(_MODULE)
+        for hook in self._hooks:
+            hook.cancel()
+        self._hooks = ()
+        module = sys.modules.get(_MODULE)  # not imported: nothing was wrapped
         if module is None:
             return
         unwrap(module.SyncAPIClient, "request")

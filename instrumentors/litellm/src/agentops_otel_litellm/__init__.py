@@ -24,16 +24,14 @@ imports it.
 from __future__ import annotations
 
 import sys
-import threading
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import register_post_import_hook
 
-from agentops_otel.instrumentation import call_safely
+from agentops_otel.instrumentation import ImportHook, instrument_on_import
 from agentops_otel_litellm.version import __version__
 
 __all__ = ["LiteLLMInstrumentor", "__version__"]
@@ -48,7 +46,7 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     Instrumenting twice is harmless; ``uninstrument()`` puts the original functions back.
     """
 
-    _hook: _ImportHook | None = None
+    _hook: ImportHook | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("litellm >= 1.83.7",)
@@ -63,7 +61,7 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
             wrappers.wrap(litellm, tracer_provider, meter_provider)
 
-        self._hook = _ImportHook("litellm", wrap)
+        self._hook = instrument_on_import("litellm", wrap)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         if self._hook is not None:
@@ -75,25 +73,3 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         for name in _FUNCTION_NAMES:
             if hasattr(getattr(litellm, name, None), "__wrapped__"):
                 unwrap(litellm, name)
-
-
-class _ImportHook:
-    """``apply(module)`` once ``module_name`` is imported (now if it is), until cancelled: wrapt's
-    post-import hooks cannot be unregistered."""
-
-    def __init__(self, module_name: str, apply: Callable[[ModuleType], None]) -> None:
-        self._apply = apply
-        self._lock = threading.Lock()
-        self._done = False
-        register_post_import_hook(self._on_import, module_name)
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._done = True
-
-    def _on_import(self, module: ModuleType) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self._done = True
-            call_safely("instrumenting litellm", self._apply, module)

@@ -24,8 +24,9 @@ from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from wrapt import FunctionWrapper, register_post_import_hook, wrap_function_wrapper
+from wrapt import FunctionWrapper, wrap_function_wrapper
 
+from agentops_otel.instrumentation import ImportHook, instrument_on_import
 from agentops_otel_openai_agents.version import __version__
 
 __all__ = ["OpenAIAgentsInstrumentor", "__version__"]
@@ -49,26 +50,19 @@ class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     ``uninstrument()`` switches the bridge off and puts the original methods back.
     """
 
-    _pending: list[bool] | None = None
+    _hooks: tuple[ImportHook, ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("openai-agents >= 0.24",)
 
     def _instrument(self, **kwargs: Any) -> None:
-        pending = [True]  # cleared by uninstrument(): an import after it applies nothing
-        self._pending = pending
-
-        def apply(module: ModuleType) -> None:
-            with _lock:
-                if pending[0]:
-                    _apply()
-
-        register_post_import_hook(apply, "agents")
+        self._hooks = (instrument_on_import("agents", _on_import),)
 
     def _uninstrument(self, **kwargs: Any) -> None:
+        for hook in self._hooks:  # an import after this applies nothing
+            hook.cancel()
+        self._hooks = ()
         with _lock:
-            if self._pending is not None:
-                self._pending[0] = False
             if "agents" not in sys.modules:  # never imported: nothing was wrapped
                 return
             if _bridge is not None:
@@ -82,6 +76,11 @@ class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
 _bridge: Any = None
 """The one ``SpanBridge`` of the process (the SDK cannot remove a trace processor)."""
+
+
+def _on_import(module: ModuleType) -> None:
+    with _lock:
+        _apply()
 
 
 def _apply() -> None:

@@ -13,15 +13,23 @@ Usually activated by ``agentops_otel.init()`` or ``opentelemetry-instrument``; b
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Awaitable, Callable, Collection
+from types import ModuleType
 from typing import Any
 
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
-from agentops_otel.instrumentation import LLMTelemetry, async_request_wrapper, end_traced_stream, sync_request_wrapper
+from agentops_otel.instrumentation import (
+    ImportHook,
+    LLMTelemetry,
+    async_request_wrapper,
+    end_traced_stream,
+    instrument_on_import,
+    sync_request_wrapper,
+)
 from agentops_otel_openai.endpoints import endpoint_for
 from agentops_otel_openai.version import __version__
 
@@ -55,21 +63,22 @@ async def _aclose_helper_stream(wrapped: Callable[..., Awaitable[Any]], instance
         end_traced_stream(getattr(instance, "_raw_stream", None))
 
 
-def _helper_stream_classes() -> list[tuple[type[Any], bool]]:
-    classes = []
+def _wrap_helper_streams(module: ModuleType) -> None:
     for module_name, class_name, is_async in _HELPER_STREAMS:
-        try:
-            classes.append((getattr(importlib.import_module(module_name), class_name), is_async))
-        except (ImportError, AttributeError):  # an openai release without this helper
-            continue
-    return classes
+        cls = getattr(module, class_name, None) if module_name == module.__name__ else None
+        if cls is not None:  # None: an openai release without this helper
+            wrap_function_wrapper(cls, "close", _aclose_helper_stream if is_async else _close_helper_stream)
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Wraps the OpenAI client's one ``request`` method (sync and async).
 
+    The client is wrapped when the application imports ``openai`` (at once if it has), and each
+    stream helper when its module is imported: instrumenting never imports ``openai``.
     Instrumenting twice is harmless; ``uninstrument()`` puts the original methods back.
     """
+
+    _hooks: tuple[ImportHook, ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("openai >= 1.0",)
@@ -81,15 +90,26 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             tracer_provider=kwargs.get("tracer_provider"),
             meter_provider=kwargs.get("meter_provider"),
         )
-        wrap_function_wrapper(_MODULE, "SyncAPIClient.request", sync_request_wrapper(telemetry, endpoint_for))
-        wrap_function_wrapper(_MODULE, "AsyncAPIClient.request", async_request_wrapper(telemetry, endpoint_for))
-        for cls, is_async in _helper_stream_classes():
-            wrap_function_wrapper(cls, "close", _aclose_helper_stream if is_async else _close_helper_stream)
+
+        def wrap_client(module: ModuleType) -> None:
+            wrap_function_wrapper(module, "SyncAPIClient.request", sync_request_wrapper(telemetry, endpoint_for))
+            wrap_function_wrapper(module, "AsyncAPIClient.request", async_request_wrapper(telemetry, endpoint_for))
+
+        helper_modules = dict.fromkeys(module_name for module_name, _, _ in _HELPER_STREAMS)
+        self._hooks = (
+            instrument_on_import(_MODULE, wrap_client),
+            *(instrument_on_import(module_name, _wrap_helper_streams) for module_name in helper_modules),
+        )
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        import openai._base_client as base_client
-
-        unwrap(base_client.SyncAPIClient, "request")
-        unwrap(base_client.AsyncAPIClient, "request")
-        for cls, _is_async in _helper_stream_classes():
-            unwrap(cls, "close")
+        for hook in self._hooks:
+            hook.cancel()
+        self._hooks = ()
+        base_client = sys.modules.get(_MODULE)  # not imported: nothing was wrapped
+        if base_client is not None:
+            unwrap(base_client.SyncAPIClient, "request")
+            unwrap(base_client.AsyncAPIClient, "request")
+        for module_name, class_name, _is_async in _HELPER_STREAMS:
+            cls = getattr(sys.modules.get(module_name), class_name, None)
+            if cls is not None:
+                unwrap(cls, "close")

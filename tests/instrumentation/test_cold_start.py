@@ -1,0 +1,286 @@
+"""Cold start: a client library is instrumented when the application imports it, never before.
+
+``init()`` and ``opentelemetry-instrument`` import none of the instrumented client libraries (each
+costs up to a second of CPU); importing one afterwards instruments it, calls go into the right
+session, importing it before ``init()`` works too, and ``uninstrument()`` before the import leaves
+it unwrapped. Every scenario runs in a fresh interpreter, the calls going to the stand-in API.
+
+Every ``opentelemetry_instrumentor`` entry point of our distributions must have a row in
+``LIBRARIES`` (``test_every_instrumentor_is_covered``): a new instrumentor is one line there.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agentops_otel_standin import StandInServer
+
+from agentops_otel._internal.facade import INSTRUMENTOR_GROUP, OUR_INSTRUMENTOR_PREFIX
+from tests.support.clients import ANTHROPIC_API_KEY, GROQ_API_KEY, MISTRAL_API_KEY, OPENAI_API_KEY
+from tests.support.subprocesses import clean_env, json_documents, run_python
+
+OPENTELEMETRY_INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
+QUIET = {"OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"}
+
+
+@dataclass(frozen=True)
+class Library:
+    module: str
+    """What the application imports."""
+    call: str
+    """One call of the client against the stand-in at ``BASE_URL``, ``client`` bound first."""
+    span: str
+    """The name of the call's span."""
+    api: str
+    """The stand-in API the client talks to (``StandInServer.url_for``)."""
+
+
+_USER = "[{'role': 'user', 'content': 'Hi'}]"
+LIBRARIES = {
+    "agentops_openai": Library(
+        "openai", f"client.chat.completions.create(model='gpt-4o-mini', messages={_USER})",
+        "chat gpt-4o-mini", "openai"),
+    "agentops_anthropic": Library(
+        "anthropic", f"client.messages.create(model='claude-haiku-4-5', max_tokens=8, messages={_USER})",
+        "chat claude-haiku-4-5", "anthropic"),
+    "agentops_openai_agents": Library(
+        "agents", "agents.Runner.run_sync(agents.Agent(name='Assistant', model=client), 'Hi')",
+        "invoke_agent Assistant", "openai"),
+    "agentops_litellm": Library(
+        "litellm", f"litellm.completion(model='openai/gpt-4o-mini', messages={_USER}, **client)",
+        "chat gpt-4o-mini", "openai"),
+    "agentops_groq": Library(
+        "groq", f"client.chat.completions.create(model='llama-3.3-70b-versatile', messages={_USER})",
+        "chat llama-3.3-70b-versatile", "groq"),
+    "agentops_mistral": Library(
+        "mistralai", f"client.chat.complete(model='mistral-small-latest', messages={_USER})",
+        "chat mistral-small-latest", "mistral"),
+}
+CLIENTS = {
+    "openai": f"openai.OpenAI(base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0)",
+    "anthropic": f"anthropic.Anthropic(base_url=BASE_URL, api_key={ANTHROPIC_API_KEY!r}, max_retries=0)",
+    "agents": ("agents.OpenAIChatCompletionsModel('gpt-4o-mini', __import__('openai').AsyncOpenAI("
+               f"base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0))"),
+    "litellm": f"dict(api_base=BASE_URL, api_key={OPENAI_API_KEY!r}, num_retries=0)",  # litellm has no client
+    "groq": f"groq.Groq(base_url=BASE_URL, api_key={GROQ_API_KEY!r}, max_retries=0)",
+    "mistralai": f"__import__('mistralai.client').client.Mistral(server_url=BASE_URL, api_key={MISTRAL_API_KEY!r})",
+}
+INSTRUMENTED_MODULES = sorted({library.module for library in LIBRARIES.values()})
+
+
+def our_instrumentors() -> list[str]:
+    return sorted(
+        entry_point.name for entry_point in entry_points(group=INSTRUMENTOR_GROUP)
+        if entry_point.dist is not None
+        and entry_point.dist.name.replace("_", "-").startswith(OUR_INSTRUMENTOR_PREFIX)
+    )
+
+
+def test_every_instrumentor_is_covered() -> None:
+    assert our_instrumentors() == sorted(LIBRARIES), "add a row to LIBRARIES for each new instrumentor"
+
+
+def _app(name: str, standin: StandInServer) -> str:
+    """Import the library, make one call; the client's construction and call from ``LIBRARIES``."""
+    library = LIBRARIES[name]
+    return textwrap.dedent(f"""
+        import {library.module}
+        BASE_URL = {standin.url_for(library.api)!r}
+        client = {CLIENTS[library.module]}
+        {library.call}
+    """)
+
+
+_PRINT_SPANS = """
+import json
+from opentelemetry import trace
+trace.get_tracer_provider().force_flush()
+print(json.dumps({"spans": [
+    {"name": s.name, "scope": s.instrumentation_scope.name, "trace": s.context.trace_id, "id": s.context.span_id,
+     "parent": s.parent.span_id if s.parent else None, "attributes": dict(s.attributes or {})}
+    for s in exporter.get_finished_spans()
+]}))
+"""
+
+
+def _documents(text: str, key: str) -> Any:
+    found = [document[key] for document in json_documents(text) if isinstance(document, dict) and key in document]
+    assert len(found) == 1, text
+    return found[0]
+
+
+def _in_session(spans: list[dict[str, Any]], call_name: str, tags: list[str]) -> None:
+    """The one call span is a child of the session root tagged ``tags``, and carries its id."""
+    roots = [span for span in spans
+             if span["name"] == "session" and list(span["attributes"]["agentops.session.tags"]) == tags]
+    calls = [span for span in spans if span["name"] == call_name]
+    assert len(roots) == 1 and len(calls) == 1, [span["name"] for span in spans]
+    root, call = roots[0], calls[0]
+    assert (call["trace"], call["parent"]) == (root["trace"], root["id"])
+    assert call["attributes"]["agentops.session.id"] == root["attributes"]["agentops.session.id"]
+
+
+def _run_init(standin: StandInServer, name: str, *, import_first: bool = False, uninstrument: bool = False,
+              disabled: bool = False) -> Any:
+    """init() with two sessions open, then the app's call inside the second: what was imported, the spans.
+
+    ``uninstrument``: this instrumentor is uninstrumented right after init(); ``disabled``: init()
+    never activates it (``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``).
+    """
+    app = _app(name, standin)
+    code = "\n".join([
+        "import json, sys",
+        f"import {LIBRARIES[name].module}" if import_first else "",
+        "from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter",
+        "import agentops_otel",
+        "exporter = InMemorySpanExporter()",
+        "agentops_otel.init(exporter=exporter, auto_start_session=False)",
+        f"print(json.dumps({{'imported': sorted(m for m in {INSTRUMENTED_MODULES!r} if m in sys.modules)}}))",
+        (f"from importlib.metadata import entry_points\n"
+         f"[ep.load()().uninstrument() for ep in entry_points(group={INSTRUMENTOR_GROUP!r}) if ep.name == {name!r}]"
+         if uninstrument else ""),
+        "other = agentops_otel.start_session(tags=['other'])",
+        "session = agentops_otel.start_session(tags=['this'])",
+        "with session:",
+        textwrap.indent(app, "    "),
+        "other.end_session('Success')",
+        _PRINT_SPANS,
+    ])
+    env = {**QUIET, "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": name} if disabled else QUIET
+    result = run_python(code, env, timeout=90)
+    assert result.returncode == 0, result.stderr
+    return _documents(result.stdout, "imported"), _documents(result.stdout, "spans")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LIBRARIES))
+def test_init_imports_no_library_and_instruments_it_when_the_app_does(standin: StandInServer, name: str) -> None:
+    requests_before = len(standin.requests)
+    imported, spans = _run_init(standin, name)
+    assert imported == []
+    _in_session(spans, LIBRARIES[name].span, ["this"])
+    assert len(standin.requests) == requests_before + 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LIBRARIES))
+def test_a_library_imported_before_init_is_instrumented(standin: StandInServer, name: str) -> None:
+    imported, spans = _run_init(standin, name, import_first=True)
+    assert LIBRARIES[name].module in imported  # (agents imports openai)
+    _in_session(spans, LIBRARIES[name].span, ["this"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LIBRARIES))
+def test_uninstrument_before_the_import_leaves_the_library_unwrapped(standin: StandInServer, name: str) -> None:
+    requests_before = len(standin.requests)
+    imported, spans = _run_init(standin, name, uninstrument=True)
+    assert imported == []
+    assert len(standin.requests) == requests_before + 1  # the call went out
+    # ... with exactly the spans it has when this instrumentor was never active (the other
+    # instrumentors' own: the model call inside an agent's run or a LiteLLM call, anthropic's).
+    _, never_instrumented = _run_init(standin, name, disabled=True)
+
+    def names_and_scopes(spans: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        return sorted((span["name"], span["scope"]) for span in spans)
+
+    assert names_and_scopes(spans) == names_and_scopes(never_instrumented)
+    assert [span["name"] for span in spans].count("session") == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LIBRARIES))
+def test_under_opentelemetry_instrument_the_library_is_instrumented_when_the_app_imports_it(
+    standin: StandInServer, name: str
+) -> None:
+    code = "\n".join([
+        "import json, sys",
+        f"print(json.dumps({{'imported': sorted(m for m in {INSTRUMENTED_MODULES!r} if m in sys.modules)}}))",
+        _app(name, standin),
+    ])
+    result = subprocess.run(
+        [str(OPENTELEMETRY_INSTRUMENT), sys.executable, "-c", code],
+        env=clean_env({**QUIET, "OTEL_TRACES_EXPORTER": "console", "AGENTOPS_AUTO_START_SESSION": "true",
+                       "AGENTOPS_TAGS": "this"}),
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _documents(result.stdout, "imported") == []
+    spans = [
+        {"name": doc["name"], "trace": doc["context"]["trace_id"], "id": doc["context"]["span_id"],
+         "parent": doc["parent_id"], "attributes": doc["attributes"]}
+        for doc in json_documents(result.stdout) if isinstance(doc, dict) and "context" in doc
+    ]
+    _in_session(spans, LIBRARIES[name].span, ["this"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(LIBRARIES))
+def test_the_app_imports_no_more_of_the_library_under_init_than_without(standin: StandInServer, name: str) -> None:
+    """The library's import is paid once, as without us: instrumenting imports none of its modules."""
+    module = LIBRARIES[name].module
+    report = ("import json, sys\n"
+              f"print(json.dumps({{'modules': sorted(m for m in sys.modules if m.split('.')[0] == {module!r})}}))")
+    modules = []
+    for setup in ("", "import agentops_otel\nagentops_otel.init(auto_start_session=False)"):
+        result = run_python("\n".join([setup, _app(name, standin), report]), {**QUIET, "OTEL_TRACES_EXPORTER": "none"},
+                            timeout=60)
+        assert result.returncode == 0, result.stderr
+        modules.append(_documents(result.stdout, "modules"))
+    bare, under_init = modules
+    assert module in bare
+    assert under_init == bare
+
+
+GRPC_EXPORTER = "opentelemetry.exporter.otlp.proto.grpc.trace_exporter"
+HTTP_EXPORTER = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
+# Modules init() must not import unless asked for: the other protocol's exporter (grpc alone is
+# ~100 ms), the stand-in server, the console session tree.
+WATCHED = [GRPC_EXPORTER, "grpc", HTTP_EXPORTER, "agentops_otel_standin", "agentops_otel._internal.session_tree",
+           *INSTRUMENTED_MODULES]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher", ["init", "opentelemetry-instrument"])
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"OTEL_TRACES_EXPORTER": "none"}, []),
+        ({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, [HTTP_EXPORTER]),
+        ({"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, [GRPC_EXPORTER, "grpc"]),
+        ({"OTEL_TRACES_EXPORTER": "agentops_console"}, ["agentops_otel._internal.session_tree"]),
+    ],
+)
+def test_start_up_imports_only_the_exporter_configured(launcher: str, env: dict[str, str], expected: list[str]) -> None:
+    report = f"import json, sys\nprint(json.dumps({{'watched': [m for m in {WATCHED!r} if m in sys.modules]}}))"
+    if launcher == "init":
+        code = f"import agentops_otel\nagentops_otel.init(auto_start_session=False)\n{report}"
+        command = [sys.executable, "-c", code]
+    else:
+        command = [str(OPENTELEMETRY_INSTRUMENT), sys.executable, "-c", report]
+    result = subprocess.run(command, env=clean_env({**QUIET, **env}), capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert sorted(_documents(result.stdout, "watched")) == sorted(expected)
+
+
+# What `import agentops_otel` leaves to the first call that needs it (each tens of ms of CPU): the
+# SDK's auto-configuration module (the distro's), entry-point metadata (init() reads it), asyncio,
+# wrapt and the contrib instrumentation base (the instrumentors bring them).
+NOT_ON_IMPORT = ["opentelemetry.sdk._configuration", "importlib.metadata", "asyncio", "wrapt",
+                 "opentelemetry.instrumentation", *INSTRUMENTED_MODULES]
+
+
+@pytest.mark.slow
+def test_importing_agentops_otel_imports_nothing_heavy() -> None:
+    result = run_python(f"import sys, json, agentops_otel\n"
+                        f"print(json.dumps({{'imported': [m for m in {NOT_ON_IMPORT!r} if m in sys.modules]}}))")
+    assert result.returncode == 0, result.stderr
+    assert _documents(result.stdout, "imported") == []
