@@ -40,6 +40,8 @@ The pieces:
   ``with step:`` makes it current and ends it (OK, or ERROR with ``error.type``);
   ``step.succeed(result)`` / ``step.fail(error)`` end it once. Tool arguments and results are
   recorded only when content capture is on.
+- ``start_workflow(name, attributes=..., context=...)``: a ``Step`` for an ``invoke_workflow {name}``
+  span, a run along a path the application defines (a chain), parented and ended as above.
 - ``start_agent_run()``: an ``AgentRun``, the session an agent framework's run
   goes into (the current one, else the only active one, else a new one for the run, which
   ``with run:`` ends Success or Fail; ``init(session_per_agent_run=True)``: a new one unless one is
@@ -130,7 +132,7 @@ from agentops_otel._internal.import_hooks import ImportHook, instrument_on_impor
 from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json
 from agentops_otel._internal.stainless import EndpointLookup, async_request_wrapper, sync_request_wrapper
-from agentops_otel._internal.steps import Step, start_agent, start_tool
+from agentops_otel._internal.steps import Step, start_agent, start_tool, start_workflow
 from agentops_otel._internal.streams import TracedAsyncStream, TracedStream, end_traced_stream
 
 __all__ = [
@@ -157,6 +159,7 @@ __all__ = [
     "start_agent",
     "start_agent_run",
     "start_tool",
+    "start_workflow",
     "sync_request_wrapper",
     "to_json",
 ]

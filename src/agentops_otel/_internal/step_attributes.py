@@ -13,6 +13,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_TOOL_CALL_ARGUMENTS,
     GEN_AI_TOOL_CALL_ID,
     GEN_AI_TOOL_NAME,
+    GEN_AI_WORKFLOW_NAME,
 )
 from opentelemetry.util.types import AttributeValue
 
@@ -24,6 +25,7 @@ Attributes = dict[str, AttributeValue]
 INVOKE_AGENT = "invoke_agent"
 CREATE_AGENT = "create_agent"
 EXECUTE_TOOL = "execute_tool"
+INVOKE_WORKFLOW = "invoke_workflow"
 ACTION = "action"
 """``agentops.event.type`` of an action step, as on an ``ActionEvent``'s span."""
 
@@ -63,6 +65,11 @@ def tool_attributes(name: str, call_id: str | None, arguments: object, record_co
     if arguments is not None and record_content:
         attributes[GEN_AI_TOOL_CALL_ARGUMENTS] = tool_value(arguments)
     return attributes
+
+
+def workflow_attributes(name: str) -> Attributes:
+    """The attributes of an ``invoke_workflow`` span."""
+    return {GEN_AI_OPERATION_NAME: INVOKE_WORKFLOW, GEN_AI_WORKFLOW_NAME: name}
 
 
 def action_attributes(action_type: str) -> Attributes:

@@ -41,11 +41,13 @@ from agentops_otel._internal.session_context import session_id_in
 from agentops_otel._internal.step_attributes import (
     EXECUTE_TOOL,
     INVOKE_AGENT,
+    INVOKE_WORKFLOW,
     Attributes,
     agent_attributes,
     check_name,
     tool_attributes,
     tool_value,
+    workflow_attributes,
 )
 from agentops_otel.version import __version__
 
@@ -281,3 +283,34 @@ def start_tool(
     step_attributes.update(tool_attributes(name, call_id, arguments, record_content))
     return start_step(f"{EXECUTE_TOOL} {name}", step_attributes, operation=EXECUTE_TOOL, event_type=None,
                       result_key=GEN_AI_TOOL_CALL_RESULT, record_content=record_content, context=context)
+
+
+def start_workflow(
+    name: str,
+    *,
+    attributes: Mapping[str, AttributeValue] | None = None,
+    context: Context | None = None,
+) -> Step:
+    """Start an ``invoke_workflow {name}`` span: a run along a path the application defines (a
+    chain of steps, a pipeline), as opposed to an agent choosing its own steps.
+
+    The span carries ``gen_ai.operation.name=invoke_workflow`` and ``gen_ai.workflow.name``.
+    Parent, ending and errors: as ``start_agent``; a failed workflow counts as an error of its
+    session (it is neither an agent invocation nor a tool call).
+
+    Example::
+
+        with start_workflow("summarise_then_translate"):
+            summary = client.chat.completions.create(...)   # nests under the workflow span
+
+    Raises:
+        MultiSessionException: as ``start_agent``.
+        TypeError: as ``start_agent``.
+    """
+    check_name("a workflow's name", name)
+    _check_attributes(attributes)
+    _check_context(context)
+    step_attributes = dict(attributes) if attributes else {}
+    step_attributes.update(workflow_attributes(name))
+    return start_step(f"{INVOKE_WORKFLOW} {name}", step_attributes, operation=INVOKE_WORKFLOW, event_type=None,
+                      result_key=EVENT_RETURNS, record_content=content.capture_content(), context=context)
