@@ -62,6 +62,15 @@ LIBRARIES = {
     "agentops_mistral": Library(
         "mistralai", f"client.chat.complete(model='mistral-small-latest', messages={_USER})",
         "chat mistral-small-latest", "mistral"),
+    "agentops_google_genai": Library(
+        "google.genai", "client.models.generate_content(model='gemini-2.0-flash', contents='Hi')",
+        "generate_content gemini-2.0-flash", "gemini"),
+    "agentops_ollama": Library(
+        "ollama", f"client.chat(model='llama3.2', messages={_USER})", "chat llama3.2", "ollama"),
+    "agentops_langchain": Library(
+        "langchain_core", "RunnableLambda(lambda question: client.chat.completions.create("
+        f"model='gpt-4o-mini', messages={_USER}), name='Ask').invoke('Hi')",
+        "invoke_workflow Ask", "openai"),
 }
 CLIENTS = {
     "openai": f"openai.OpenAI(base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0)",
@@ -71,6 +80,12 @@ CLIENTS = {
     "litellm": f"dict(api_base=BASE_URL, api_key={OPENAI_API_KEY!r}, num_retries=0)",  # litellm has no client
     "groq": f"groq.Groq(base_url=BASE_URL, api_key={GROQ_API_KEY!r}, max_retries=0)",
     "mistralai": f"__import__('mistralai.client').client.Mistral(server_url=BASE_URL, api_key={MISTRAL_API_KEY!r})",
+    "google.genai": ("google.genai.Client(api_key='sk-gemini-test-secret', "
+                     "http_options={'base_url': BASE_URL})"),
+    "ollama": "ollama.Client(host=BASE_URL)",
+    # langchain_core has no client: the runnable calls the openai client, and its span nests in the chain's.
+    "langchain_core": (f"__import__('openai').OpenAI(base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0); "
+                       "from langchain_core.runnables import RunnableLambda"),
 }
 INSTRUMENTED_MODULES = sorted({library.module for library in LIBRARIES.values()})
 
