@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from opentelemetry import trace
@@ -77,12 +78,14 @@ def test_start_session_before_init_initialises_with_defaults() -> None:
         with trace.get_tracer("user").start_as_current_span("child", context=session.context()):
             pass
         session.end_session("Success")
-        print(f"SESSION {session.session_id}")  # one write: the export thread prints too
+        print(f"SESSION {session.session_id}")  # one write: the export thread prints spans meanwhile
         """,
         {**CONSOLE, "OTEL_SERVICE_NAME": "from-env"},
     )
     assert result.returncode == 0, result.stderr
-    session_id = result.stdout.split("SESSION ")[1].split()[0]
+    found = re.search(r"SESSION ([0-9a-f-]{36})", result.stdout)  # the export thread's output may follow it
+    assert found, result.stdout
+    session_id = found.group(1)
     spans = {span["name"]: span for span in console_spans(result.stdout)}
     root, child = spans["session"], spans["child"]
     assert root["attributes"][SESSION_ID] == session_id  # type: ignore[index]
