@@ -31,6 +31,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 import agentops_otel
 from agentops_otel._internal import content, registry
 from tests.support.clients import openai_client
+from tests.support.content_schemas import span_violations
 from tests.support.spans import RecordsExporter
 
 os.environ.pop("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", None)
@@ -55,6 +56,7 @@ def exporter() -> Iterator[RecordsExporter]:
     EXPORTER.clear()
     yield EXPORTER
     _assert_no_secrets()
+    _assert_content_conforms()
     EXPORTER.clear()
 
 
@@ -80,6 +82,20 @@ def _no_secret_reaches_a_span() -> Iterator[None]:
 def _assert_no_secrets() -> None:
     leaks = {found for span in EXPORTER.all_spans() for found in _secrets_in(span)}
     assert not leaks, f"secrets reached exported spans: {sorted(leaks)}"
+
+
+@pytest.fixture(autouse=True)
+def _content_follows_the_conventions() -> Iterator[None]:
+    """Whatever a test does, every content attribute it exported (``gen_ai.input.messages``,
+    ``gen_ai.output.messages``, ``gen_ai.system_instructions``, ``gen_ai.tool.definitions``) is
+    valid for the JSON schema the GenAI conventions publish for it."""
+    yield
+    _assert_content_conforms()
+
+
+def _assert_content_conforms() -> None:
+    problems = span_violations(EXPORTER.all_spans())
+    assert not problems, "content attributes off the GenAI conventions' schemas:\n" + "\n".join(problems[:10])
 
 
 @pytest.fixture(autouse=True)

@@ -31,9 +31,13 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv._incubating.attributes.openai_attributes import (
+    OPENAI_RESPONSE_SERVICE_TIER,
+    OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
+)
 from opentelemetry.semconv._incubating.metrics.gen_ai_metrics import (
-    create_gen_ai_client_operation_duration,
-    create_gen_ai_client_token_usage,
+    GEN_AI_CLIENT_OPERATION_DURATION,
+    GEN_AI_CLIENT_TOKEN_USAGE,
 )
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.exception_attributes import (
@@ -65,6 +69,16 @@ The wrappers trace no call started under it, so one call gives one span."""
 
 METER_PROVIDER_RECHECK_SECONDS = 1.0
 
+# The histograms' bucket boundaries the GenAI conventions advise (their ``ExplicitBucketBoundaries``):
+# the SDK's default ones (0 to 10000) put every call under 5 seconds in one bucket.
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
+
+# Response attributes the metrics carry too, when the call's span has them: the conventions add
+# the OpenAI service tier and system fingerprint to both client metrics of the ``openai`` provider.
+_METRIC_RESPONSE_KEYS = (GEN_AI_RESPONSE_MODEL, SERVER_ADDRESS, SERVER_PORT, OPENAI_RESPONSE_SERVICE_TIER,
+                         OPENAI_RESPONSE_SYSTEM_FINGERPRINT)
+
 
 class LLMTelemetry:
     """The tracer and GenAI client metrics of one instrumented provider (``openai``, ...)."""
@@ -79,8 +93,12 @@ class LLMTelemetry:
         self.provider_name = provider_name
         self.tracer = trace.get_tracer(scope, __version__, tracer_provider=tracer_provider)
         meter = metrics.get_meter(scope, __version__, meter_provider=meter_provider)
-        self.duration = create_gen_ai_client_operation_duration(meter)
-        self.token_usage = create_gen_ai_client_token_usage(meter)
+        self.duration = meter.create_histogram(
+            GEN_AI_CLIENT_OPERATION_DURATION, unit="s", description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS)
+        self.token_usage = meter.create_histogram(
+            GEN_AI_CLIENT_TOKEN_USAGE, unit="{token}", description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=TOKEN_BUCKETS)
         self.cost = meter.create_histogram(COST_METRIC, unit="{USD}", description="Cost of the LLM call in USD")
         self._explicit_meter_provider = meter_provider is not None
         self._global_meter_provider_records = False
@@ -126,7 +144,7 @@ class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
     __slots__ = ("_ended", "_request", "_secrets", "_start", "_token", "absorbs_nested_calls", "model", "operation",
-                 "secrets_of", "session", "session_id_for_children", "span", "telemetry")
+                 "provider_name", "secrets_of", "session", "session_id_for_children", "span", "telemetry")
 
     def __init__(
         self,
@@ -142,7 +160,11 @@ class LLMCall:
         self.operation = operation
         self.model = model
         attributes[GEN_AI_OPERATION_NAME] = operation
-        attributes[GEN_AI_PROVIDER_NAME] = attributes[GEN_AI_SYSTEM] = telemetry.provider_name
+        # An instrumentor may name the provider per call (its ``gen_ai.provider.name`` request
+        # attribute: an Azure client of the openai SDK is ``azure.ai.openai``), else its own.
+        provider_name = attributes.get(GEN_AI_PROVIDER_NAME) or telemetry.provider_name
+        self.provider_name: str = str(provider_name)
+        attributes[GEN_AI_PROVIDER_NAME] = attributes[GEN_AI_SYSTEM] = provider_name
         if model:
             attributes[GEN_AI_REQUEST_MODEL] = model
         name = f"{operation} {model}" if model else operation
@@ -199,7 +221,7 @@ class LLMCall:
         self._ended = True
         span = self.span
         error_type = attributes.get(ERROR_TYPE) if attributes else None
-        cost = pricing.call_cost(self.telemetry.provider_name, self.model, attributes) if attributes else None
+        cost = pricing.call_cost(self.provider_name, self.model, attributes) if attributes else None
         if cost is not None:
             attributes = {**attributes, **dict.fromkeys(LLM_CALL_COST_ATTRIBUTES, cost)}  # type: ignore[dict-item]
         if attributes:
@@ -221,7 +243,7 @@ class LLMCall:
         cost = None
         try:
             # A call can fail after the API reported usage (a stream cut after its usage chunk).
-            cost = pricing.call_cost(self.telemetry.provider_name, self.model, attributes) if attributes else None
+            cost = pricing.call_cost(self.provider_name, self.model, attributes) if attributes else None
             if cost is not None:
                 attributes = {**attributes, **dict.fromkeys(LLM_CALL_COST_ATTRIBUTES, cost)}  # type: ignore[dict-item]
             if attributes:
@@ -259,7 +281,7 @@ class LLMCall:
             return
         attributes: Attributes = {
             GEN_AI_OPERATION_NAME: self.operation,
-            GEN_AI_PROVIDER_NAME: telemetry.provider_name,
+            GEN_AI_PROVIDER_NAME: self.provider_name,
         }
         if self.model:
             attributes[GEN_AI_REQUEST_MODEL] = self.model
@@ -267,7 +289,7 @@ class LLMCall:
         for key in (SERVER_ADDRESS, SERVER_PORT):
             if key in request:
                 attributes[key] = request[key]
-        for key in (GEN_AI_RESPONSE_MODEL, SERVER_ADDRESS, SERVER_PORT):
+        for key in _METRIC_RESPONSE_KEYS:
             value = response.get(key)
             if value is not None:
                 attributes[key] = value

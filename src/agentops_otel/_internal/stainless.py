@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_PROVIDER_NAME
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 
 from agentops_otel._internal.call_wrapper import EndpointFor, Wrapper, async_call_wrapper, starter, sync_call_wrapper
@@ -23,6 +24,10 @@ from agentops_otel._internal.llm_call import Attributes, LLMTelemetry
 
 EndpointLookup = Callable[[Any], "Endpoint | None"]
 """``endpoint_for(options)``: the endpoint a Stainless request (its ``FinalRequestOptions``) goes to."""
+
+ProviderLookup = Callable[[type], "str | None"]
+"""``provider_for(client_class)``: the ``gen_ai.provider.name`` of a client class whose provider is
+not the instrumentor's own (``AzureOpenAI``: ``azure.ai.openai``), else ``None``."""
 
 
 def server_attributes(client: Any) -> Attributes:
@@ -77,13 +82,37 @@ def _request_endpoint(endpoint_for: EndpointLookup) -> EndpointFor:
     return request_endpoint
 
 
-def sync_request_wrapper(telemetry: LLMTelemetry, endpoint_for: EndpointLookup) -> Wrapper:
-    """A ``wrapt`` wrapper for ``SyncAPIClient.request``."""
-    start = starter(telemetry, _request_endpoint(endpoint_for), server_attributes, client_secrets)
+def _client_attributes(provider_for: ProviderLookup | None) -> Callable[[Any], Attributes]:
+    """The span attributes of a client: its server, and its provider when ``provider_for`` names
+    one for its class (asked once per class: the answer cannot change)."""
+    if provider_for is None:
+        return server_attributes
+    providers: dict[type, str | None] = {}
+
+    def client_attributes(client: Any) -> Attributes:
+        attributes = server_attributes(client)
+        cls = type(client)
+        try:
+            provider = providers[cls]
+        except KeyError:
+            provider = providers[cls] = provider_for(cls)
+        if provider:
+            attributes[GEN_AI_PROVIDER_NAME] = provider
+        return attributes
+
+    return client_attributes
+
+
+def sync_request_wrapper(telemetry: LLMTelemetry, endpoint_for: EndpointLookup,
+                         provider_for: ProviderLookup | None = None) -> Wrapper:
+    """A ``wrapt`` wrapper for ``SyncAPIClient.request``; ``provider_for`` names the provider of
+    client classes that are not the instrumentor's own provider (Azure, Bedrock, Vertex clients)."""
+    start = starter(telemetry, _request_endpoint(endpoint_for), _client_attributes(provider_for), client_secrets)
     return sync_call_wrapper(start, deferred=True)
 
 
-def async_request_wrapper(telemetry: LLMTelemetry, endpoint_for: EndpointLookup) -> Wrapper:
-    """A ``wrapt`` wrapper for ``AsyncAPIClient.request``."""
-    start = starter(telemetry, _request_endpoint(endpoint_for), server_attributes, client_secrets)
+def async_request_wrapper(telemetry: LLMTelemetry, endpoint_for: EndpointLookup,
+                          provider_for: ProviderLookup | None = None) -> Wrapper:
+    """A ``wrapt`` wrapper for ``AsyncAPIClient.request``; see ``sync_request_wrapper``."""
+    start = starter(telemetry, _request_endpoint(endpoint_for), _client_attributes(provider_for), client_secrets)
     return async_call_wrapper(start, deferred=True)

@@ -7,13 +7,17 @@ proxies behave as the objects they wrap (attributes, ``isinstance``, context man
 Whether the stream was read to its end is recorded (``agentops.stream.completed``): a stream the
 application closes or drops early is not an error (status UNSET, no ``error.type``: the semantic
 conventions set those only for an operation that failed) but it is not a complete response either,
-and ``gen_ai.response.finish_reasons`` holds only what arrived. A stream interrupted from outside
-(the task reading it cancelled, Ctrl-C) failed: ERROR with the exception's type as ``error.type``
-(``CancelledError``), whether the interruption reached the stream's read or its ``with`` block.
+and ``gen_ai.response.finish_reasons`` holds only what arrived. A stream ended by an exception
+failed: ERROR with the exception's type as ``error.type``, whether it was raised by the stream's
+read (the API's error mid-stream, a cancelled task, Ctrl-C), by the application's code inside the
+stream's ``with`` block (or the loop in it), or by ``close()``. An exception raised in a loop over a
+stream outside any ``with`` never reaches the stream: its span ends when it is closed or collected.
 
 A Stainless client's raw response (``with_raw_response`` of a stream, ``with_streaming_response``)
 says what it holds only when the caller parses it: its span ends then, with the parsed response's
-attributes or with the stream ``parse()`` returns, or when the response is closed or dropped.
+attributes or with the stream ``parse()`` returns, or when the response is closed, or dropped
+unparsed. Once ``parse()`` gave a stream, the stream owns the span: the raw response may be dropped
+while the stream is read (LiteLLM does so for every stream it sends through the openai client).
 """
 
 from __future__ import annotations
@@ -53,25 +57,26 @@ def end_stream(call: LLMCall, accumulator: StreamAccumulator, error: BaseExcepti
 
 
 def _interruption(exc_info: tuple[Any, ...]) -> BaseException | None:
-    """The exception leaving a stream's ``with`` block if it interrupts the stream from outside: a
-    cancelled task (``asyncio.CancelledError``, ``trio.Cancelled``) or Ctrl-C. Anything else (an
-    ``Exception`` of the application's code, ``GeneratorExit``, ``SystemExit``) is an early close."""
+    """The exception leaving a stream's ``with`` block, which ends its call as failed: the
+    application's own error while it read the stream, a cancelled task, Ctrl-C. ``GeneratorExit``
+    (a generator reading the stream closed early) is an early close, not a failure."""
     error = exc_info[1] if exc_info else None
-    if isinstance(error, BaseException) and not isinstance(error, (Exception, GeneratorExit, SystemExit)):
+    if isinstance(error, BaseException) and not isinstance(error, GeneratorExit):
         return error
     return None
 
 
-def end_traced_stream(stream: object) -> None:
+def end_traced_stream(stream: object, error: BaseException | None = None) -> None:
     """End the call of a traced stream now, as closing it would; anything else is left alone.
 
     For code that ends a stream without going through its proxy: a client's helper that reads
     the traced stream but closes the HTTP response itself (OpenAI's ``ChatCompletionStream``
-    does) calls this from a wrapper of its ``close``. Never raises.
+    does) calls this from a wrapper of its ``close``; ``error``: the exception leaving the helper's
+    ``with`` block, which fails the call as it would leaving the stream's own. Never raises.
     """
     if isinstance(stream, (TracedStream, TracedAsyncStream)):
         try:
-            end_stream(stream._self_call, stream._self_accumulator)
+            end_stream(stream._self_call, stream._self_accumulator, _interruption((None, error, None)))
         except Exception:
             logger.debug("agentops-otel: could not end a traced stream's span", exc_info=True)
 
@@ -141,8 +146,10 @@ class TracedStream(wrapt.ObjectProxy[Any]):
     def close(self) -> None:
         try:
             self.__wrapped__.close()
-        finally:
-            end_stream(self._self_call, self._self_accumulator)
+        except BaseException as error:
+            end_stream(self._self_call, self._self_accumulator, error)
+            raise
+        end_stream(self._self_call, self._self_accumulator)
 
     def __del__(self) -> None:
         end_stream(self._self_call, self._self_accumulator)
@@ -193,14 +200,18 @@ class TracedAsyncStream(wrapt.ObjectProxy[Any]):
     async def close(self) -> None:
         try:
             await self.__wrapped__.close()
-        finally:
-            end_stream(self._self_call, self._self_accumulator)
+        except BaseException as error:
+            end_stream(self._self_call, self._self_accumulator, error)
+            raise
+        end_stream(self._self_call, self._self_accumulator)
 
     async def aclose(self) -> None:
         try:
             await self.__wrapped__.aclose()
-        finally:
-            end_stream(self._self_call, self._self_accumulator)
+        except BaseException as error:
+            end_stream(self._self_call, self._self_accumulator, error)
+            raise
+        end_stream(self._self_call, self._self_accumulator)
 
     def __del__(self) -> None:
         end_stream(self._self_call, self._self_accumulator)
@@ -343,18 +354,20 @@ class TracedRawResponse(wrapt.ObjectProxy):  # type: ignore[type-arg]
             call.succeed(call_safely("response attributes", self._self_endpoint.response, parsed))
         return self._self_traced
 
-    def _self_end(self) -> None:
+    def _self_end(self, error: BaseException | None = None) -> None:
         call = self._self_call
         if self._self_accumulator is not None:
-            end_stream(call, self._self_accumulator)
+            end_stream(call, self._self_accumulator, error)
+        elif error is not None:
+            call.fail(error)
         else:
             call.succeed()
 
     def close(self) -> Any:
         try:
             result = self.__wrapped__.close()
-        except BaseException:
-            self._self_end()
+        except BaseException as error:
+            self._self_end(error)
             raise
         if inspect.isawaitable(result):  # AsyncAPIResponse.close is a coroutine
             return self._self_close_async(result)
@@ -363,11 +376,16 @@ class TracedRawResponse(wrapt.ObjectProxy):  # type: ignore[type-arg]
 
     async def _self_close_async(self, closing: Awaitable[Any]) -> Any:
         try:
-            return await closing
-        finally:
-            self._self_end()
+            result = await closing
+        except BaseException as error:
+            self._self_end(error)
+            raise
+        self._self_end()
+        return result
 
     def __del__(self) -> None:
+        if self._self_accumulator is not None:
+            return  # parse() gave a traced stream: it ends the span (read to its end, closed or dropped)
         try:
             self._self_end()
         except Exception:  # never raise from a finaliser (it may run at interpreter exit)

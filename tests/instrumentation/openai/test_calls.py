@@ -293,7 +293,8 @@ def test_responses_create(exporter: InMemorySpanExporter, client: openai.OpenAI)
     assert a[GEN_AI_REQUEST_MAX_TOKENS] == 200 and a[GEN_AI_REQUEST_TEMPERATURE] == 0.3
     assert a[GEN_AI_RESPONSE_ID] == response.id
     assert a[GEN_AI_RESPONSE_MODEL] == response.model
-    assert a[GEN_AI_RESPONSE_FINISH_REASONS] == ("completed",)
+    assert response.status == "completed"
+    assert a[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)  # why it stopped, not its status
     assert response.usage is not None
     assert a[GEN_AI_USAGE_INPUT_TOKENS] == response.usage.input_tokens > 0
     assert a[GEN_AI_USAGE_OUTPUT_TOKENS] == response.usage.output_tokens > 0
@@ -303,7 +304,8 @@ def test_responses_create(exporter: InMemorySpanExporter, client: openai.OpenAI)
 def test_responses_incomplete_reports_the_reason(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
     response = client.responses.create(model=MODEL, input="Tell me a long story", max_output_tokens=3)
     assert response.status == "incomplete"
-    assert attrs(only_call_span(exporter))[GEN_AI_RESPONSE_FINISH_REASONS] == ("max_output_tokens",)
+    assert response.incomplete_details is not None and response.incomplete_details.reason == "max_output_tokens"
+    assert attrs(only_call_span(exporter))[GEN_AI_RESPONSE_FINISH_REASONS] == ("length",)
 
 
 def test_responses_create_async(exporter: InMemorySpanExporter, standin: StandInServer) -> None:
@@ -327,7 +329,7 @@ def test_responses_stream(exporter: InMemorySpanExporter, client: openai.OpenAI)
     a = attrs(only_call_span(exporter))
     assert a[GEN_AI_REQUEST_STREAM] is True
     assert a[GEN_AI_RESPONSE_ID] == final.id
-    assert a[GEN_AI_RESPONSE_FINISH_REASONS] == ("completed",)
+    assert a[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
     assert a[GEN_AI_USAGE_INPUT_TOKENS] == final.usage.input_tokens
     assert a[GEN_AI_USAGE_OUTPUT_TOKENS] == final.usage.output_tokens
 
@@ -373,9 +375,10 @@ def test_responses_parse_and_tool_call(exporter: InMemorySpanExporter, client: o
 
     tools = [{"type": "function", "name": "get_weather", "parameters": TOOLS[0]["function"]["parameters"]}]
     response = client.responses.create(model=MODEL, input="Weather in Oslo?", tools=tools)  # type: ignore[arg-type]
-    assert response.output[0].type == "function_call"
+    assert response.output[0].type == "function_call" and response.status == "completed"
     a = attrs(only_call_span(exporter))
     assert a[GEN_AI_USAGE_OUTPUT_TOKENS] == response.usage.output_tokens  # type: ignore[union-attr]
+    assert a[GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_call",)
 
 
 def test_responses_stream_failing_midway_is_an_error(exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
@@ -384,7 +387,7 @@ def test_responses_stream_failing_midway_is_an_error(exporter: InMemorySpanExpor
     span = only_call_span(exporter)
     assert span.status.status_code is StatusCode.ERROR
     assert attrs(span)[ERROR_TYPE] == "server_error"
-    assert attrs(span)[GEN_AI_RESPONSE_FINISH_REASONS] == ("failed",)
+    assert attrs(span)[GEN_AI_RESPONSE_FINISH_REASONS] == ("error",)
 
 
 # -- embeddings and legacy completions ------------------------------------------------------------
@@ -598,9 +601,9 @@ def test_content_is_captured_when_switched_on(exporter: InMemorySpanExporter, cl
         {"role": "assistant", "finish_reason": "stop", "parts": [{"type": "text", "content": streamed_text}]}]
     assert json.loads(responses[GEN_AI_INPUT_MESSAGES]) == [
         {"role": "user", "parts": [{"type": "text", "content": "Hello from Lisbon"}]}]
-    assert responses[GEN_AI_SYSTEM_INSTRUCTIONS] == "Be brief."
+    assert json.loads(responses[GEN_AI_SYSTEM_INSTRUCTIONS]) == [{"type": "text", "content": "Be brief."}]
     assert json.loads(responses[GEN_AI_OUTPUT_MESSAGES]) == [
-        {"role": "assistant", "finish_reason": "completed",
+        {"role": "assistant", "finish_reason": "stop",
          "parts": [{"type": "text", "content": response.output_text}]}]
     assert json.loads(completions[GEN_AI_INPUT_MESSAGES]) == [
         {"role": "user", "parts": [{"type": "text", "content": "Say hello"}]}]
@@ -624,7 +627,9 @@ def test_captured_tool_calls_and_results(exporter: InMemorySpanExporter, client:
     (output,) = json.loads(attrs(only_call_span(exporter))[GEN_AI_OUTPUT_MESSAGES])
     assert output == {"role": "assistant", "finish_reason": "tool_calls", "parts": [
         {"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": json.loads(arguments)}]}
-    assert json.loads(attrs(only_call_span(exporter))[GEN_AI_TOOL_DEFINITIONS]) == TOOLS
+    assert json.loads(attrs(only_call_span(exporter))[GEN_AI_TOOL_DEFINITIONS]) == [{  # the conventions' flat shape
+        "type": "function", "name": "get_weather", "description": "The current weather in a city.",
+        "parameters": TOOLS[0]["function"]["parameters"]}]
     exporter.clear()
 
     client.chat.completions.create(model=MODEL, tools=TOOLS, messages=[

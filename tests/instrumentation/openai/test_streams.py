@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_RESPONSE_MODEL,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
@@ -96,7 +97,8 @@ def test_stream_left_by_an_exception_in_with_ends_once(
     with pytest.raises(KeyError), client.chat.completions.create(model=MODEL, messages=USER, stream=True) as stream:
         next(stream)
         raise KeyError("the caller's own bug")
-    assert len(call_spans(exporter)) == 1
+    (span,) = call_spans(exporter)
+    assert (span.attributes or {})[ERROR_TYPE] == "KeyError"
     assert ended_twice() == []
 
 
@@ -193,8 +195,7 @@ def _completed(span: ReadableSpan) -> object:
     return (span.attributes or {}).get(STREAM_COMPLETED)
 
 
-@pytest.mark.parametrize("how", ["exhausted", "close", "break then close", "with left early", "error in with",
-                                 "collected"])
+@pytest.mark.parametrize("how", ["exhausted", "close", "break then close", "with left early", "collected"])
 def test_a_stream_says_whether_it_was_read_to_its_end(
     exporter: InMemorySpanExporter, client: openai.OpenAI, how: str
 ) -> None:
@@ -211,10 +212,6 @@ def test_a_stream_says_whether_it_was_read_to_its_end(
     elif how == "with left early":
         with stream:
             next(stream)
-    elif how == "error in with":
-        with pytest.raises(KeyError), stream:
-            next(stream)
-            raise KeyError("the application's own bug")
     else:
         next(stream)
         del stream
@@ -270,3 +267,147 @@ def test_a_responses_stream_read_to_its_end_is_completed(
     events = list(client.responses.create(model=MODEL, input="Hi", stream=True))
     assert events[-1].type == "response.completed"
     assert _completed(only_call_span(exporter)) is True
+
+
+# -- a stream ended by an exception failed --------------------------------------------------------
+
+
+class _Bug(Exception):
+    """The application's own error, raised while it reads a stream."""
+
+
+def _failed_with(span: ReadableSpan, error_type: str) -> None:
+    attributes = span.attributes or {}
+    assert span.status.status_code is StatusCode.ERROR, span.status
+    assert attributes[ERROR_TYPE] == error_type
+    assert _completed(span) is False
+    assert [event.name for event in span.events] == ["exception"]
+
+
+@pytest.mark.parametrize("where", ["loop in with", "with", "stream helper"])
+def test_an_exception_in_the_with_block_fails_the_stream(
+    exporter: InMemorySpanExporter, client: openai.OpenAI, ended_twice: Callable[[], list[str]], where: str
+) -> None:
+    with pytest.raises(_Bug):
+        if where == "loop in with":
+            with client.chat.completions.create(model=MODEL, messages=USER, stream=True) as stream:
+                for _chunk in stream:
+                    raise _Bug("the application's own bug, inside the loop")
+        elif where == "with":
+            with client.chat.completions.create(model=MODEL, messages=USER, stream=True) as stream:
+                next(stream)
+                raise _Bug("the application's own bug, after the loop")
+        else:
+            with client.chat.completions.stream(model=MODEL, messages=USER) as helper:
+                for _event in helper:
+                    raise _Bug("inside the SDK's stream helper")
+    _failed_with(only_call_span(exporter), "_Bug")
+    assert ended_twice() == []
+
+
+@pytest.mark.parametrize("where", ["loop in async with", "async with"])
+def test_an_exception_in_the_async_with_block_fails_the_stream(
+    exporter: InMemorySpanExporter, standin: StandInServer, where: str
+) -> None:
+    async def body(client: openai.AsyncOpenAI) -> None:
+        stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True)
+        with pytest.raises(_Bug):
+            async with stream:
+                if where == "loop in async with":
+                    async for _chunk in stream:
+                        raise _Bug("inside the loop")
+                await stream.__anext__()
+                raise _Bug("inside the block")
+
+    _run_async(standin, body)
+    _failed_with(only_call_span(exporter), "_Bug")
+
+
+class _ClosingFails(Exception):
+    pass
+
+
+def test_a_close_that_raises_fails_the_stream(
+    exporter: InMemorySpanExporter, client: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = client.chat.completions.create(model=MODEL, messages=USER, stream=True)
+    next(stream)
+
+    def close() -> None:
+        raise _ClosingFails("the HTTP connection could not be released")
+
+    monkeypatch.setattr(stream.response, "close", close)  # what the SDK's Stream.close() calls
+    with pytest.raises(_ClosingFails):
+        stream.close()
+    _failed_with(only_call_span(exporter), "_ClosingFails")
+
+
+def test_an_async_close_that_raises_fails_the_stream(
+    exporter: InMemorySpanExporter, standin: StandInServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def body(client: openai.AsyncOpenAI) -> None:
+        stream = await client.chat.completions.create(model=MODEL, messages=USER, stream=True)
+        await stream.__anext__()
+
+        async def aclose() -> None:
+            raise _ClosingFails("the HTTP connection could not be released")
+
+        monkeypatch.setattr(stream.response, "aclose", aclose)
+        with pytest.raises(_ClosingFails):
+            await stream.close()
+
+    _run_async(standin, body)
+    _failed_with(only_call_span(exporter), "_ClosingFails")
+
+
+# -- raw responses dropped once parsed ------------------------------------------------------------
+
+
+def test_a_raw_stream_dropped_after_parse_keeps_its_span_open_until_the_stream_ends(
+    exporter: InMemorySpanExporter, client: openai.OpenAI, ended_twice: Callable[[], list[str]]
+) -> None:
+    # LiteLLM's way with every stream: ``with_raw_response``, ``parse()``, then only the stream is kept.
+    raw = client.chat.completions.with_raw_response.create(model=MODEL, messages=USER, stream=True,
+                                                           stream_options=USAGE)
+    stream = raw.parse()
+    del raw
+    gc.collect()
+    assert call_spans(exporter) == []  # the stream is still being read
+    chunks = list(stream)
+    span = only_call_span(exporter)
+    attributes = span.attributes or {}
+    usage = chunks[-1].usage
+    assert usage is not None
+    assert attributes[GEN_AI_RESPONSE_MODEL] == chunks[0].model
+    assert attributes[GEN_AI_USAGE_OUTPUT_TOKENS] == usage.completion_tokens
+    assert attributes[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert _completed(span) is True and span.status.status_code is StatusCode.UNSET
+    assert ended_twice() == []
+
+
+def test_a_raw_async_stream_dropped_after_parse_keeps_its_span_open(
+    exporter: InMemorySpanExporter, standin: StandInServer
+) -> None:
+    async def body(client: openai.AsyncOpenAI) -> list[Any]:
+        raw = await client.chat.completions.with_raw_response.create(model=MODEL, messages=USER, stream=True,
+                                                                     stream_options=USAGE)
+        stream = raw.parse()  # ``with_raw_response`` gives a legacy response: parse() is synchronous
+        del raw
+        gc.collect()
+        assert call_spans(exporter) == []
+        return [chunk async for chunk in stream]
+
+    chunks = _run_async(standin, body)
+    attributes = only_call_span(exporter).attributes or {}
+    assert attributes[GEN_AI_USAGE_OUTPUT_TOKENS] == chunks[-1].usage.completion_tokens
+    assert attributes[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+
+
+def test_a_raw_stream_dropped_unparsed_still_ends(
+    exporter: InMemorySpanExporter, client: openai.OpenAI, ended_twice: Callable[[], list[str]]
+) -> None:
+    raw = client.chat.completions.with_raw_response.create(model=MODEL, messages=USER, stream=True)
+    del raw
+    gc.collect()
+    assert len(call_spans(exporter)) == 1
+    assert ended_twice() == []

@@ -42,6 +42,26 @@ _MODULE = "anthropic._base_client"
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
+# The SDK's clients of Anthropic's models on other platforms (their base classes), by provider.
+_PLATFORM_CLIENTS = {
+    "BaseBedrockClient": "aws.bedrock",
+    "BaseMantleClient": "aws.bedrock",
+    "AnthropicAWS": "aws.bedrock",
+    "BaseVertexClient": "gcp.vertex_ai",
+    "BaseGoogleCloudClient": "gcp.vertex_ai",
+}
+
+
+def provider_for(client_class: type) -> str | None:
+    """The provider of a client that sends the Messages API to another platform (``AnthropicBedrock``:
+    ``aws.bedrock``, ``AnthropicVertex``: ``gcp.vertex_ai``); ``None`` (``anthropic``) for the others."""
+    for cls in client_class.__mro__:
+        provider = _PLATFORM_CLIENTS.get(cls.__name__)
+        if provider is not None:
+            return provider
+    return None
+
+
 def _traced(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:
     """Whether ``request(cast_to, options, ...)`` is a call we trace."""
     try:
@@ -52,7 +72,7 @@ def _traced(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bool:
 
 
 def _sync_wrapper(telemetry: LLMTelemetry) -> Wrapper:
-    traced = sync_request_wrapper(telemetry, endpoint_for)
+    traced = sync_request_wrapper(telemetry, endpoint_for, provider_for)
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not _traced(args, kwargs):
@@ -64,7 +84,7 @@ def _sync_wrapper(telemetry: LLMTelemetry) -> Wrapper:
 
 
 def _async_wrapper(telemetry: LLMTelemetry) -> Wrapper:
-    traced = async_request_wrapper(telemetry, endpoint_for)
+    traced = async_request_wrapper(telemetry, endpoint_for, provider_for)
 
     async def wrapper(
         wrapped: Callable[..., Awaitable[Any]], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]

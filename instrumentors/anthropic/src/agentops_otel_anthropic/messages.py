@@ -14,6 +14,7 @@ from typing import Any
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_INPUT_MESSAGES,
     GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_OUTPUT_TYPE,
     GEN_AI_REQUEST_MAX_TOKENS,
     GEN_AI_REQUEST_STOP_SEQUENCES,
     GEN_AI_REQUEST_STREAM,
@@ -31,7 +32,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
-from agentops_otel.instrumentation import Attributes, capture_content, to_json
+from agentops_otel.instrumentation import Attributes, capture_content, system_instructions, to_json, tool_definitions
 from agentops_otel_anthropic import parts
 
 # Request body field -> attribute. The current SDK takes the sampling parameters only through
@@ -57,6 +58,18 @@ _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "ca
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _output_format(body: Mapping[str, Any]) -> Any:
+    """The structured output format asked for: ``output_config.format`` (``messages.parse`` and
+    ``output_config=``), or the beta API's ``output_format``; ``None`` for free text."""
+    config = body.get("output_config")
+    if isinstance(config, Mapping):
+        found = config.get("format")
+        if isinstance(found, Mapping):
+            return found
+    found = body.get("output_format")
+    return found if isinstance(found, Mapping) else None
 
 
 class Usage:
@@ -135,18 +148,19 @@ class Messages:
             attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
         if body.get("stream") is True:
             attributes[GEN_AI_REQUEST_STREAM] = True
+        output_format = _output_format(body)
+        if output_format is not None and str(output_format.get("type", "")).startswith("json"):
+            attributes[GEN_AI_OUTPUT_TYPE] = "json"
         if capture_content():
             # Unset fields hold the SDK's ``Omit`` marker at this point, so test for the real types;
             # ``messages`` may be any iterable, but one that is not a list could be used up here.
             if isinstance(body.get("messages"), (list, tuple)):
                 attributes[GEN_AI_INPUT_MESSAGES] = to_json(parts.input_messages(body["messages"]))
             system = body.get("system")
-            if isinstance(system, str):
-                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = system
-            elif isinstance(system, (list, tuple)):
-                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = to_json(parts.parts(system))
+            if isinstance(system, (str, list, tuple)):
+                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = to_json(system_instructions(system))
             if isinstance(body.get("tools"), (list, tuple)):
-                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(body["tools"])
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(tool_definitions(body["tools"]))
         model = body.get("model")
         return (model if isinstance(model, str) else None), attributes
 

@@ -33,7 +33,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
-from agentops_otel.instrumentation import Attributes, capture_content, to_json
+from agentops_otel.instrumentation import Attributes, capture_content, to_json, tool_definitions
 from agentops_otel_groq import messages
 
 # Request body field -> attribute, for the numeric sampling parameters.
@@ -103,7 +103,7 @@ class ChatCompletions:
             if body.get("messages") is not None:
                 attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.chat_input(body.get("messages")))
             if isinstance(body.get("tools"), (list, tuple)):
-                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(body["tools"])
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(tool_definitions(body["tools"]))
         model = body.get("model")
         return (model if isinstance(model, str) else None), attributes
 

@@ -88,6 +88,8 @@ def _usage_details(usage: Any, details_field: str, attributes: Attributes) -> No
 class Completion(ChatCompletions):
     """``litellm.completion`` / ``acompletion``: a chat completion, whatever the backend."""
 
+    api_type = None  # no ``openai.*`` attributes: the call may go to any provider
+
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         model, attributes = super().request(body)
         return model, _server(body, attributes)
@@ -106,6 +108,8 @@ class CompletionStreamAccumulator(ChatStreamAccumulator):
     and its ``choices`` are empty."""
 
     __slots__ = ()
+
+    served = False
 
     def feed(self, chunk: Any) -> None:
         if self.response_id is None:
@@ -137,6 +141,8 @@ class Embedding(Embeddings):
 class ResponsesCall(Responses):
     """``litellm.responses`` / ``aresponses``: the Responses API, native or bridged to chat."""
 
+    api_type = None  # no ``openai.*`` attributes: the call may go to any provider
+
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         model, attributes = super().request(body)
         return model, _server(body, attributes)
@@ -154,6 +160,8 @@ class ResponsesEventAccumulator(ResponsesStreamAccumulator):
     """LiteLLM's events have the OpenAI shape, but their ``type`` is an enum (compared by value here)."""
 
     __slots__ = ()
+
+    served = False
 
     def feed(self, event: Any) -> None:
         kind = getattr(event, "type", None)

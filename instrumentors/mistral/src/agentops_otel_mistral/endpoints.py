@@ -36,7 +36,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
-from agentops_otel.instrumentation import Attributes, capture_content, to_json
+from agentops_otel.instrumentation import Attributes, capture_content, to_json, tool_definitions
 
 Message = dict[str, Any]
 Part = dict[str, Any]
@@ -171,7 +171,7 @@ class Chat:
             if body.get("messages") is not None:
                 attributes[GEN_AI_INPUT_MESSAGES] = to_json(_input_messages(body.get("messages")))
             if isinstance(body.get("tools"), (list, tuple)):
-                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(_as_plain(body["tools"]))
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(tool_definitions(_as_plain(body["tools"])))
         return _model(body), attributes
 
     def response(self, completion: Any) -> Attributes:

@@ -36,7 +36,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
-from agentops_otel.instrumentation import Attributes, capture_content, to_json
+from agentops_otel.instrumentation import Attributes, capture_content, to_json, tool_definitions
 
 Message = dict[str, Any]
 Part = dict[str, Any]
@@ -147,7 +147,7 @@ class Chat:
         if capture_content():
             attributes[GEN_AI_INPUT_MESSAGES] = to_json(chat_input(body.get("messages")))
             if body.get("tools"):
-                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(body["tools"])
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(tool_definitions(body["tools"]))
         return _model(body), attributes
 
     def response(self, response: Any) -> Attributes:

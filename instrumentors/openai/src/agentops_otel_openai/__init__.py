@@ -47,6 +47,14 @@ _HELPER_STREAMS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
+def provider_for(client_class: type) -> str | None:
+    """``azure.ai.openai`` for the SDK's Azure clients (``AzureOpenAI``, ``AsyncAzureOpenAI``), which
+    send the same requests to Azure OpenAI; ``None`` (the instrumentor's ``openai``) for the others."""
+    if any(cls.__name__ == "BaseAzureClient" for cls in client_class.__mro__):
+        return "azure.ai.openai"
+    return None
+
+
 def _close_helper_stream(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
     try:
@@ -63,11 +71,51 @@ async def _aclose_helper_stream(wrapped: Callable[..., Awaitable[Any]], instance
         end_traced_stream(getattr(instance, "_raw_stream", None))
 
 
+# Their managers (``with client.chat.completions.stream(...) as stream:``) close them on leaving the
+# block, whatever left it: an exception leaving it fails the call, as it does leaving a plain stream's.
+_HELPER_MANAGERS: tuple[tuple[str, str, bool], ...] = (
+    ("openai.lib.streaming.chat._completions", "ChatCompletionStreamManager", False),
+    ("openai.lib.streaming.chat._completions", "AsyncChatCompletionStreamManager", True),
+    ("openai.lib.streaming.responses._responses", "ResponseStreamManager", False),
+    ("openai.lib.streaming.responses._responses", "AsyncResponseStreamManager", True),
+)
+
+
+def _raw_stream_of(manager: Any) -> Any:
+    """The traced stream under a helper manager's stream (kept in a private attribute)."""
+    for value in vars(manager).values():
+        raw = getattr(value, "_raw_stream", None)
+        if raw is not None:
+            return raw
+    return None
+
+
+def _exit_helper_manager(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+    if len(args) > 1 and args[1] is not None:
+        end_traced_stream(_raw_stream_of(instance), args[1])
+    return wrapped(*args, **kwargs)
+
+
+async def _aexit_helper_manager(wrapped: Callable[..., Awaitable[Any]], instance: Any, args: tuple[Any, ...],
+                                kwargs: dict[str, Any]) -> Any:
+    if len(args) > 1 and args[1] is not None:
+        end_traced_stream(_raw_stream_of(instance), args[1])
+    return await wrapped(*args, **kwargs)
+
+
 def _wrap_helper_streams(module: ModuleType) -> None:
     for module_name, class_name, is_async in _HELPER_STREAMS:
         cls = getattr(module, class_name, None) if module_name == module.__name__ else None
         if cls is not None:  # None: an openai release without this helper
             wrap_function_wrapper(cls, "close", _aclose_helper_stream if is_async else _close_helper_stream)
+    for module_name, class_name, is_async in _HELPER_MANAGERS:
+        cls = getattr(module, class_name, None) if module_name == module.__name__ else None
+        if cls is not None:
+            if is_async:
+                wrap_function_wrapper(cls, "__aexit__", _aexit_helper_manager)
+            else:
+                wrap_function_wrapper(cls, "__exit__", _exit_helper_manager)
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -92,8 +140,10 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         )
 
         def wrap_client(module: ModuleType) -> None:
-            wrap_function_wrapper(module, "SyncAPIClient.request", sync_request_wrapper(telemetry, endpoint_for))
-            wrap_function_wrapper(module, "AsyncAPIClient.request", async_request_wrapper(telemetry, endpoint_for))
+            wrap_function_wrapper(module, "SyncAPIClient.request",
+                                  sync_request_wrapper(telemetry, endpoint_for, provider_for))
+            wrap_function_wrapper(module, "AsyncAPIClient.request",
+                                  async_request_wrapper(telemetry, endpoint_for, provider_for))
 
         helper_modules = dict.fromkeys(module_name for module_name, _, _ in _HELPER_STREAMS)
         self._hooks = (
@@ -113,3 +163,7 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             cls = getattr(sys.modules.get(module_name), class_name, None)
             if cls is not None:
                 unwrap(cls, "close")
+        for module_name, class_name, is_async in _HELPER_MANAGERS:
+            cls = getattr(sys.modules.get(module_name), class_name, None)
+            if cls is not None:
+                unwrap(cls, "__aexit__" if is_async else "__exit__")

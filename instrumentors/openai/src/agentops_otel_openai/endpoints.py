@@ -8,7 +8,6 @@ from typing import Any
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
     GEN_AI_INPUT_MESSAGES,
-    GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
     GEN_AI_OUTPUT_MESSAGES,
     GEN_AI_OUTPUT_TYPE,
     GEN_AI_REQUEST_CHOICE_COUNT,
@@ -31,9 +30,21 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
     GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv._incubating.attributes.openai_attributes import (
+    OPENAI_API_TYPE,
+    OPENAI_REQUEST_SERVICE_TIER,
+    OPENAI_RESPONSE_SERVICE_TIER,
+    OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
+)
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 
-from agentops_otel.instrumentation import Attributes, capture_content, to_json
+from agentops_otel.instrumentation import (
+    Attributes,
+    capture_content,
+    system_instructions,
+    to_json,
+    tool_definitions,
+)
 from agentops_otel_openai import messages
 
 # Request body field -> attribute, for numeric sampling parameters shared by chat and completions.
@@ -103,6 +114,22 @@ def _usage(usage: Any, input_field: str, output_field: str) -> Attributes:
     return attributes
 
 
+def _request_service_tier(body: Mapping[str, Any], attributes: Attributes) -> None:
+    tier = body.get("service_tier")
+    if isinstance(tier, str):
+        attributes[OPENAI_REQUEST_SERVICE_TIER] = tier
+
+
+def _served(response: Any, attributes: Attributes) -> None:
+    """``openai.response.service_tier`` and ``openai.response.system_fingerprint``, when reported."""
+    tier = getattr(response, "service_tier", None)
+    if isinstance(tier, str):
+        attributes[OPENAI_RESPONSE_SERVICE_TIER] = tier
+    fingerprint = getattr(response, "system_fingerprint", None)
+    if isinstance(fingerprint, str):
+        attributes[OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+
+
 def _id_and_model(response: Any, attributes: Attributes) -> None:
     response_id = getattr(response, "id", None)
     if isinstance(response_id, str):
@@ -126,24 +153,29 @@ class ChatCompletions:
     """``POST /chat/completions``: ``chat.completions.create``, ``.parse`` and ``.stream``."""
 
     operation = "chat"
+    api_type: str | None = "chat_completions"
+    """``openai.api.type``; ``None`` for an endpoint whose calls may go to another provider than
+    OpenAI (LiteLLM's), which the ``openai.*`` attributes must not describe."""
 
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         attributes = _sampling_attributes(body, ("max_completion_tokens", "max_tokens"))
         response_format = body.get("response_format")
         if response_format is not None and isinstance(response_format, Mapping):  # see stainless._request_endpoint
             _output_type(response_format.get("type"), attributes)
+        if self.api_type is not None:
+            attributes[OPENAI_API_TYPE] = self.api_type
+            _request_service_tier(body, attributes)
         if capture_content():
             if body.get("messages") is not None:
                 attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.chat_input(body.get("messages")))
             if isinstance(body.get("tools"), (list, tuple)):
-                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(body["tools"])
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(tool_definitions(body["tools"]))
         return _model(body), attributes
 
     def response(self, completion: Any) -> Attributes:
         attributes, choices = _choices_summary(completion)
-        fingerprint = getattr(completion, "system_fingerprint", None)
-        if isinstance(fingerprint, str):
-            attributes[GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+        if self.api_type is not None:
+            _served(completion, attributes)
         if capture_content():
             attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(messages.chat_output(choices))
         return attributes
@@ -170,13 +202,18 @@ class _ChoiceContent:
 
 
 class ChatStreamAccumulator:
-    """Reads ``ChatCompletionChunk`` objects: id, model, finish reasons, usage (final chunk)."""
+    """Reads ``ChatCompletionChunk`` objects: id, model, service tier and fingerprint (first chunk),
+    finish reasons, usage (final chunk)."""
 
-    __slots__ = ("choices", "finish_reasons", "model", "response_id", "usage")
+    __slots__ = ("choices", "finish_reasons", "first", "model", "response_id", "usage")
+
+    served = True
+    """Whether the chunks' ``service_tier`` / ``system_fingerprint`` are OpenAI's (see ``ChatCompletions.api_type``)."""
 
     def __init__(self) -> None:
         self.response_id: str | None = None
         self.model: str | None = None
+        self.first: Any = None
         self.finish_reasons: list[str] = []
         self.usage: Any = None
         self.choices: dict[int, _ChoiceContent] | None = {} if capture_content() else None
@@ -185,6 +222,7 @@ class ChatStreamAccumulator:
         if self.response_id is None:
             self.response_id = chunk.id
             self.model = chunk.model
+            self.first = chunk
         for choice in chunk.choices:
             if choice.finish_reason:
                 self.finish_reasons.append(choice.finish_reason)
@@ -217,6 +255,8 @@ class ChatStreamAccumulator:
             attributes[GEN_AI_RESPONSE_ID] = self.response_id
         if self.model:
             attributes[GEN_AI_RESPONSE_MODEL] = self.model
+        if self.served and self.first is not None:
+            _served(self.first, attributes)
         attributes.update(_usage(self.usage, "prompt_tokens", "completion_tokens"))
         if self.choices is not None:
             attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(
@@ -231,12 +271,14 @@ class Completions(ChatCompletions):
 
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         attributes = _sampling_attributes(body, ("max_tokens",))
+        _request_service_tier(body, attributes)
         if capture_content() and body.get("prompt") is not None:
             attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.text_input(body.get("prompt")))
         return _model(body), attributes
 
     def response(self, completion: Any) -> Attributes:
         attributes, choices = _choices_summary(completion)
+        _served(completion, attributes)
         if capture_content():
             attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(
                 [messages.assistant([{"type": "text", "content": c.text}], c.finish_reason) for c in choices])
@@ -264,6 +306,8 @@ class Responses:
     """``POST /responses``: the Responses API (``responses.create``, ``.parse``, ``.stream``)."""
 
     operation = "chat"
+    api_type: str | None = "responses"
+    """``openai.api.type``; ``None`` for calls that may go to another provider (see ``ChatCompletions``)."""
 
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
         attributes = _sampling_attributes(body, ("max_output_tokens",))
@@ -271,37 +315,71 @@ class Responses:
         output_format = text.get("format") if isinstance(text, Mapping) else None
         if isinstance(output_format, Mapping):
             _output_type(output_format.get("type"), attributes)
+        if self.api_type is not None:
+            attributes[OPENAI_API_TYPE] = self.api_type
+            _request_service_tier(body, attributes)
         if capture_content():
             if body.get("input") is not None:
                 attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.responses_input(body.get("input")))
             if isinstance(body.get("tools"), (list, tuple)):
-                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(body["tools"])
-            if isinstance(body.get("instructions"), str):
-                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = body["instructions"]
+                attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(tool_definitions(body["tools"]))
+            instructions = body.get("instructions")
+            if isinstance(instructions, (str, list, tuple)):
+                attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = to_json(system_instructions(instructions))
         return _model(body), attributes
 
     def response(self, result: Any) -> Attributes:
-        return response_attributes(result)
+        return response_attributes(result, self.api_type is not None)
 
     def accumulator(self) -> ResponsesStreamAccumulator:
         return ResponsesStreamAccumulator()
 
 
-def response_attributes(response: Any) -> Attributes:
-    """Attributes of a complete ``Response`` object of the Responses API."""
+# Output items that ask the application to run a tool (the built-in tools the API runs itself,
+# ``web_search_call``, ``file_search_call``, ..., are followed by the message that answers).
+_TOOL_CALL_ITEMS = frozenset({"function_call", "custom_tool_call", "computer_call", "local_shell_call",
+                              "shell_call", "apply_patch_call", "mcp_approval_request"})
+
+# ``incomplete_details.reason`` -> the conventions' finish reason.
+_INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
+
+
+def finish_reason(response: Any) -> str | None:
+    """Why a Responses API ``Response`` stopped, as the conventions' finish reasons name it: ``stop``,
+    ``tool_call`` (it asks for a tool call), ``length``, ``content_filter``, ``error``; ``None`` while
+    it is not finished (a stream that ended early leaves it ``in_progress``) or was cancelled.
+    The response's ``status`` (``completed``) says whether it finished, not why."""
+    status = getattr(response, "status", None)
+    if status == "completed":
+        for item in getattr(response, "output", None) or ():
+            if getattr(item, "type", None) in _TOOL_CALL_ITEMS:
+                return "tool_call"
+        return "stop"
+    if status == "incomplete":
+        incomplete = getattr(response, "incomplete_details", None)
+        reason = getattr(incomplete, "reason", None) if incomplete is not None else None
+        return _INCOMPLETE_REASONS.get(reason, reason) if isinstance(reason, str) else "length"
+    if status == "failed":
+        return "error"
+    return None
+
+
+def response_attributes(response: Any, served: bool = True) -> Attributes:
+    """Attributes of a complete ``Response`` object of the Responses API (``served``: with its
+    ``openai.response.service_tier``, for a response that came from OpenAI)."""
     attributes: Attributes = {}
     if response is None:
         return attributes
     _id_and_model(response, attributes)
-    incomplete = getattr(response, "incomplete_details", None)
-    reason = getattr(incomplete, "reason", None) if incomplete is not None else None
-    status = getattr(response, "status", None)
-    # A stream that ended before the response did leaves it "in_progress": no finish reason yet.
-    finish = reason or (status if status not in ("in_progress", "queued") else None)
-    attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [str(finish)] if finish else []
+    finish = finish_reason(response)
+    attributes[GEN_AI_RESPONSE_FINISH_REASONS] = [finish] if finish else []
     attributes.update(_usage(getattr(response, "usage", None), "input_tokens", "output_tokens"))
+    if served:
+        tier = getattr(response, "service_tier", None)
+        if isinstance(tier, str):
+            attributes[OPENAI_RESPONSE_SERVICE_TIER] = tier
     error = getattr(response, "error", None)
-    if status == "failed" and error is not None:
+    if getattr(response, "status", None) == "failed" and error is not None:
         attributes[ERROR_TYPE] = str(getattr(error, "code", None) or "response_failed")
     if capture_content():
         attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(messages.responses_output(response, finish))
@@ -312,6 +390,9 @@ class ResponsesStreamAccumulator:
     """Keeps the final ``Response`` from a Responses API event stream."""
 
     __slots__ = ("final",)
+
+    served = True
+    """Whether the response's ``service_tier`` is OpenAI's (see ``ChatCompletions.api_type``)."""
 
     _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
@@ -324,7 +405,7 @@ class ResponsesStreamAccumulator:
             self.final = event.response
 
     def attributes(self) -> Attributes:
-        return response_attributes(self.final)
+        return response_attributes(self.final, self.served)
 
 
 class Embeddings:
