@@ -166,7 +166,9 @@ def test_tool_use_round_trip(exporter: InMemorySpanExporter, client: anthropic.A
     assert output["role"] == "assistant" and output["finish_reason"] == "tool_use"
     assert output["parts"] == [{"type": "tool_call", "id": tool_use.id, "name": tool_use.name,
                                 "arguments": tool_use.input}]
-    assert json.loads(str((first_span.attributes or {})[GEN_AI_TOOL_DEFINITIONS])) == TOOLS
+    assert json.loads(str((first_span.attributes or {})[GEN_AI_TOOL_DEFINITIONS])) == [{  # the conventions' shape
+        "type": "function", "name": "get_weather", "description": "The current weather in a city.",
+        "parameters": TOOLS[0]["input_schema"]}]
 
     assert_response_matches(second_span, second)
     assert (second_span.attributes or {})[GEN_AI_RESPONSE_FINISH_REASONS] == ("end_turn",)
@@ -241,7 +243,7 @@ def test_content_is_captured_when_switched_on(exporter: InMemorySpanExporter, cl
     attributes = only_call_span(exporter).attributes or {}
     assert json.loads(str(attributes[GEN_AI_INPUT_MESSAGES])) == [
         {"role": "user", "parts": [{"type": "text", "content": USER[0]["content"]}]}]
-    assert attributes[GEN_AI_SYSTEM_INSTRUCTIONS] == "Be brief."
+    assert json.loads(str(attributes[GEN_AI_SYSTEM_INSTRUCTIONS])) == [{"type": "text", "content": "Be brief."}]
     (output,) = json.loads(str(attributes[GEN_AI_OUTPUT_MESSAGES]))
     assert output["parts"] == [{"type": "text", "content": message.content[0].text}]  # type: ignore[union-attr]
 

@@ -191,7 +191,8 @@ def test_tool_calls_by_automatic_function_calling(exporter: InMemorySpanExporter
     ask, answer = call_spans(exporter)
     assert json.loads(attributes(ask)[GEN_AI_OUTPUT_MESSAGES]) == [{"role": "assistant", "finish_reason": "stop",
         "parts": [{"type": "tool_call", "id": None, "name": "get_weather", "arguments": {"location": "Paris"}}]}]
-    assert json.loads(attributes(ask)[GEN_AI_TOOL_DEFINITIONS]) == [{"name": "get_weather"}]
+    assert json.loads(attributes(ask)[GEN_AI_TOOL_DEFINITIONS]) == [
+        {"type": "function", "name": "get_weather", "description": "The current weather in a city."}]
     sent = json.loads(attributes(answer)[GEN_AI_INPUT_MESSAGES])
     assert sent[-1] == {"role": "tool", "parts": [{"type": "tool_call_response", "id": None, "name": "get_weather",
                                                    "response": {"result": "18°C and sunny"}}]}
@@ -205,7 +206,9 @@ def test_declared_tool_streamed(exporter: InMemorySpanExporter, client: genai.Cl
     found = attributes(only_call_span(exporter))
     assert json.loads(found[GEN_AI_OUTPUT_MESSAGES])[0]["parts"] == [
         {"type": "tool_call", "id": None, "name": "get_weather", "arguments": {"location": "Paris"}}]
-    assert json.loads(found[GEN_AI_TOOL_DEFINITIONS])[0]["function_declarations"][0]["name"] == "get_weather"
+    assert json.loads(found[GEN_AI_TOOL_DEFINITIONS]) == [{
+        "type": "function", "name": "get_weather", "description": "The current weather in a city.",
+        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}}}]
 
 
 def test_errors_end_the_span_with_error_status(exporter: InMemorySpanExporter, client: genai.Client) -> None:

@@ -192,7 +192,9 @@ def test_tool_calls(exporter: InMemorySpanExporter, client: groq.Groq, stream: b
     assert part["type"] == "tool_call" and part["id"] == call_id and part["name"] == "get_weather"
     assert isinstance(part["arguments"], dict) and isinstance(part["arguments"]["city"], str)
     assert output["finish_reason"] == "tool_calls"
-    assert json.loads(str(a[GEN_AI_TOOL_DEFINITIONS])) == TOOLS
+    assert json.loads(str(a[GEN_AI_TOOL_DEFINITIONS])) == [{  # the conventions' flat shape
+        "type": "function", "name": "get_weather", "description": "The current weather in a city.",
+        "parameters": TOOLS[0]["function"]["parameters"]}]
 
 
 def test_tool_result_round_trip_is_recorded_as_input(exporter: InMemorySpanExporter, client: groq.Groq) -> None:

@@ -177,7 +177,8 @@ def test_tool_calls(exporter: InMemorySpanExporter, client: Mistral, stream: boo
     assert part == {"type": "tool_call", "id": call.id, "name": "get_weather",
                     "arguments": json.loads(str(call.function.arguments))}
     assert output["finish_reason"] == "tool_calls"
-    assert json.loads(str(a[GEN_AI_TOOL_DEFINITIONS]))[0]["function"]["name"] == "get_weather"
+    (definition,) = json.loads(str(a[GEN_AI_TOOL_DEFINITIONS]))
+    assert definition["type"] == "function" and definition["name"] == "get_weather"
 
 
 def test_tool_result_round_trip_is_recorded_as_input(exporter: InMemorySpanExporter, client: Mistral) -> None:

@@ -160,11 +160,47 @@ def _output_message(parts: list[Part], finish_reason: str | None) -> Message:
     return message
 
 
-def _tool_definition(tool: Any) -> Any:
-    if callable(tool) and not hasattr(tool, "model_dump"):
-        return {"name": getattr(tool, "__name__", type(tool).__name__)}  # a Python function the SDK calls itself
+def _json_schema(schema: Any) -> Any:
+    """A Gemini ``Schema`` (OpenAPI types in capitals: ``OBJECT``) as a JSON schema (``object``)."""
+    if isinstance(schema, Mapping):
+        return {key: value.lower() if key == "type" and isinstance(value, str) else _json_schema(value)
+                for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_json_schema(value) for value in schema]
+    return schema
+
+
+def _tool_definitions(tool: Any) -> list[dict[str, Any]]:
+    """One ``Tool`` of the config in the conventions' shape: a definition per function it declares
+    (``{"type": "function", "name", "description", "parameters"}``), one per built-in tool it turns
+    on (``{"type": "google_search", "name": "google_search"}``)."""
+    if callable(tool) and not hasattr(tool, "model_dump"):  # a Python function the SDK calls itself
+        definition: dict[str, Any] = {"type": "function", "name": getattr(tool, "__name__", type(tool).__name__)}
+        if isinstance(getattr(tool, "__doc__", None), str):
+            definition["description"] = tool.__doc__
+        return [definition]
     dump = getattr(tool, "model_dump", None)
-    return dump(exclude_none=True, mode="json") if dump is not None else tool
+    fields = dump(exclude_none=True, mode="json") if dump is not None else tool
+    if not isinstance(fields, Mapping):
+        return []
+    definitions: list[dict[str, Any]] = []
+    for key, value in fields.items():
+        if key not in ("function_declarations", "functionDeclarations"):
+            definitions.append({"type": key, "name": key})
+            continue
+        for declaration in value if isinstance(value, list) else ():
+            if not isinstance(declaration, Mapping) or not isinstance(declaration.get("name"), str):
+                continue
+            definition = {"type": "function", "name": declaration["name"]}
+            if isinstance(declaration.get("description"), str):
+                definition["description"] = declaration["description"]
+            parameters = declaration.get("parameters_json_schema", declaration.get("parametersJsonSchema"))
+            if parameters is None and declaration.get("parameters") is not None:
+                parameters = _json_schema(declaration["parameters"])
+            if isinstance(parameters, (Mapping, bool)):
+                definition["parameters"] = parameters
+            definitions.append(definition)
+    return definitions
 
 
 # -- endpoints --------------------------------------------------------------------------------
@@ -206,7 +242,8 @@ class GenerateContent:
                     attributes[GEN_AI_SYSTEM_INSTRUCTIONS] = to_json(parts)
                 tools = _field(config, "tools")
                 if isinstance(tools, (list, tuple)) and tools:
-                    attributes[GEN_AI_TOOL_DEFINITIONS] = to_json([_tool_definition(tool) for tool in tools])
+                    attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(
+                        [definition for tool in tools for definition in _tool_definitions(tool)])
         return model_name(body.get("model")), attributes
 
     def response(self, response: Any) -> Attributes:
