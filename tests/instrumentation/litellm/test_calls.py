@@ -158,7 +158,7 @@ def test_responses(request: pytest.FixtureRequest, exporter: InMemorySpanExporte
     assert span.name == f"chat {model.split('/', 1)[1]}"
     assert found[GEN_AI_PROVIDER_NAME] == provider
     assert found[GEN_AI_RESPONSE_ID] == response.id
-    assert found[GEN_AI_RESPONSE_FINISH_REASONS] == ("completed",)
+    assert found[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
     assert (found[GEN_AI_USAGE_INPUT_TOKENS], found[GEN_AI_USAGE_OUTPUT_TOKENS]) == (
         response.usage.input_tokens, response.usage.output_tokens)
     assert found[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 0
@@ -169,12 +169,12 @@ def test_streamed_and_async_responses(openai_route: dict[str, Any], exporter: In
     events = list(stream)
     final = events[-1].response
     found = attributes(ours(exporter))
-    assert found[GEN_AI_RESPONSE_FINISH_REASONS] == ("completed",)
+    assert found[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
     assert found[GEN_AI_USAGE_OUTPUT_TOKENS] == final.usage.output_tokens
 
     exporter.clear()
     asyncio.run(litellm.aresponses(model="openai/gpt-4o-mini", input="Say hello.", **openai_route))
-    assert attributes(ours(exporter))[GEN_AI_RESPONSE_FINISH_REASONS] == ("completed",)
+    assert attributes(ours(exporter))[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
 
 
 @pytest.mark.parametrize(("provider", "status", "error"), [
@@ -239,3 +239,31 @@ def test_tool_calls(request: pytest.FixtureRequest, exporter: InMemorySpanExport
     output = str(found.get(GEN_AI_OUTPUT_MESSAGES, ""))
     assert '"type": "tool_call"' in output and "get_weather" in output
     assert "Weather in Paris?" in str(found[GEN_AI_INPUT_MESSAGES])
+
+
+def test_a_stream_litellm_sends_through_the_openai_client_is_recorded_whole(
+    openai_route: dict[str, Any], exporter: InMemorySpanExporter
+) -> None:
+    # Without the LiteLLM instrumentor, the openai client's span is the call's: LiteLLM reads every
+    # stream through ``with_raw_response`` and keeps only what ``parse()`` returns, so that span
+    # must stay open (and learn model, tokens and finish reason) until the stream ends.
+    from agentops_otel_litellm import LiteLLMInstrumentor
+
+    LiteLLMInstrumentor().uninstrument()
+    try:
+        stream = litellm.completion(model="openai/gpt-4o-mini", messages=USER, stream=True,
+                                    stream_options={"include_usage": True}, **openai_route)
+        gc.collect()  # LiteLLM dropped the raw response
+        assert exporter.get_finished_spans() == ()
+        chunks = list(stream)
+    finally:
+        LiteLLMInstrumentor().instrument()
+    span = only_call_span(exporter)
+    assert span.instrumentation_scope is not None and span.instrumentation_scope.name == "agentops_otel_openai"
+    found = attributes(span)
+    assert found[GEN_AI_PROVIDER_NAME] == "openai"
+    assert found[GEN_AI_RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
+    assert found[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    usage = chunks[-1].usage
+    assert (found[GEN_AI_USAGE_INPUT_TOKENS], found[GEN_AI_USAGE_OUTPUT_TOKENS]) == (
+        usage.prompt_tokens, usage.completion_tokens)
