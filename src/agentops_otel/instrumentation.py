@@ -137,7 +137,12 @@ from agentops_otel._internal.endpoint import Endpoint, StreamAccumulator
 from agentops_otel._internal.import_hooks import ImportHook, instrument_on_import
 from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json
-from agentops_otel._internal.stainless import EndpointLookup, ProviderLookup, async_request_wrapper, sync_request_wrapper
+from agentops_otel._internal.stainless import (
+    EndpointLookup,
+    ProviderLookup,
+    async_request_wrapper,
+    sync_request_wrapper,
+)
 from agentops_otel._internal.steps import Step, start_agent, start_tool, start_workflow
 from agentops_otel._internal.streams import TracedAsyncStream, TracedStream, end_traced_stream
 

@@ -169,7 +169,9 @@ def test_tool_call_round_trip_with_content(exporter: InMemorySpanExporter, clien
         first = attributes(span)
         assert json.loads(first[GEN_AI_OUTPUT_MESSAGES]) == [{"role": "assistant", "finish_reason": "stop", "parts": [
             {"type": "tool_call", "name": "get_weather", "arguments": {"location": "Paris"}}]}]
-        assert json.loads(first[GEN_AI_TOOL_DEFINITIONS]) == [{"type": "function", **TOOLS[0]["function"]}]
+        assert json.loads(first[GEN_AI_TOOL_DEFINITIONS]) == [{  # the conventions' flat shape
+            "type": "function", "name": "get_weather", "description": "The current weather in a city.",
+            "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}}]
 
 
 def test_tool_response_is_recorded_as_a_tool_message(exporter: InMemorySpanExporter, client: ollama.Client) -> None:
