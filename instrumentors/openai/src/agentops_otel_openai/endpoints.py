@@ -241,6 +241,9 @@ class ChatStreamAccumulator:
             return
         if delta.content:
             content.text.append(delta.content)
+        refusal = getattr(delta, "refusal", None)
+        if refusal:
+            content.text.append(refusal)
         for call in delta.tool_calls or ():
             kept = content.tool_calls.setdefault(call.index, [None, None, []])
             kept[0] = call.id or kept[0]

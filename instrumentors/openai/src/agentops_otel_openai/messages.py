@@ -83,6 +83,9 @@ def chat_output(choices: Iterable[Any]) -> list[Message]:
     for choice in choices:
         message = choice.message
         parts = content_parts(message.content)
+        refusal = getattr(message, "refusal", None)
+        if isinstance(refusal, str):  # a refusal is what the model said instead of an answer
+            parts.append({"type": "text", "content": refusal})
         for call in getattr(message, "tool_calls", None) or ():
             function = getattr(call, "function", None)
             if function is not None:

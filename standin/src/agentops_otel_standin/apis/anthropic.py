@@ -12,6 +12,12 @@ Replies are deterministic, so tests can assert on them:
   N tokens read from / written to the prompt cache (``cache_read_input_tokens``,
   ``cache_creation_input_tokens``, which the real API counts apart from ``input_tokens``);
 - ``model`` is echoed back as sent;
+- structured output (``output_config.format``, or the beta ``output_format``, of type ``json_schema``):
+  the text is JSON generated from the schema, so ``messages.parse`` validates it;
+- the same Messages API on Google Vertex AI (``AnthropicVertex``: ``POST /v1/projects/{project}/
+  locations/{region}/publishers/anthropic/models/{model}:rawPredict`` and ``:streamRawPredict``) and
+  AWS Bedrock (``AnthropicBedrock``, JSON only: ``POST /model/{model}/invoke``), where the model is
+  in the path and the body names an ``anthropic_version``;
 - a model named ``error-<status>[-<anything>]`` (``error-429``, ``error-529``, ...) gets that HTTP status with an
   Anthropic-shaped error body, and ``error-stream`` (with ``stream=true``) gets an ``error`` event
   (``overloaded_error``) after the first text delta, as the real API does when it fails mid-stream.
@@ -24,6 +30,7 @@ import json
 from typing import Any
 
 from agentops_otel_standin.api import Api, Handler, Reply, Request
+from agentops_otel_standin.apis.openai import sample_from_schema
 
 TEXT = "Hello from the Anthropic stand-in."
 TEXT_DELTAS = ("Hello", " from the", " Anthropic", " stand-in.")
@@ -96,6 +103,17 @@ def _cache_tokens(request: Request) -> tuple[int, int]:
     return int(values[0]) if values[0].isdigit() else 0, int(values[1]) if values[1].isdigit() else 0
 
 
+def _structured_text(body: dict[str, Any]) -> str | None:
+    """The JSON answer a ``json_schema`` output format asks for, else ``None`` (plain text)."""
+    config = body.get("output_config")
+    found = config.get("format") if isinstance(config, dict) else None
+    if not isinstance(found, dict):
+        found = body.get("output_format")
+    if isinstance(found, dict) and found.get("type") == "json_schema":
+        return json.dumps(sample_from_schema(found.get("schema") or {}))
+    return None
+
+
 def messages(request: Request) -> Reply:
     body = request.body if isinstance(request.body, dict) else {}
     model = str(body.get("model", "claude-sonnet-5-5"))
@@ -106,7 +124,8 @@ def messages(request: Request) -> Reply:
         # ``x-should-retry: false`` keeps a client with retries from retrying a deliberate error.
         return Reply(status=status, body=_error_body(status), headers={**headers, "x-should-retry": "false"})
     tool_use = _wants_tool_use(body)
-    block = _tool_block(body, n) if tool_use else {"type": "text", "text": TEXT}
+    structured = None if tool_use else _structured_text(body)
+    block = _tool_block(body, n) if tool_use else {"type": "text", "text": structured or TEXT}
     stop_reason = "tool_use" if tool_use else "end_turn"
     input_tokens = input_tokens_for(body)
     output_tokens = OUTPUT_TOKENS_TOOL if tool_use else OUTPUT_TOKENS_TEXT
@@ -155,6 +174,15 @@ def _events(message_id: str, model: str, block: dict[str, Any], stop_reason: str
     return events
 
 
+def platform_messages(request: Request) -> Reply:
+    """The Messages API on Vertex AI and Bedrock: the model comes in the path, the rest as usual."""
+    body = dict(request.body) if isinstance(request.body, dict) else {}
+    body["model"] = request.path_params["model"]
+    if request.path.endswith(":streamRawPredict"):
+        body["stream"] = True
+    return messages(Request(request.method, request.path, request.headers, body, request.path_params, request.query))
+
+
 def count_tokens(request: Request) -> Reply:
     body = request.body if isinstance(request.body, dict) else {}
     return Reply(body={"input_tokens": input_tokens_for(body)})
@@ -163,6 +191,11 @@ def count_tokens(request: Request) -> Reply:
 ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "/v1/messages"): messages,
     ("POST", "/v1/messages/count_tokens"): count_tokens,
+    ("POST", "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:rawPredict"):
+        platform_messages,
+    ("POST", "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:streamRawPredict"):
+        platform_messages,
+    ("POST", "/model/{model}/invoke"): platform_messages,
 }
 
 API = Api(name="anthropic", routes=ROUTES)

@@ -40,6 +40,12 @@ endpoint has):
 - The headers ``x-standin-cached-tokens: N`` and ``x-standin-reasoning-tokens: N`` (chat and
   Responses) report N of the input tokens as cached (at most all of them) and add N reasoning
   tokens to the output tokens, as the real API reports prompt caching and o-series reasoning.
+- ``service_tier`` (chat and Responses): the answer's ``service_tier`` is the tier asked for
+  (``flex``, ``priority``, ``scale``), else ``default`` (what ``auto`` and no tier get).
+- The header ``x-standin-refusal: <text>`` (chat and Responses): the model refuses with that text, as
+  the real API does for a request its safety system declines: a chat message whose ``refusal`` is
+  set and ``content`` is null (streamed as ``refusal`` deltas), a Responses ``refusal`` content
+  part; the finish reason stays ``stop``.
 """
 
 from __future__ import annotations
@@ -126,6 +132,16 @@ def _usage_details(request: Request, input_tokens: int) -> tuple[int, int]:
     """The cached input tokens and the reasoning tokens a request asks the stand-in to report."""
     return (min(_header_count(request, "x-standin-cached-tokens"), input_tokens),
             _header_count(request, "x-standin-reasoning-tokens"))
+
+
+def _service_tier(body: Mapping[str, Any]) -> str:
+    """The tier that served the request: the one asked for, else ``default`` (``auto`` included)."""
+    tier = body.get("service_tier")
+    return tier if tier in ("flex", "priority", "scale") else "default"
+
+
+def _refusal(request: Request) -> str | None:
+    return request.headers.get("x-standin-refusal") or None
 
 
 def _check(request: Request, required: tuple[str, ...]) -> tuple[dict[str, Any], str, Reply | None]:
@@ -341,11 +357,17 @@ def chat_completions(request: Request) -> Reply:
         return error
     plan = _chat_plan(body)
     plan["cached_tokens"], plan["reasoning_tokens"] = _usage_details(request, plan["input_tokens"])
+    plan["service_tier"] = _service_tier(body)
+    refusal = _refusal(request)
+    if refusal is not None:
+        plan.update(tool_call=None, text=None, refusal=refusal, finish_reason="stop",
+                    output_tokens=count_tokens(refusal))
     completion_id = _next_id("chatcmpl-")
     created = int(time.time())
     if body.get("stream"):
         return _reply(Reply(events=_chat_chunks(body, model, plan, completion_id, created)), request, model)
-    message: dict[str, Any] = {"role": "assistant", "content": plan["text"], "refusal": None, "annotations": []}
+    message: dict[str, Any] = {"role": "assistant", "content": plan["text"], "refusal": plan.get("refusal"),
+                               "annotations": []}
     if plan["tool_call"] is not None:
         call = plan["tool_call"]
         message["tool_calls"] = [{"id": call["id"], "type": "function",
@@ -358,7 +380,7 @@ def chat_completions(request: Request) -> Reply:
         "choices": [{"index": i, "message": message, "logprobs": None, "finish_reason": plan["finish_reason"]}
                     for i in range(plan["n"])],
         "usage": _chat_usage(plan),
-        "service_tier": "default",
+        "service_tier": plan["service_tier"],
         "system_fingerprint": SYSTEM_FINGERPRINT,
     }), request, model)
 
@@ -369,7 +391,7 @@ def _chat_chunks(body: Mapping[str, Any], model: str, plan: Mapping[str, Any], c
 
     def chunk(choices: list[dict[str, Any]]) -> tuple[None, dict[str, Any]]:
         data: dict[str, Any] = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                                "model": _response_model(model), "service_tier": "default",
+                                "model": _response_model(model), "service_tier": plan["service_tier"],
                                 "system_fingerprint": SYSTEM_FINGERPRINT, "choices": choices}
         if include_usage:
             data["usage"] = None
@@ -387,6 +409,10 @@ def _chat_chunks(body: Mapping[str, Any], model: str, plan: Mapping[str, Any], c
         ]}) for i in range(n)])
         for piece in _argument_pieces(call["arguments"]):
             yield chunk([delta(i, {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}) for i in range(n)])
+    elif plan.get("refusal") is not None:
+        yield chunk([delta(i, {"role": "assistant", "content": None, "refusal": ""}) for i in range(n)])
+        for piece in _pieces(plan["refusal"]):
+            yield chunk([delta(i, {"refusal": piece}) for i in range(n)])
     else:
         yield chunk([delta(i, {"role": "assistant", "content": "", "refusal": None}) for i in range(n)])
         for piece in _pieces(plan["text"]):
@@ -399,7 +425,7 @@ def _chat_chunks(body: Mapping[str, Any], model: str, plan: Mapping[str, Any], c
     yield chunk([delta(i, {}, plan["finish_reason"]) for i in range(n)])
     if include_usage:
         yield None, {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                     "model": _response_model(model), "service_tier": "default",
+                     "model": _response_model(model), "service_tier": plan["service_tier"],
                      "system_fingerprint": SYSTEM_FINGERPRINT, "choices": [], "usage": _chat_usage(plan)}
     yield None, "[DONE]"
 
@@ -537,7 +563,7 @@ def _response_object(body: Mapping[str, Any], model: str, response_id: str, crea
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
         "previous_response_id": body.get("previous_response_id"),
         "reasoning": {"effort": None, "summary": None},
-        "service_tier": "default",
+        "service_tier": _service_tier(body),
         "store": body.get("store", True),
         "temperature": body.get("temperature", 1.0),
         "text": text_config,
@@ -563,6 +589,9 @@ def responses(request: Request) -> Reply:
     if tools:
         input_tokens += count_tokens(json.dumps(tools))
     tool = None if last_is_tool else _pick_tool(tools, body.get("tool_choice"), lambda t: t.get("name"))
+    refusal = _refusal(request)
+    if refusal is not None:
+        tool = None
     response_id = _next_id("resp_")
     item_id = _next_id("msg_" if tool is None else "fc_")
     created = int(time.time())
@@ -586,6 +615,9 @@ def responses(request: Request) -> Reply:
         item = {"type": "message", "id": item_id, "status": "incomplete" if incomplete_reason else "completed",
                 "role": "assistant",
                 "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}
+        if refusal is not None:
+            text, incomplete_reason, output_tokens = "", None, count_tokens(refusal)
+            item.update(status="completed", content=[{"type": "refusal", "refusal": refusal}])
     cached, reasoning = _usage_details(request, input_tokens)
     usage = {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": cached},
              "output_tokens": output_tokens + reasoning, "output_tokens_details": {"reasoning_tokens": reasoning},
@@ -615,6 +647,17 @@ def _response_events(model: str, started: dict[str, Any], final: dict[str, Any],
             yield event("response.function_call_arguments.delta", item_id=item_id, output_index=0, delta=piece)
         yield event("response.function_call_arguments.done", item_id=item_id, output_index=0,
                     name=item["name"], arguments=item["arguments"])
+    elif item["content"][0]["type"] == "refusal":
+        refusal = item["content"][0]["refusal"]
+        yield event("response.output_item.added", output_index=0,
+                    item={**item, "status": "in_progress", "content": []})
+        yield event("response.content_part.added", item_id=item_id, output_index=0, content_index=0,
+                    part={"type": "refusal", "refusal": ""})
+        for piece in _pieces(refusal):
+            yield event("response.refusal.delta", item_id=item_id, output_index=0, content_index=0, delta=piece)
+        yield event("response.refusal.done", item_id=item_id, output_index=0, content_index=0, refusal=refusal)
+        yield event("response.content_part.done", item_id=item_id, output_index=0, content_index=0,
+                    part=item["content"][0])
     else:
         yield event("response.output_item.added", output_index=0,
                     item={**item, "status": "in_progress", "content": []})
