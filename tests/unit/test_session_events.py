@@ -164,8 +164,11 @@ def test_llm_event_records_content_when_capture_is_on(exporter: InMemorySpanExpo
     content.set_capture_content(True)
     messages = [{"role": "user", "content": "What is 2+2?"}]
     span, _ = record_one(exporter, agentops.LLMEvent(model="m", prompt=messages, completion="4"))
-    assert json.loads(str(attrs(span)[GEN_AI_INPUT_MESSAGES])) == messages
-    assert json.loads(str(attrs(span)[GEN_AI_OUTPUT_MESSAGES])) == "4"
+    # In the conventions' message shapes, whatever shape they were given in.
+    assert json.loads(str(attrs(span)[GEN_AI_INPUT_MESSAGES])) == [
+        {"role": "user", "parts": [{"type": "text", "content": "What is 2+2?"}]}]
+    assert json.loads(str(attrs(span)[GEN_AI_OUTPUT_MESSAGES])) == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "4"}]}]
 
 
 def test_llm_event_content_follows_the_environment_variable(
@@ -173,7 +176,8 @@ def test_llm_event_content_follows_the_environment_variable(
 ) -> None:
     monkeypatch.setenv(content.CAPTURE_CONTENT_ENV, "true")
     span, _ = record_one(exporter, agentops.LLMEvent(model="m", prompt="hello"))
-    assert json.loads(str(attrs(span)[GEN_AI_INPUT_MESSAGES])) == "hello"
+    assert json.loads(str(attrs(span)[GEN_AI_INPUT_MESSAGES])) == [
+        {"role": "user", "parts": [{"type": "text", "content": "hello"}]}]
 
 
 def test_event_has_its_own_start_and_end_times(exporter: InMemorySpanExporter) -> None:
@@ -295,4 +299,4 @@ def test_the_capture_variable_is_read_once_until_asked_again(
     exporter.clear()
     content.set_capture_content(None)
     span, _ = record_one(exporter, agentops.LLMEvent(model="m", prompt="third"))
-    assert json.loads(str(attrs(span)[GEN_AI_INPUT_MESSAGES])) == "third"
+    assert json.loads(str(attrs(span)[GEN_AI_INPUT_MESSAGES]))[0]["parts"] == [{"type": "text", "content": "third"}]

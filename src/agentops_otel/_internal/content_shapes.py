@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from agentops_otel._internal.serialization import to_text
+
 ToolDefinition = dict[str, Any]
 Part = dict[str, Any]
 
@@ -85,3 +87,44 @@ def system_instructions(instructions: Any) -> list[Part]:
         elif isinstance(kind, str) and kind != "text":
             parts.append({"type": kind})
     return parts
+
+
+def _text_parts(content: Any) -> list[Part]:
+    """A message's ``content`` as parts: a string, or a list of parts holding ``text``/``content``."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [{"type": "text", "content": content}]
+    if isinstance(content, Iterable) and not isinstance(content, (bytes, Mapping)):
+        parts: list[Part] = []
+        for part in content:
+            if isinstance(part, str):
+                parts.append({"type": "text", "content": part})
+                continue
+            text = _field(part, "text")
+            if text is None:
+                text = _field(part, "content")
+            kind = _field(part, "type")
+            if isinstance(text, str):
+                parts.append({"type": "text", "content": text})
+            elif isinstance(kind, str) and kind != "text":
+                parts.append({"type": kind})
+        return parts
+    return [{"type": "text", "content": to_text(content)}]
+
+
+def _message(item: Any, role: str) -> dict[str, Any]:
+    if isinstance(item, Mapping) and isinstance(item.get("role"), str):
+        if isinstance(item.get("parts"), list):
+            return dict(item)  # the conventions' shape already
+        return {"role": item["role"], "parts": _text_parts(item.get("content"))}
+    return {"role": role, "parts": _text_parts(item)}
+
+
+def chat_messages(value: Any, role: str) -> list[dict[str, Any]]:
+    """Messages given by hand (``LLMEvent``'s ``prompt``/``completion``: a string, a message
+    ``{"role", "content"}``, or a list of either) as the conventions' ``gen_ai.input.messages`` /
+    ``gen_ai.output.messages``: ``[{"role", "parts": [...]}]``; ``role`` for those that name none."""
+    if isinstance(value, (list, tuple)):
+        return [_message(item, role) for item in value]
+    return [_message(value, role)]

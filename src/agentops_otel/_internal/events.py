@@ -34,6 +34,7 @@ from opentelemetry.util.types import AttributeValue
 
 from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import ACTION_TYPE, ERROR_DETAILS, EVENT_PARAMS, EVENT_RETURNS, EVENT_TYPE
+from agentops_otel._internal.content_shapes import chat_messages
 from agentops_otel._internal.serialization import to_json, to_text
 
 __all__ = ["ActionEvent", "ErrorEvent", "Event", "LLMEvent", "ToolEvent"]
@@ -179,10 +180,11 @@ class LLMEvent(Event):
         if isinstance(self.completion_tokens, int) and not isinstance(self.completion_tokens, bool):
             attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = self.completion_tokens
         if content.capture_content():
+            # In the conventions' message shapes, whatever shape they were given in.
             if self.prompt is not None:
-                attributes[GEN_AI_INPUT_MESSAGES] = to_json(self.prompt)
+                attributes[GEN_AI_INPUT_MESSAGES] = to_json(chat_messages(self.prompt, "user"))
             if self.completion is not None:
-                attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(self.completion)
+                attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(chat_messages(self.completion, "assistant"))
         return attributes
 
 
