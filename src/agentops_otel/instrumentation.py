@@ -33,8 +33,11 @@ The pieces:
   ``AzureOpenAI`` client: ``azure.ai.openai``). Raw responses (``with_raw_response``) end their
   span when parsed; ``Endpoint.response`` always sees the parsed object.
 - ``TracedStream`` / ``TracedAsyncStream``: the proxies that end a streamed call's span with the
-  stream, feeding each chunk to the endpoint's accumulator; ``end_traced_stream(stream)`` ends one
-  from outside (a client's helper that closes the HTTP response itself).
+  stream, feeding each chunk to the endpoint's accumulator; ``end_traced_stream(stream, error=None)``
+  ends one from outside (a client's helper that closes the HTTP response itself).
+  ``stream_helper_exit`` / ``async_stream_helper_exit``: ``wrapt`` wrappers for the ``__exit__`` /
+  ``__aexit__`` of a Stainless SDK's stream helper manager (``messages.stream(...)``), so that an
+  exception leaving its ``with`` block fails the call as it does leaving a plain stream's.
 - ``start_agent(name, agent_id=..., attributes=..., context=...)`` /
   ``start_tool(name, call_id=..., arguments=..., attributes=..., context=...)``: a ``Step``, the
   ``invoke_agent {name}`` / ``execute_tool {name}`` span of an agent framework's agent or tool, in
@@ -141,6 +144,8 @@ from agentops_otel._internal.stainless import (
     EndpointLookup,
     ProviderLookup,
     async_request_wrapper,
+    async_stream_helper_exit,
+    stream_helper_exit,
     sync_request_wrapper,
 )
 from agentops_otel._internal.steps import Step, start_agent, start_tool, start_workflow
@@ -163,6 +168,7 @@ __all__ = [
     "TracedStream",
     "async_function_wrapper",
     "async_request_wrapper",
+    "async_stream_helper_exit",
     "call_safely",
     "capture_content",
     "end_traced_stream",
@@ -172,6 +178,7 @@ __all__ = [
     "start_agent_run",
     "start_tool",
     "start_workflow",
+    "stream_helper_exit",
     "sync_request_wrapper",
     "system_instructions",
     "to_json",

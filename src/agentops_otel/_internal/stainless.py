@@ -12,7 +12,7 @@ calls it knows and ``None`` for the others, which pass through untouched. The re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_PROVIDER_NAME
@@ -21,6 +21,7 @@ from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, S
 from agentops_otel._internal.call_wrapper import EndpointFor, Wrapper, async_call_wrapper, starter, sync_call_wrapper
 from agentops_otel._internal.endpoint import Endpoint
 from agentops_otel._internal.llm_call import Attributes, LLMTelemetry
+from agentops_otel._internal.streams import end_traced_stream
 
 EndpointLookup = Callable[[Any], "Endpoint | None"]
 """``endpoint_for(options)``: the endpoint a Stainless request (its ``FinalRequestOptions``) goes to."""
@@ -116,3 +117,38 @@ def async_request_wrapper(telemetry: LLMTelemetry, endpoint_for: EndpointLookup,
     """A ``wrapt`` wrapper for ``AsyncAPIClient.request``; see ``sync_request_wrapper``."""
     start = starter(telemetry, _request_endpoint(endpoint_for), _client_attributes(provider_for), client_secrets)
     return async_call_wrapper(start, deferred=True)
+
+
+# -- the SDKs' stream helpers ----------------------------------------------------------------------
+# ``with client.chat.completions.stream(...)`` (openai), ``with client.messages.stream(...)``
+# (anthropic): a manager whose helper stream reads our traced stream (its ``_raw_stream``) and is
+# closed on leaving the block, whatever left it. Wrapping the manager's exit makes an exception
+# leaving the block fail the call, as it does leaving a plain stream's ``with``.
+
+
+def _traced_stream_of(manager: Any) -> Any:
+    """The traced stream under a helper manager's stream (kept in a private attribute)."""
+    try:
+        for value in vars(manager).values():
+            raw = getattr(value, "_raw_stream", None)
+            if raw is not None:
+                return raw
+    except Exception:  # a helper of another shape: the stream still ends when closed
+        return None
+    return None
+
+
+def stream_helper_exit(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> Any:
+    """A ``wrapt`` wrapper for a stream helper manager's ``__exit__``."""
+    if len(args) > 1 and args[1] is not None:
+        end_traced_stream(_traced_stream_of(instance), args[1])
+    return wrapped(*args, **kwargs)
+
+
+async def async_stream_helper_exit(wrapped: Callable[..., Awaitable[Any]], instance: Any, args: tuple[Any, ...],
+                                   kwargs: dict[str, Any]) -> Any:
+    """A ``wrapt`` wrapper for an asynchronous stream helper manager's ``__aexit__``."""
+    if len(args) > 1 and args[1] is not None:
+        end_traced_stream(_traced_stream_of(instance), args[1])
+    return await wrapped(*args, **kwargs)

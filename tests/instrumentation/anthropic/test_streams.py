@@ -309,10 +309,63 @@ def test_task_cancelled_mid_stream_is_not_completed(
     asyncio.run(main())
     span = only_call_span(exporter)
     assert _completed(span) is False
-    if helper:
-        # The helper closes the HTTP response itself: the span ends as an early close.
-        assert span.status.status_code is StatusCode.UNSET
-    else:
-        # The cancellation left the stream's own ``async with``: the call was cancelled.
+    # The cancellation left the stream's ``async with`` (the helper's too): the call was cancelled.
+    assert span.status.status_code is StatusCode.ERROR
+    assert (span.attributes or {})[ERROR_TYPE] == "CancelledError"
+
+
+class _Bug(Exception):
+    """The application's own error, raised while it reads a stream."""
+
+
+@pytest.mark.parametrize("where", ["loop in with", "with"])
+def test_an_exception_in_the_with_block_fails_the_stream(
+    exporter: InMemorySpanExporter, client: anthropic.Anthropic, where: str
+) -> None:
+    with pytest.raises(_Bug), client.messages.create(model=MODEL, max_tokens=64, messages=USER,
+                                                     stream=True) as stream:
+        for _event in stream:
+            if where == "loop in with":
+                raise _Bug("inside the loop")
+            break
+        raise _Bug("inside the block")
+    span = only_call_span(exporter)
+    assert span.status.status_code is StatusCode.ERROR
+    assert (span.attributes or {})[ERROR_TYPE] == "_Bug"
+    assert (span.attributes or {})[STREAM_COMPLETED] is False
+
+
+def test_an_exception_in_the_async_with_block_fails_the_stream(
+    exporter: InMemorySpanExporter, async_client: anthropic.AsyncAnthropic
+) -> None:
+    async def main() -> None:
+        stream = await async_client.messages.create(model=MODEL, max_tokens=64, messages=USER, stream=True)
+        async with stream:
+            async for _event in stream:
+                raise _Bug("inside the loop")
+
+    with pytest.raises(_Bug):
+        asyncio.run(main())
+    span = only_call_span(exporter)
+    assert span.status.status_code is StatusCode.ERROR
+    assert (span.attributes or {})[ERROR_TYPE] == "_Bug"
+
+
+def test_an_exception_in_the_messages_stream_block_fails_the_stream(
+    exporter: InMemorySpanExporter, client: anthropic.Anthropic, async_client: anthropic.AsyncAnthropic
+) -> None:
+    with pytest.raises(_Bug), client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as stream:
+        for _event in stream:
+            raise _Bug("inside the helper's loop")
+
+    async def main() -> None:
+        async with async_client.messages.stream(model=MODEL, max_tokens=64, messages=USER) as astream:
+            async for _event in astream:
+                raise _Bug("inside the async helper's loop")
+
+    with pytest.raises(_Bug):
+        asyncio.run(main())
+    for span in call_spans(exporter):
         assert span.status.status_code is StatusCode.ERROR
-        assert (span.attributes or {})[ERROR_TYPE] == "CancelledError"
+        assert (span.attributes or {})[ERROR_TYPE] == "_Bug"
+    assert len(call_spans(exporter)) == 2

@@ -28,7 +28,9 @@ from agentops_otel.instrumentation import (
     ImportHook,
     LLMTelemetry,
     async_request_wrapper,
+    async_stream_helper_exit,
     instrument_on_import,
+    stream_helper_exit,
     sync_request_wrapper,
 )
 from agentops_otel_anthropic import sdk_spans
@@ -38,6 +40,25 @@ from agentops_otel_anthropic.version import __version__
 __all__ = ["AnthropicInstrumentor", "__version__"]
 
 _MODULE = "anthropic._base_client"
+
+# The SDK's stream helpers' managers (``with client.messages.stream(...) as stream:``, and the beta
+# twin): an exception leaving their block fails the call, as it does leaving a plain stream's.
+_HELPER_MANAGERS: tuple[tuple[str, str, bool], ...] = (
+    ("anthropic.lib.streaming._messages", "MessageStreamManager", False),
+    ("anthropic.lib.streaming._messages", "AsyncMessageStreamManager", True),
+    ("anthropic.lib.streaming._beta_messages", "BetaMessageStreamManager", False),
+    ("anthropic.lib.streaming._beta_messages", "BetaAsyncMessageStreamManager", True),
+)
+
+
+def _wrap_helper_managers(module: ModuleType) -> None:
+    for module_name, class_name, is_async in _HELPER_MANAGERS:
+        cls = getattr(module, class_name, None) if module_name == module.__name__ else None
+        if cls is not None:  # None: an anthropic release without this helper
+            if is_async:
+                wrap_function_wrapper(cls, "__aexit__", async_stream_helper_exit)
+            else:
+                wrap_function_wrapper(cls, "__exit__", stream_helper_exit)
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -122,12 +143,20 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             wrap_function_wrapper(module, "SyncAPIClient.request", _sync_wrapper(telemetry))
             wrap_function_wrapper(module, "AsyncAPIClient.request", _async_wrapper(telemetry))
 
-        self._hooks = (instrument_on_import(_MODULE, wrap_client),)
+        helper_modules = dict.fromkeys(module_name for module_name, _, _ in _HELPER_MANAGERS)
+        self._hooks = (
+            instrument_on_import(_MODULE, wrap_client),
+            *(instrument_on_import(module_name, _wrap_helper_managers) for module_name in helper_modules),
+        )
 
     def _uninstrument(self, **kwargs: Any) -> None:
         for hook in self._hooks:
             hook.cancel()
         self._hooks = ()
+        for module_name, class_name, is_async in _HELPER_MANAGERS:
+            cls = getattr(sys.modules.get(module_name), class_name, None)
+            if cls is not None:
+                unwrap(cls, "__aexit__" if is_async else "__exit__")
         module = sys.modules.get(_MODULE)  # not imported: nothing was wrapped
         if module is None:
             return

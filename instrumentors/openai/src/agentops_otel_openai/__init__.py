@@ -26,8 +26,10 @@ from agentops_otel.instrumentation import (
     ImportHook,
     LLMTelemetry,
     async_request_wrapper,
+    async_stream_helper_exit,
     end_traced_stream,
     instrument_on_import,
+    stream_helper_exit,
     sync_request_wrapper,
 )
 from agentops_otel_openai.endpoints import endpoint_for
@@ -81,29 +83,6 @@ _HELPER_MANAGERS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def _raw_stream_of(manager: Any) -> Any:
-    """The traced stream under a helper manager's stream (kept in a private attribute)."""
-    for value in vars(manager).values():
-        raw = getattr(value, "_raw_stream", None)
-        if raw is not None:
-            return raw
-    return None
-
-
-def _exit_helper_manager(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
-                         kwargs: dict[str, Any]) -> Any:
-    if len(args) > 1 and args[1] is not None:
-        end_traced_stream(_raw_stream_of(instance), args[1])
-    return wrapped(*args, **kwargs)
-
-
-async def _aexit_helper_manager(wrapped: Callable[..., Awaitable[Any]], instance: Any, args: tuple[Any, ...],
-                                kwargs: dict[str, Any]) -> Any:
-    if len(args) > 1 and args[1] is not None:
-        end_traced_stream(_raw_stream_of(instance), args[1])
-    return await wrapped(*args, **kwargs)
-
-
 def _wrap_helper_streams(module: ModuleType) -> None:
     for module_name, class_name, is_async in _HELPER_STREAMS:
         cls = getattr(module, class_name, None) if module_name == module.__name__ else None
@@ -113,9 +92,9 @@ def _wrap_helper_streams(module: ModuleType) -> None:
         cls = getattr(module, class_name, None) if module_name == module.__name__ else None
         if cls is not None:
             if is_async:
-                wrap_function_wrapper(cls, "__aexit__", _aexit_helper_manager)
+                wrap_function_wrapper(cls, "__aexit__", async_stream_helper_exit)
             else:
-                wrap_function_wrapper(cls, "__exit__", _exit_helper_manager)
+                wrap_function_wrapper(cls, "__exit__", stream_helper_exit)
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
