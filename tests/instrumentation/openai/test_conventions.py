@@ -78,7 +78,7 @@ def _points(reader: InMemoryMetricReader, metric_name: str, model: str) -> list[
         for resource_metrics in data.resource_metrics
         for scope_metrics in resource_metrics.scope_metrics
         for metric in scope_metrics.metrics if metric.name == metric_name
-        for point in metric.data.data_points  # type: ignore[union-attr]
+        for point in metric.data.data_points
         if isinstance(point, HistogramDataPoint) and (point.attributes or {}).get(GEN_AI_REQUEST_MODEL) == model
     ]
 
@@ -140,7 +140,7 @@ def test_a_refusal_is_what_the_model_said(exporter: InMemorySpanExporter, client
     assert completion.choices[0].message.refusal == REFUSAL and completion.choices[0].message.content is None
     list(client.chat.completions.create(model=MODEL, messages=USER, stream=True, extra_headers=refuse))
     response = client.responses.create(model=MODEL, input="Hello", extra_headers=refuse)
-    assert response.output[0].content[0].type == "refusal"  # type: ignore[union-attr]
+    assert response.output[0].content[0].type == "refusal"  # type: ignore[union-attr,index]
     streamed_response = list(client.responses.create(model=MODEL, input="Hello", stream=True, extra_headers=refuse))
     assert "response.refusal.delta" in [event.type for event in streamed_response]
     for span in call_spans(exporter):
