@@ -443,6 +443,6 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         print("interrupted: Phoenix stopped", file=sys.stderr)
         sys.exit(130)
-    except RuntimeError as error:
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:  # the server or the demo: said plainly
         print(f"make backends: {error}", file=sys.stderr)
         sys.exit(2)
