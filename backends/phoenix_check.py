@@ -310,8 +310,8 @@ def check_project(report: Report, label: str, project: Project, demo: list[DemoS
     for session in demo:
         root = roots.get(trace_of.get(session.session_id, ""))
         if root is None:
-            continue
-        if root.kind != "AGENT" or not root.attribute("gen_ai.agent.name"):
+            problems.append(f"{session.city}: no root span")
+        elif root.kind != "AGENT" or not root.attribute("gen_ai.agent.name"):
             problems.append(f"root '{root.name}' is {root.kind}, "
                             f"gen_ai.agent.name={root.attribute('gen_ai.agent.name')!r}")
     report.check(f"{label}: session root is an agent run", problems,
