@@ -82,8 +82,8 @@ def system_instructions(instructions: Any) -> list[Part]:
         text = _field(part, "text")
         if text is None:
             text = _field(part, "content")
-        if kind in ("text", "input_text") and isinstance(text, str):
-            parts.append({"type": "text", "content": text})
+        if isinstance(text, str) and kind in (None, "text", "input_text", "message"):
+            parts.append({"type": "text", "content": text})  # a text block, or a message of text
         elif isinstance(kind, str) and kind != "text":
             parts.append({"type": kind})
     return parts

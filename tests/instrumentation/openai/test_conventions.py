@@ -9,6 +9,7 @@ The real ``openai`` client talks to the stand-in, whose bodies carry ``service_t
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import openai
 from agentops_otel_standin import StandInServer
@@ -21,6 +22,8 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_REQUEST_CHOICE_COUNT,
     GEN_AI_REQUEST_MODEL,
     GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOOL_DEFINITIONS,
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     GEN_AI_USAGE_INPUT_TOKENS,
 )
@@ -164,3 +167,28 @@ def test_an_azure_client_records_azure_openai(exporter: InMemorySpanExporter, st
     assert on_openai[GEN_AI_PROVIDER_NAME] == "openai"  # the class is looked up per client
     (duration,) = _points(metric_reader, "gen_ai.client.operation.duration", model)
     assert duration.attributes is not None and duration.attributes[GEN_AI_PROVIDER_NAME] == "azure.ai.openai"
+
+
+def test_responses_tools_of_every_kind_in_the_conventions_shape(
+    exporter: InMemorySpanExporter, client: openai.OpenAI
+) -> None:
+    content.set_capture_content(True)
+    parameters = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    tools: Any = [
+        {"type": "function", "name": "get_weather", "description": "The weather.", "parameters": parameters,
+         "strict": True},
+        {"type": "web_search"},
+        # An MCP server's headers carry its credentials: never recorded.
+        {"type": "mcp", "server_label": "wiki", "server_url": "https://mcp.example/sse",
+         "headers": {"Authorization": "Bearer sk-mcp-secret-do-not-record"}},
+    ]
+    client.responses.create(model=MODEL, input="Weather in Oslo?", tools=tools,  # instructions as input items:
+                            extra_body={"instructions": [{"role": "developer", "content": "Be brief."}]})
+    found = attributes(only_call_span(exporter))
+    assert json.loads(found[GEN_AI_TOOL_DEFINITIONS]) == [
+        {"type": "function", "name": "get_weather", "description": "The weather.", "parameters": parameters},
+        {"type": "web_search", "name": "web_search"},
+        {"type": "mcp", "name": "wiki"},
+    ]
+    assert "mcp-secret" not in found[GEN_AI_TOOL_DEFINITIONS]
+    assert json.loads(found[GEN_AI_SYSTEM_INSTRUCTIONS]) == [{"type": "text", "content": "Be brief."}]
