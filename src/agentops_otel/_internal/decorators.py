@@ -399,13 +399,17 @@ def _create_agent(name: str, session: Session | None) -> str:
 @overload
 def session(fn: F) -> F: ...
 @overload
-def session(*, tags: str | Iterable[str] | None = None) -> Callable[[F], F]: ...
-def session(fn: F | None = None, *, tags: str | Iterable[str] | None = None) -> F | Callable[[F], F]:
+def session(*, tags: str | Iterable[str] | None = None, agent_name: str | None = None,
+            conversation_id: str | None = None) -> Callable[[F], F]: ...
+def session(fn: F | None = None, *, tags: str | Iterable[str] | None = None, agent_name: str | None = None,
+            conversation_id: str | None = None) -> F | Callable[[F], F]:
     """Run each call of the decorated function as a session of its own.
 
     The session is current while the function runs (LLM calls, tools and agents in it are its);
     it ends ``Success`` when the function returns, ``Fail`` with the exception's type and message
-    as reason when it raises. Works on functions and async functions.
+    as reason when it raises. Works on functions and async functions. ``tags``, ``agent_name``
+    and ``conversation_id`` are ``start_session``'s, for every call (a ``conversation_id`` puts
+    every call's session in that one conversation).
 
     Example::
 
@@ -419,14 +423,14 @@ def session(fn: F | None = None, *, tags: str | Iterable[str] | None = None) -> 
         if inspect.iscoroutinefunction(function):
             @functools.wraps(function)
             async def async_run(*args: Any, **kwargs: Any) -> Any:
-                async with start_session(tags=tags):
+                async with start_session(tags=tags, agent_name=agent_name, conversation_id=conversation_id):
                     return await function(*args, **kwargs)
 
             return cast(F, async_run)
 
         @functools.wraps(function)
         def run(*args: Any, **kwargs: Any) -> Any:
-            with start_session(tags=tags):
+            with start_session(tags=tags, agent_name=agent_name, conversation_id=conversation_id):
                 return function(*args, **kwargs)
 
         return cast(F, run)
