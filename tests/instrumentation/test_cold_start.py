@@ -139,7 +139,7 @@ def _in_session(spans: list[dict[str, Any]], call_name: str, tags: list[str]) ->
     assert len(roots) == 1 and len(calls) == 1, [span["name"] for span in spans]
     root, call = roots[0], calls[0]
     assert (call["trace"], call["parent"]) == (root["trace"], root["id"])
-    assert call["attributes"]["agentops.session.id"] == root["attributes"]["agentops.session.id"]
+    assert call["attributes"]["session.id"] == root["attributes"]["session.id"]
 
 
 def _run_init(standin: StandInServer, name: str, *, import_first: bool = False, uninstrument: bool = False,

@@ -23,6 +23,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_TOOL_CALL_RESULT,
     GEN_AI_TOOL_NAME,
 )
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -35,7 +36,6 @@ from agentops_otel._internal.attribute_names import (
     EVENT_TYPE,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
-    SESSION_ID,
 )
 from agentops_otel._internal.session import Session
 from tests.support.spans import attributes, spans_named

@@ -24,7 +24,7 @@ from tests.instrumentation.openai_agents.conftest import get_weather, stand_in_m
 from tests.support.spans import Tree, attributes, span_tree, spans_named
 from tests.support.threads import run_in_threads
 
-SESSION_ID = "agentops.session.id"
+SESSION_ID = "session.id"
 
 
 def sessions(exporter: InMemorySpanExporter) -> dict[str, list[ReadableSpan]]:
