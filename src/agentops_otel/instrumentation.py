@@ -46,8 +46,9 @@ The pieces:
   framework's run goes into (the current one, else the only active one, else a new one for the
   run, which ``with run:`` ends Success or Fail; ``init(session_per_agent_run=True)``: a new one
   unless one is current). A session started for the run takes the framework's conversation (or
-  thread, group) id and the run's agent name; an existing one keeps its own. Raises ``MultiSessionException`` with two or more active and none current: wrap the
-  framework's run entry point with it so the exception reaches the caller before any request.
+  thread, group) id and the run's agent name; an existing one keeps its own. Raises
+  ``MultiSessionException`` with two or more active and none current: wrap the framework's run
+  entry point with it so the exception reaches the caller before any request.
 - ``capture_content()``: whether message content may be recorded; ``to_json`` writes a value as
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
 - ``LLMTelemetry.start_call`` and ``LLMCall`` directly, for a client none of the wrappers fits;
