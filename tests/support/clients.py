@@ -1,4 +1,5 @@
-"""Real OpenAI, Anthropic, Groq and Mistral clients pointed at the stand-in API server, with keys no span may carry.
+"""Real OpenAI, Anthropic, Groq and Mistral clients pointed at the stand-in API server, with keys no span may carry
+(and the AWS credentials a boto3 Bedrock client signs with: ``tests/instrumentation/bedrock/conftest.py``).
 
 The ``client`` fixtures (``tests/conftest.py`` for OpenAI, ``tests/instrumentation/anthropic/conftest.py``
 for Anthropic) use these; an async client is made inside the coroutine that uses it, because it
@@ -17,6 +18,11 @@ OPENAI_API_KEY = "sk-test-do-not-record-1234"
 ANTHROPIC_API_KEY = "sk-ant-test-secret"
 MISTRAL_API_KEY = "sk-mistral-test-do-not-record"
 GROQ_API_KEY = "sk-groq-test-do-not-record"  # "sk-": the suite checks no span carries it
+# An access key id has AWS's own shape (AKIA + 16), which the suite's secret scan knows; the secret
+# key and session token start with "sk-" as the API keys do.
+AWS_ACCESS_KEY_ID = "AKIASTANDINTEST0KEY1"
+AWS_SECRET_ACCESS_KEY = "sk-aws-secret-do-not-record-0123456789ab"
+AWS_SESSION_TOKEN = "sk-aws-session-token-do-not-record"
 
 
 def openai_client(standin: StandInServer) -> openai.OpenAI:

@@ -119,7 +119,8 @@ def message_response(response: Mapping[str, Any]) -> Attributes:
         output = response.get("output")
         message = output.get("message") if isinstance(output, Mapping) else None
         content = message.get("content") if isinstance(message, Mapping) else None
-        attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([messages.assistant(messages.converse_parts(content), stop_reason)])
+        parts = messages.converse_parts(content)
+        attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([messages.assistant(parts, stop_reason)])
     return attributes
 
 

@@ -286,14 +286,15 @@ def _body_attributes(body: Mapping[str, Any], operation: str) -> Attributes:
     if isinstance(results, list):  # Amazon Titan Text
         outputs = [(r.get("outputText"), r.get("completionReason")) for r in results if isinstance(r, Mapping)]
         counts = [r.get("tokenCount") for r in results if isinstance(r, Mapping)]
-        total = sum(counts) if counts and all(isinstance(c, int) for c in counts) else None
+        known = [count for count in counts if isinstance(count, int)]
+        total = sum(known) if counts and len(known) == len(counts) else None
         return _text_response(outputs, body.get("inputTextTokenCount"), total)
     if "generation" in body:  # Meta Llama
         return _text_response([(body.get("generation"), body.get("stop_reason"))],
                               body.get("prompt_token_count"), body.get("generation_token_count"))
-    outputs = body.get("outputs")
-    if isinstance(outputs, list):  # Mistral
-        return _text_response([(o.get("text"), o.get("stop_reason")) for o in outputs if isinstance(o, Mapping)],
+    choices = body.get("outputs")
+    if isinstance(choices, list):  # Mistral
+        return _text_response([(o.get("text"), o.get("stop_reason")) for o in choices if isinstance(o, Mapping)],
                               None, None)
     return {}
 
@@ -308,7 +309,7 @@ class InvokeStreamAccumulator:
         self.model: str | None = None
         self.finish_reasons: list[str] = []
         self.usage: Attributes = {}
-        self.metrics: Attributes = {}
+        self.metrics: dict[str, int] = {}
         self.converse: ConverseStreamAccumulator | None = None  # Amazon Nova's chunks are Converse events
         # block index -> [kind, text pieces, tool use id, tool name], kept only with capture on
         self.blocks: dict[int, list[Any]] | None = {} if capture_content() else None
@@ -374,7 +375,7 @@ class InvokeStreamAccumulator:
                 self.usage[GEN_AI_USAGE_OUTPUT_TOKENS] = output_tokens
         elif self.blocks is not None and kind == "content_block_start":
             block = chunk.get("content_block") or {}
-            block_kind = {"tool_use": "tool_call", "thinking": "reasoning"}.get(block.get("type"), "text")
+            block_kind = {"tool_use": "tool_call", "thinking": "reasoning"}.get(str(block.get("type")), "text")
             self.blocks[chunk.get("index", 0)] = [block_kind, [block.get("text") or ""], block.get("id"),
                                                   block.get("name")]
         elif self.blocks is not None and kind == "content_block_delta":
@@ -408,8 +409,8 @@ class InvokeStreamAccumulator:
             # Bedrock's own counts of the whole invocation; cached tokens are part of the input count.
             attributes.update(self.metrics)
             if GEN_AI_USAGE_INPUT_TOKENS in self.metrics:
-                attributes[GEN_AI_USAGE_INPUT_TOKENS] = sum(  # type: ignore[assignment]
-                    self.metrics.get(key, 0) for key in (  # type: ignore[misc]
+                attributes[GEN_AI_USAGE_INPUT_TOKENS] = sum(
+                    self.metrics.get(key, 0) for key in (
                         GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
                         GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS))
         return attributes

@@ -213,12 +213,18 @@ def _stream_error(events: list[bytes], n: int) -> Reply:
 
 # -- InvokeModel: the model families' own body formats ---------------------------------------------
 
-def _family(model: str) -> str | None:
-    """The body format a model id takes (Bedrock's ids may carry a region prefix: ``us.anthropic...``)."""
+def _family(model: str, body: dict[str, Any]) -> str | None:
+    """The body format a model id takes (Bedrock's ids may carry a region prefix: ``us.anthropic...``);
+    for ``error-stream``, the format of the body sent."""
     for marker, family in (("anthropic.", "claude"), ("amazon.nova", "nova"), ("amazon.titan-embed", "titan-embed"),
                            ("amazon.titan-text", "titan"), ("meta.llama", "llama")):
         if marker in model:
             return family
+    if model == STREAM_ERROR_MODEL:
+        for field, family in (("anthropic_version", "claude"), ("messages", "nova"), ("inputText", "titan")):
+            if field in body:
+                return family
+        return "llama"
     return None
 
 
@@ -265,7 +271,8 @@ def _invoke_body(model: str, family: str, body: dict[str, Any], n: int) -> tuple
             {"tokenCount": OUTPUT_TOKENS_TEXT, "outputText": TEXT, "completionReason": "FINISH"}]},
                 input_tokens, OUTPUT_TOKENS_TEXT)
     if family == "titan-embed":
-        size = body.get("dimensions") if isinstance(body.get("dimensions"), int) else EMBEDDING_DIMENSIONS
+        requested = body.get("dimensions")
+        size = requested if isinstance(requested, int) else EMBEDDING_DIMENSIONS
         vector = [round(0.01 * (i + 1), 4) for i in range(size)]
         return ({"embedding": vector, "embeddingsByType": {"float": vector}, "inputTextTokenCount": input_tokens},
                 input_tokens, 0)
@@ -282,7 +289,7 @@ def invoke(request: Request) -> Reply:
     refused = _refused(request, model)
     if refused is not None:
         return refused
-    family = _family(model)
+    family = _family(model, _body(request))
     if family is None:
         return _unsupported(model)
     n = next(_ids)
@@ -336,7 +343,8 @@ def _stream_chunks(model: str, family: str, body: dict[str, Any], n: int) -> tup
     elif family == "titan":
         for i, delta in enumerate(deltas):
             last = i == len(TEXT_DELTAS) - 1
-            chunks.append({"outputText": delta, "index": 0, "totalOutputTextTokenCount": output_tokens if last else None,
+            chunks.append({"outputText": delta, "index": 0,
+                           "totalOutputTextTokenCount": output_tokens if last else None,
                            "completionReason": "FINISH" if last else None,
                            "inputTextTokenCount": input_tokens if i == 0 else None})
     else:
@@ -353,7 +361,7 @@ def invoke_with_response_stream(request: Request) -> Reply:
     refused = _refused(request, model)
     if refused is not None:
         return refused
-    family = _family(model)
+    family = _family(model, _body(request))
     if family is None or family == "titan-embed":
         return _unsupported(model)
     n = next(_ids)
@@ -379,4 +387,4 @@ ROUTES: dict[tuple[str, str], Handler] = {
 }
 
 API = Api(name="bedrock", routes=ROUTES)
-"""A boto3 ``bedrock-runtime`` client's ``endpoint_url`` is the stand-in's root: ``StandInServer.url_for("bedrock")``."""
+"""A boto3 ``bedrock-runtime`` client's ``endpoint_url`` is the stand-in's root: ``url_for("bedrock")``."""
