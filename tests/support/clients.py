@@ -1,5 +1,5 @@
 """Real OpenAI, Anthropic, Groq and Mistral clients pointed at the stand-in API server, with keys no span may carry
-(and the AWS credentials a boto3 Bedrock client signs with: ``tests/instrumentation/bedrock/conftest.py``).
+(and a boto3 Bedrock runtime client, with the AWS credentials it signs with).
 
 The ``client`` fixtures (``tests/conftest.py`` for OpenAI, ``tests/instrumentation/anthropic/conftest.py``
 for Anthropic) use these; an async client is made inside the coroutine that uses it, because it
@@ -7,6 +7,8 @@ belongs to one event loop.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import anthropic
 import groq
@@ -52,3 +54,15 @@ def async_groq_client(standin: StandInServer) -> groq.AsyncGroq:
 def mistral_client(standin: StandInServer) -> Mistral:
     """One client serves sync and async calls (``complete`` / ``complete_async``, ...)."""
     return Mistral(server_url=standin.url_for("mistral"), api_key=MISTRAL_API_KEY)
+
+
+def bedrock_client(standin: StandInServer, service: str = "bedrock-runtime") -> Any:
+    """A boto3 client of ``service`` (``bedrock-runtime`` or another AWS service) sending to the stand-in,
+    with no retries. boto3 is imported here, not with this module: most tests never use it."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service, endpoint_url=standin.url_for("bedrock"), region_name="us-east-1",
+        aws_access_key_id=AWS_ACCESS_KEY_ID, aws_secret_access_key=AWS_SECRET_ACCESS_KEY,
+        aws_session_token=AWS_SESSION_TOKEN, config=Config(retries={"total_max_attempts": 1}))

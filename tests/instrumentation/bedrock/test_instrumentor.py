@@ -21,7 +21,7 @@ from wrapt import FunctionWrapper
 import agentops_otel as agentops
 from agentops_otel._internal.attribute_names import SESSION_ID
 from agentops_otel._internal.exceptions import MultiSessionException
-from tests.instrumentation.bedrock.conftest import bedrock_client
+from tests.support.clients import bedrock_client
 from tests.support.spans import attributes, call_spans, only_call_span
 from tests.support.threads import run_in_threads
 
