@@ -127,14 +127,17 @@ def main() -> None:
                     session.end_session("Success")
                     instrumentor.uninstrument()
 
-    print(f"{'call':18} {'baseline µs':>12} {'floor µs':>10} {'ours µs':>10} {'ours-floor µs':>14} {'overhead ratio':>15}")
+    print(f"{'call':18} {'baseline µs':>12} {'floor µs':>10} {'ours µs':>10} {'ours-floor µs':>14} "
+          f"{'overhead ratio':>15}")
     for name in calls:
-        base, low, ours = (statistics.median(results[(name, v)]) * 1e6 for v in ("baseline", "floor", "agentops_otel"))
+        base, low, ours = (statistics.median(results[(name, v)]) * 1e6
+                           for v in ("baseline", "floor", "agentops_otel"))
         # The ratio the targets use: what tracing adds, ours over the floor's (as in bench/README.md).
         ratio = (ours - base) / (low - base) if low > base else float("nan")
         print(f"{name:18} {base:12.0f} {low:10.0f} {ours:10.0f} {ours - low:14.0f} {ratio:15.2f}")
     bare, ours = (statistics.median(results[("sts (not traced)", v)]) * 1e6 for v in ("baseline", "agentops_otel"))
-    print(f"{'sts (not traced)':18} {bare:12.0f} {'':>10} {ours:10.0f}   (+{ours - bare:.1f} µs, {ours / bare - 1:+.1%})")
+    print(f"{'sts (not traced)':18} {bare:12.0f} {'':>10} {ours:10.0f}   "
+          f"(+{ours - bare:.1f} µs, {ours / bare - 1:+.1%})")
 
 
 if __name__ == "__main__":
