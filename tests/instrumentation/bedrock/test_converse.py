@@ -39,6 +39,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
+from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -205,12 +206,14 @@ def test_errors_end_the_span_with_error_status(exporter: InMemorySpanExporter, c
     span = only_call_span(exporter)
     assert span.status.status_code is StatusCode.ERROR
     assert attributes(span)[ERROR_TYPE] == "ThrottlingException"
+    assert attributes(span)[HTTP_RESPONSE_STATUS_CODE] == 429
     assert [event.name for event in span.events] == ["exception"]
     exporter.clear()
 
     with pytest.raises(client.exceptions.ValidationException):
         client.converse_stream(modelId="error-400", messages=USER)
     assert attributes(only_call_span(exporter))[ERROR_TYPE] == "ValidationException"
+    assert attributes(only_call_span(exporter))[HTTP_RESPONSE_STATUS_CODE] == 400
     exporter.clear()
 
     stream = client.converse_stream(modelId=standin_bedrock.STREAM_ERROR_MODEL, messages=USER)["stream"]

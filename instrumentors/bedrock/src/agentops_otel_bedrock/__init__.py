@@ -33,9 +33,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import wrapt
+from opentelemetry import trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GenAiProviderNameValues
+from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 
 from agentops_otel.instrumentation import (
@@ -43,6 +45,7 @@ from agentops_otel.instrumentation import (
     Endpoint,
     ImportHook,
     LLMTelemetry,
+    call_safely,
     function_wrapper,
     instrument_on_import,
 )
@@ -126,6 +129,17 @@ class _EventIterator(wrapt.ObjectProxy):  # type: ignore[type-arg]
         return next(self._self_events)
 
 
+def _record_status(outside: trace.Span, error: Exception) -> None:
+    """Put a botocore error's HTTP status on the call's span: the span current now, if it is not the
+    one current outside the call (then the call is not traced, and no span is touched)."""
+    span = trace.get_current_span()
+    response = getattr(error, "response", None)
+    metadata = response.get("ResponseMetadata") if isinstance(response, Mapping) else None
+    status = metadata.get("HTTPStatusCode") if isinstance(metadata, Mapping) else None
+    if span is not outside and isinstance(status, int):
+        span.set_attribute(HTTP_RESPONSE_STATUS_CODE, status)
+
+
 def _wrapper(traced: Wrapper) -> Wrapper:
     """The wrapper of ``BaseClient._make_api_call``: Bedrock runtime calls through ``traced``, a
     streamed one with its event stream traced in the response, any other call straight through."""
@@ -135,14 +149,19 @@ def _wrapper(traced: Wrapper) -> Wrapper:
         if operation not in _OPERATIONS:
             return wrapped(*args, **kwargs)
         member = _STREAM_MEMBERS.get(operation)
-        if member is None:
-            return traced(wrapped, instance, args, kwargs)
+        outside = trace.get_current_span()
         # The core traces a call that returns a stream; botocore returns a dict holding one. So the
         # traced call returns the stream, and its traced proxy is put back into the dict.
         sent: list[Any] = []
 
         def send(*call_args: Any, **call_kwargs: Any) -> Any:
-            response = wrapped(*call_args, **call_kwargs)
+            try:
+                response = wrapped(*call_args, **call_kwargs)
+            except Exception as error:  # botocore's errors carry the HTTP status in .response, not .status_code
+                call_safely("the HTTP status of an error", _record_status, outside, error)
+                raise
+            if member is None:
+                return response
             stream = response.get(member) if isinstance(response, dict) else None
             sent[:] = [response, _EventIterator(stream) if stream is not None else None]
             return sent[1] if stream is not None else response
