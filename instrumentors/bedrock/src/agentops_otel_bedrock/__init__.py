@@ -112,7 +112,7 @@ def _client_secrets(instance: Any) -> tuple[str, ...]:
     return tuple(value for value in found if isinstance(value, str) and value)
 
 
-class _EventIterator(wrapt.ObjectProxy):  # type: ignore[type-arg]
+class _EventIterator(wrapt.ObjectProxy[Any]):
     """A botocore ``EventStream`` (iterable, not an iterator) that is its own iterator, so the core's
     stream proxy can read it; it behaves as the ``EventStream`` otherwise (``close()``, ``isinstance``)."""
 
