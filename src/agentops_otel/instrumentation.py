@@ -51,6 +51,11 @@ The pieces:
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
 - ``LLMTelemetry.start_call`` and ``LLMCall`` directly, for a client none of the wrappers fits;
   ``call_safely`` runs a piece of the instrumentor's own code, logging instead of raising.
+- ``Instrumentor``: the base class (``BaseInstrumentor``, whose ``uninstrument()`` also cancels
+  ``init()``'s pending activation). ``init()`` loads an instrumentor only when the application
+  imports the module its distribution names in the ``agentops_otel.instruments`` entry point group
+  (``agentops_example = "example_client"``, the same name as its ``opentelemetry_instrumentor``
+  entry point), so a process pays for an installed instrumentor only if it uses the library.
 - ``instrument_on_import(module_name, apply)``: run ``apply(module)`` when the application imports
   the module (at once if it has), never importing it; returns an ``ImportHook`` that
   ``_uninstrument`` cancels. Every instrumentor wraps through it, so a process pays for importing
@@ -64,11 +69,12 @@ an iterator of objects with ``.text``::
     from collections.abc import Mapping
     from typing import Any, Collection
 
-    from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
     from opentelemetry.instrumentation.utils import unwrap
     from wrapt import wrap_function_wrapper
 
-    from agentops_otel.instrumentation import Attributes, Endpoint, LLMTelemetry, function_wrapper, instrument_on_import
+    from agentops_otel.instrumentation import (
+        Attributes, Endpoint, Instrumentor, LLMTelemetry, function_wrapper, instrument_on_import,
+    )
 
 
     class Accumulator:
@@ -103,7 +109,7 @@ an iterator of objects with ``.text``::
         return COMPLETE, kwargs, bool(kwargs.get("stream"))
 
 
-    class ExampleInstrumentor(BaseInstrumentor):
+    class ExampleInstrumentor(Instrumentor):
         def instrumentation_dependencies(self) -> Collection[str]:
             return ("example-client >= 1.0",)
 
@@ -129,6 +135,7 @@ from agentops_otel._internal.call_wrapper import EndpointFor, async_function_wra
 from agentops_otel._internal.content import capture_content
 from agentops_otel._internal.endpoint import Endpoint, StreamAccumulator
 from agentops_otel._internal.import_hooks import ImportHook, instrument_on_import
+from agentops_otel._internal.instrumentor import Instrumentor
 from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json
 from agentops_otel._internal.stainless import EndpointLookup, async_request_wrapper, sync_request_wrapper
@@ -143,6 +150,7 @@ __all__ = [
     "EndpointFor",
     "EndpointLookup",
     "ImportHook",
+    "Instrumentor",
     "LLMCall",
     "LLMTelemetry",
     "Step",

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from backends.phoenix_check import SESSION_LINE
 from tests.support.otlp_receiver import OTLPReceiver, Protocol
 from tests.support.session_trees import session_trees, wait_for_sessions
 from tests.support.subprocesses import clean_env
@@ -47,6 +48,8 @@ def test_demo_draws_one_tree_per_session_offline() -> None:
     assert sorted(state for state, _city, _calls in sessions.values()) == ["Fail"] + ["Success"] * 4
     assert "5 sessions: 4 Success, 1 Fail" in out
     assert "agentops.record() raises MultiSessionException" in out
+    # `make backends` reads the same table (with the tokens) to know what Phoenix must show.
+    assert [m["id"] for m in SESSION_LINE.finditer(out)] == list(sessions)
 
     for session_id, (state, city, calls) in sessions.items():
         header, counts, *children = tree_block(out, session_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
@@ -12,7 +11,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from agentops_otel._internal import content, lifecycle, pricing, registry, root_span, sdk_setup
+from agentops_otel._internal import activation, content, lifecycle, pricing, registry, root_span, sdk_setup
 from agentops_otel._internal.analytics import SessionAnalytics
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import Event
@@ -22,10 +21,6 @@ from agentops_otel._internal.tags import normalise_tags
 from agentops_otel.version import __version__
 
 logger = logging.getLogger(__name__)
-
-INSTRUMENTOR_GROUP = "opentelemetry_instrumentor"
-OUR_INSTRUMENTOR_PREFIX = "agentops-otel-"
-"""Distributions whose ``opentelemetry_instrumentor`` entry points ``init()`` activates."""
 
 _lock = threading.RLock()
 _tracer: trace.Tracer | None = None
@@ -129,7 +124,7 @@ def init(
             if capture_content is not None:
                 content.set_capture_content(capture_content)
             if instrument_llm_calls:
-                instrument_installed_clients()
+                activation.instrument_installed_clients()
             _settings.update(requested)
             _tracer = tracer_provider.get_tracer("agentops_otel", __version__)
             root_span.prepare_tracer(_tracer)
@@ -296,31 +291,3 @@ def create_agent(name: str, agent_id: str | None = None) -> str:
     session = registry.current_or_only_session()
     assert session is not None  # required: raised otherwise
     return session.create_agent(name, agent_id)
-
-
-def instrument_installed_clients() -> list[str]:
-    """Instrument every LLM client for which an agentops-otel instrumentor is installed.
-
-    Honours ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``. Returns the entry point names instrumented.
-    A client library that is not installed, or an instrumentor that fails, is skipped (logged).
-    """
-    from importlib.metadata import entry_points  # here: importing it costs ~15 ms, which only init() needs
-
-    disabled = {name.strip() for name in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
-    done: list[str] = []
-    for entry_point in entry_points(group=INSTRUMENTOR_GROUP):
-        dist = getattr(entry_point, "dist", None)
-        if dist is None or not dist.name.replace("_", "-").startswith(OUR_INSTRUMENTOR_PREFIX):
-            continue
-        if entry_point.name in disabled:
-            continue
-        try:
-            instrumentor = entry_point.load()()
-            if instrumentor.is_instrumented_by_opentelemetry:
-                done.append(entry_point.name)
-                continue
-            if instrumentor.instrument() is not None or instrumentor.is_instrumented_by_opentelemetry:
-                done.append(entry_point.name)
-        except Exception:
-            logger.debug("agentops-otel: could not instrument %s", entry_point.name, exc_info=True)
-    return done

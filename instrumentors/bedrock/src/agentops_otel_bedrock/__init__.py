@@ -34,7 +34,6 @@ from urllib.parse import urlsplit
 
 import wrapt
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GenAiProviderNameValues
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
@@ -44,6 +43,7 @@ from agentops_otel.instrumentation import (
     Attributes,
     Endpoint,
     ImportHook,
+    Instrumentor,
     LLMTelemetry,
     call_safely,
     function_wrapper,
@@ -175,7 +175,7 @@ def _wrapper(traced: Wrapper) -> Wrapper:
     return wrapper
 
 
-class BedrockInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class BedrockInstrumentor(Instrumentor):
     """Wraps botocore's ``BaseClient._make_api_call`` for the Bedrock runtime's four model calls.
 
     Instrumenting twice is harmless; ``uninstrument()`` puts the original method back.
