@@ -16,10 +16,10 @@ from botocore.parsers import ResponseParserError
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_PROVIDER_NAME
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from wrapt import FunctionWrapper
 
 import agentops_otel as agentops
-from agentops_otel._internal.attribute_names import SESSION_ID
 from agentops_otel._internal.exceptions import MultiSessionException
 from tests.support.clients import bedrock_client
 from tests.support.spans import attributes, call_spans, only_call_span
