@@ -47,11 +47,13 @@ The pieces:
   recorded only when content capture is on.
 - ``start_workflow(name, attributes=..., context=...)``: a ``Step`` for an ``invoke_workflow {name}``
   span, a run along a path the application defines (a chain), parented and ended as above.
-- ``start_agent_run()``: an ``AgentRun``, the session an agent framework's run
-  goes into (the current one, else the only active one, else a new one for the run, which
-  ``with run:`` ends Success or Fail; ``init(session_per_agent_run=True)``: a new one unless one is
-  current). Raises ``MultiSessionException`` with two or more active and none current: wrap the
-  framework's run entry point with it so the exception reaches the caller before any request.
+- ``start_agent_run(conversation_id=..., agent_name=...)``: an ``AgentRun``, the session an agent
+  framework's run goes into (the current one, else the only active one, else a new one for the
+  run, which ``with run:`` ends Success or Fail; ``init(session_per_agent_run=True)``: a new one
+  unless one is current). A session started for the run takes the framework's conversation (or
+  thread, group) id and the run's agent name; an existing one keeps its own. Raises
+  ``MultiSessionException`` with two or more active and none current: wrap the framework's run
+  entry point with it so the exception reaches the caller before any request.
 - ``capture_content()``: whether message content may be recorded; ``to_json`` writes a value as
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
   ``tool_definitions(tools)`` and ``system_instructions(value)`` give a request's tools (OpenAI's

@@ -23,7 +23,14 @@ import pytest
 from agentops_otel_standin import StandInServer
 
 from agentops_otel._internal.activation import INSTRUMENTOR_GROUP, INSTRUMENTS_GROUP, OUR_INSTRUMENTOR_PREFIX
-from tests.support.clients import ANTHROPIC_API_KEY, GROQ_API_KEY, MISTRAL_API_KEY, OPENAI_API_KEY
+from tests.support.clients import (
+    ANTHROPIC_API_KEY,
+    AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY,
+    GROQ_API_KEY,
+    MISTRAL_API_KEY,
+    OPENAI_API_KEY,
+)
 from tests.support.subprocesses import clean_env, json_documents, run_python
 
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
@@ -67,6 +74,11 @@ LIBRARIES = {
         "generate_content gemini-2.0-flash", "gemini"),
     "agentops_ollama": Library(
         "ollama", f"client.chat(model='llama3.2', messages={_USER})", "chat llama3.2", "ollama"),
+    # botocore is what is instrumented (boto3 imports it; its client is the same botocore client).
+    "agentops_bedrock": Library(
+        "botocore", "client.converse(modelId='amazon.nova-lite-v1:0', "
+        "messages=[{'role': 'user', 'content': [{'text': 'Hi'}]}])",
+        "chat amazon.nova-lite-v1:0", "bedrock"),
     "agentops_langchain": Library(
         "langchain_core", "RunnableLambda(lambda question: client.chat.completions.create("
         f"model='gpt-4o-mini', messages={_USER}), name='Ask').invoke('Hi')",
@@ -83,6 +95,9 @@ CLIENTS = {
     "google.genai": ("google.genai.Client(api_key='sk-gemini-test-secret', "
                      "http_options={'base_url': BASE_URL})"),
     "ollama": "ollama.Client(host=BASE_URL)",
+    "botocore": ("__import__('botocore.session').session.get_session().create_client('bedrock-runtime', "
+                 "endpoint_url=BASE_URL, region_name='us-east-1', "
+                 f"aws_access_key_id={AWS_ACCESS_KEY_ID!r}, aws_secret_access_key={AWS_SECRET_ACCESS_KEY!r})"),
     # langchain_core has no client: the runnable calls the openai client, and its span nests in the chain's.
     "langchain_core": (f"__import__('openai').OpenAI(base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0); "
                        "from langchain_core.runnables import RunnableLambda"),
@@ -147,7 +162,7 @@ def _in_session(spans: list[dict[str, Any]], call_name: str, tags: list[str]) ->
     assert len(roots) == 1 and len(calls) == 1, [span["name"] for span in spans]
     root, call = roots[0], calls[0]
     assert (call["trace"], call["parent"]) == (root["trace"], root["id"])
-    assert call["attributes"]["agentops.session.id"] == root["attributes"]["agentops.session.id"]
+    assert call["attributes"]["session.id"] == root["attributes"]["session.id"]
 
 
 # What loading an instrumentor costs at start-up: its package, OpenTelemetry's instrumentation

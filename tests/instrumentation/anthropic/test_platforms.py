@@ -1,7 +1,7 @@
 """Anthropic's models on other platforms and structured output, as the GenAI conventions name them.
 
 ``AnthropicVertex`` and ``AnthropicBedrock`` send the Messages API to Google Vertex AI and AWS
-Bedrock (here: the stand-in's routes for them); their spans say so in ``gen_ai.provider.name``.
+Bedrock (here: the stand-in's Vertex route and its Bedrock API); their spans say so in ``gen_ai.provider.name``.
 Structured output (``messages.parse(output_format=...)``, ``output_config``) is ``gen_ai.output.type``
 ``json``.
 """
@@ -57,7 +57,7 @@ def test_bedrock_client_records_aws_bedrock(
     monkeypatch.delenv("ANTHROPIC_OPEN_TELEMETRY", raising=False)
     model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
     with anthropic.AnthropicBedrock(aws_access_key="AKIASTANDIN", aws_secret_key="standin-secret",
-                                    aws_region="us-east-1", base_url=standin.url_for("anthropic"),
+                                    aws_region="us-east-1", base_url=standin.url_for("bedrock"),
                                     max_retries=0) as bedrock:
         message = bedrock.messages.create(model=model, max_tokens=64, messages=USER)
     found = attributes(only_call_span(exporter))

@@ -15,9 +15,9 @@ Replies are deterministic, so tests can assert on them:
 - structured output (``output_config.format``, or the beta ``output_format``, of type ``json_schema``):
   the text is JSON generated from the schema, so ``messages.parse`` validates it;
 - the same Messages API on Google Vertex AI (``AnthropicVertex``: ``POST /v1/projects/{project}/
-  locations/{region}/publishers/anthropic/models/{model}:rawPredict`` and ``:streamRawPredict``) and
-  AWS Bedrock (``AnthropicBedrock``, JSON only: ``POST /model/{model}/invoke``), where the model is
-  in the path and the body names an ``anthropic_version``;
+  locations/{region}/publishers/anthropic/models/{model}:rawPredict`` and ``:streamRawPredict``), where
+  the model is in the path and the body names an ``anthropic_version`` (Bedrock's ``invoke`` is
+  ``apis/bedrock.py``'s);
 - a model named ``error-<status>[-<anything>]`` (``error-429``, ``error-529``, ...) gets that HTTP status with an
   Anthropic-shaped error body, and ``error-stream`` (with ``stream=true``) gets an ``error`` event
   (``overloaded_error``) after the first text delta, as the real API does when it fails mid-stream.
@@ -175,7 +175,7 @@ def _events(message_id: str, model: str, block: dict[str, Any], stop_reason: str
 
 
 def platform_messages(request: Request) -> Reply:
-    """The Messages API on Vertex AI and Bedrock: the model comes in the path, the rest as usual."""
+    """The Messages API on Vertex AI: the model comes in the path, the rest as usual."""
     body = dict(request.body) if isinstance(request.body, dict) else {}
     body["model"] = request.path_params["model"]
     if request.path.endswith(":streamRawPredict"):
@@ -195,7 +195,6 @@ ROUTES: dict[tuple[str, str], Handler] = {
         platform_messages,
     ("POST", "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:streamRawPredict"):
         platform_messages,
-    ("POST", "/model/{model}/invoke"): platform_messages,
 }
 
 API = Api(name="anthropic", routes=ROUTES)
