@@ -103,7 +103,6 @@ def test_single_session(runs: dict[str, ExampleRun]) -> None:
     assert tree.root.attributes["agentops.session.llm_calls"] == 2
 
 
-@pytest.mark.xfail(reason="regression after the last merges: refused call is sent; see closing note", strict=False)
 def test_multi_session_patch(runs: dict[str, ExampleRun], standin: StandInServer) -> None:
     stdout, trees = run_example("multi_session_patch.py", runs)
     assert "unbound call refused: MultiSessionException" in stdout
