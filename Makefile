@@ -12,7 +12,7 @@ INSTRUMENTORS := $(wildcard instrumentors/*/pyproject.toml)
 # The local stand-in for the providers' HTTP APIs: the demo, examples, tests and benchmarks talk to it.
 STANDIN       := standin/pyproject.toml
 
-.PHONY: setup test test-fast lint demo soak clean test-oldest test-latest test-pythons
+.PHONY: setup test test-fast lint demo soak clean test-oldest test-latest test-pythons backends
 
 setup: $(STAMP)
 
@@ -32,8 +32,8 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: setup
-	$(BIN)/ruff check src instrumentors standin tests
-	$(BIN)/mypy --strict src instrumentors/*/src standin/src tests
+	$(BIN)/ruff check src instrumentors standin tests backends
+	$(BIN)/mypy --strict src instrumentors/*/src standin/src tests backends/*.py
 
 # The suite against the oldest OpenTelemetry packages pyproject allows (its floors, pinned in
 # requirements/oldest.txt), and against the newest it allows: an environment made afresh each time
@@ -69,7 +69,22 @@ soak: setup
 	$(BIN)/python -m pytest -q -m soak
 
 clean:
-	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-* .pytest_cache .mypy_cache .ruff_cache $(PHOENIX_VENV)
+
+# The demo's sessions sent to a real Arize Phoenix (from PyPI, in its own environment: it is never a
+# dependency of the product) and checked through its GraphQL API: backends/phoenix_check.py. Not
+# part of `make test`: the first run installs Phoenix (~850 MB).
+PHOENIX_VENV  := backends/.venv-phoenix
+PHOENIX_STAMP := $(PHOENIX_VENV)/.installed
+
+$(PHOENIX_STAMP): backends/requirements-phoenix.txt
+	$(PYTHON) -m venv $(PHOENIX_VENV)
+	$(PHOENIX_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PHOENIX_VENV)/bin/python -m pip install --quiet -r backends/requirements-phoenix.txt
+	touch $(PHOENIX_STAMP)
+
+backends: setup $(PHOENIX_STAMP)
+	$(BIN)/python backends/phoenix_check.py --phoenix $(PHOENIX_VENV)/bin/phoenix --demo $(BIN)/agentops-otel
 
 # Benchmarks against the peer OpenAI instrumentations, in their own environment:
 # bench/.venv is never a runtime or test dependency of the product.

@@ -47,7 +47,8 @@ def main() -> None:
     messages.append({"role": "assistant", "content": first.content})
     for block in first.content:
         if block.type == "tool_use":
-            tool = agentops.ToolEvent(name=block.name, params=block.input)
+            # call_id ties the tool's span to the model's request for it (gen_ai.tool.call.id).
+            tool = agentops.ToolEvent(name=block.name, params=block.input, call_id=block.id)
             tool.returns = get_weather(**block.input)  # type: ignore[arg-type]
             agentops.record(tool)
             messages.append({"role": "user", "content": [

@@ -59,7 +59,10 @@ def exporter() -> Iterator[RecordsExporter]:
 
 
 # Every API key the suite hands a client starts with "sk-"; an Authorization header with "Bearer ".
-_SECRET = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{2,}|Bearer [A-Za-z0-9._-]+")
+# AWS: an access key id (AKIA / ASIA and 16 more), a SigV4 Authorization header or its signature.
+_SECRET = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{2,}|Bearer [A-Za-z0-9._-]+"
+                     r"|(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])|AWS4-HMAC-SHA256 Credential=\S+"
+                     r"|Signature=[0-9a-f]{64}")
 
 
 def _secrets_in(span: ReadableSpan) -> list[str]:

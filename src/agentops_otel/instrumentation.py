@@ -42,15 +42,22 @@ The pieces:
   recorded only when content capture is on.
 - ``start_workflow(name, attributes=..., context=...)``: a ``Step`` for an ``invoke_workflow {name}``
   span, a run along a path the application defines (a chain), parented and ended as above.
-- ``start_agent_run()``: an ``AgentRun``, the session an agent framework's run
-  goes into (the current one, else the only active one, else a new one for the run, which
-  ``with run:`` ends Success or Fail; ``init(session_per_agent_run=True)``: a new one unless one is
-  current). Raises ``MultiSessionException`` with two or more active and none current: wrap the
-  framework's run entry point with it so the exception reaches the caller before any request.
+- ``start_agent_run(conversation_id=..., agent_name=...)``: an ``AgentRun``, the session an agent
+  framework's run goes into (the current one, else the only active one, else a new one for the
+  run, which ``with run:`` ends Success or Fail; ``init(session_per_agent_run=True)``: a new one
+  unless one is current). A session started for the run takes the framework's conversation (or
+  thread, group) id and the run's agent name; an existing one keeps its own. Raises
+  ``MultiSessionException`` with two or more active and none current: wrap the framework's run
+  entry point with it so the exception reaches the caller before any request.
 - ``capture_content()``: whether message content may be recorded; ``to_json`` writes a value as
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
 - ``LLMTelemetry.start_call`` and ``LLMCall`` directly, for a client none of the wrappers fits;
   ``call_safely`` runs a piece of the instrumentor's own code, logging instead of raising.
+- ``Instrumentor``: the base class (``BaseInstrumentor``, whose ``uninstrument()`` also cancels
+  ``init()``'s pending activation). ``init()`` loads an instrumentor only when the application
+  imports the module its distribution names in the ``agentops_otel.instruments`` entry point group
+  (``agentops_example = "example_client"``, the same name as its ``opentelemetry_instrumentor``
+  entry point), so a process pays for an installed instrumentor only if it uses the library.
 - ``instrument_on_import(module_name, apply)``: run ``apply(module)`` when the application imports
   the module (at once if it has), never importing it; returns an ``ImportHook`` that
   ``_uninstrument`` cancels. Every instrumentor wraps through it, so a process pays for importing
@@ -64,11 +71,12 @@ an iterator of objects with ``.text``::
     from collections.abc import Mapping
     from typing import Any, Collection
 
-    from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
     from opentelemetry.instrumentation.utils import unwrap
     from wrapt import wrap_function_wrapper
 
-    from agentops_otel.instrumentation import Attributes, Endpoint, LLMTelemetry, function_wrapper, instrument_on_import
+    from agentops_otel.instrumentation import (
+        Attributes, Endpoint, Instrumentor, LLMTelemetry, function_wrapper, instrument_on_import,
+    )
 
 
     class Accumulator:
@@ -103,7 +111,7 @@ an iterator of objects with ``.text``::
         return COMPLETE, kwargs, bool(kwargs.get("stream"))
 
 
-    class ExampleInstrumentor(BaseInstrumentor):
+    class ExampleInstrumentor(Instrumentor):
         def instrumentation_dependencies(self) -> Collection[str]:
             return ("example-client >= 1.0",)
 
@@ -129,6 +137,7 @@ from agentops_otel._internal.call_wrapper import EndpointFor, async_function_wra
 from agentops_otel._internal.content import capture_content
 from agentops_otel._internal.endpoint import Endpoint, StreamAccumulator
 from agentops_otel._internal.import_hooks import ImportHook, instrument_on_import
+from agentops_otel._internal.instrumentor import Instrumentor
 from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json
 from agentops_otel._internal.stainless import EndpointLookup, async_request_wrapper, sync_request_wrapper
@@ -143,6 +152,7 @@ __all__ = [
     "EndpointFor",
     "EndpointLookup",
     "ImportHook",
+    "Instrumentor",
     "LLMCall",
     "LLMTelemetry",
     "Step",

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from backends.phoenix_check import SESSION_LINE
 from tests.support.otlp_receiver import OTLPReceiver, Protocol
 from tests.support.session_trees import session_trees, wait_for_sessions
 from tests.support.subprocesses import clean_env
@@ -47,6 +48,11 @@ def test_demo_draws_one_tree_per_session_offline() -> None:
     assert sorted(state for state, _city, _calls in sessions.values()) == ["Fail"] + ["Success"] * 4
     assert "5 sessions: 4 Success, 1 Fail" in out
     assert "agentops.record() raises MultiSessionException" in out
+    assert out.rstrip().endswith("Traces: the trees above (the agentops_console exporter). Set "
+                                 "OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector or a backend instead "
+                                 "(see the README's \"Backends\").")
+    # `make backends` reads the same table (with the tokens) to know what Phoenix must show.
+    assert [m["id"] for m in SESSION_LINE.finditer(out)] == list(sessions)
 
     for session_id, (state, city, calls) in sessions.items():
         header, counts, *children = tree_block(out, session_id)
@@ -80,7 +86,12 @@ def test_demo_exports_to_the_configured_otlp_endpoint() -> None:
         trees = wait_for_sessions(receiver, 5)
     assert f"Traces: exported over OTLP ({protocol}) to {receiver.endpoint}" in out
     assert "├─" not in out  # nothing drawn in the terminal: the spans went to the collector
-    assert "Find one in Jaeger" in out
+    # The closing lines say where the traces went and how to find a session in any backend.
+    assert out.rstrip().endswith(
+        f"  Traces: sent over OTLP ({protocol}) to {receiver.endpoint}, service agentops-otel-demo. One trace per "
+        "session, its root span named session.\n"
+        "  Find a session by an id above: every span of it carries session.id=<id> and gen_ai.conversation.id "
+        "(a tag search in Jaeger; the Sessions page of Phoenix or Langfuse).")
     printed = summary(out)
     assert set(trees) == set(printed)
     for session_id, tree in trees.items():
@@ -89,9 +100,12 @@ def test_demo_exports_to_the_configured_otlp_endpoint() -> None:
         assert tree.root.resource_attributes["service.name"] == "agentops-otel-demo"
         assert tree.root.attributes["agentops.session.end_state"] == state
         assert tree.root.attributes["agentops.session.llm_calls"] == calls
+        assert tree.root.attributes["gen_ai.operation.name"] == "invoke_agent"
+        assert tree.root.attributes["gen_ai.agent.name"] == "agentops-otel-demo"  # the service's name
         if state == "Success":
             assert tree.root.status_code == "OK"
             assert tree.names == ["action plan", "chat gpt-4o-mini", "execute_tool get_weather", "chat gpt-4o-mini"]
+            assert tree.children[2].attributes["gen_ai.tool.call.id"].startswith("call_")  # the model's call id
         else:
             assert tree.root.status_code == "ERROR"
             assert tree.root.status_message == "RateLimitError: HTTP 429 from the model API"
@@ -104,7 +118,7 @@ def test_demo_honours_otel_traces_exporter() -> None:
     out = run_demo({"OTEL_TRACES_EXPORTER": "none"}).stdout
     assert "Traces: OTEL_TRACES_EXPORTER=none" in out
     assert "├─" not in out and len(summary(out)) == 5
-    assert "Find one in Jaeger" not in out  # nothing was exported
+    assert out.rstrip().endswith("  Traces: not exported (OTEL_TRACES_EXPORTER=none).")
 
 
 def test_demo_without_the_demo_extra_says_what_to_install() -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 
 from agentops_otel._internal.attribute_names import (
-    EVENT_PARAMS,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
-    SESSION_ID,
     SESSION_TAGS,
     SESSION_TOOL_CALLS,
 )
@@ -21,8 +20,8 @@ SCRIPT = """
 import agentops_otel as agentops
 from opentelemetry import trace
 
-session = agentops.init(tags=["otlp", "export"], service_name="otlp-test")
-agentops.record(agentops.ToolEvent(name="search", params={"q": "pizza"}, returns=["Luigi's"]))
+session = agentops.init(tags=["otlp", "export"], service_name="otlp-test", capture_content=True)
+agentops.record(agentops.ToolEvent(name="search", params={"q": "pizza"}, returns=["Luigi's"], call_id="call_1"))
 
 def work():
     with trace.get_tracer("user-app").start_as_current_span("user-work"):
@@ -55,7 +54,10 @@ def test_session_tree_arrives_decoded(protocol: Protocol) -> None:
     assert root.parent_span_id is None
     assert root.kind == "INTERNAL"
     assert root.status_code == "ERROR" and root.status_message == "tool timed out"
-    assert root.attributes[SESSION_ID] == session_id
+    assert root.attributes[SESSION_ID] == root.attributes["agentops.session.id"] == session_id
+    # An agent run in GenAI terms, named after the service when init() names no agent.
+    assert root.attributes["gen_ai.operation.name"] == "invoke_agent"
+    assert root.attributes["gen_ai.agent.name"] == "otlp-test"
     assert root.attributes[SESSION_END_STATE] == "Fail"
     assert root.attributes[SESSION_END_STATE_REASON] == "tool timed out"
     assert root.attributes[SESSION_TAGS] == ["otlp", "export", "late"]
@@ -67,13 +69,16 @@ def test_session_tree_arrives_decoded(protocol: Protocol) -> None:
     for span in spans:
         assert span.trace_id == root.trace_id
         assert span.attributes[SESSION_ID] == session_id
+        assert span.attributes["gen_ai.conversation.id"] == session_id
     for name in ("execute_tool search", "user-work", "error TimeoutError"):
         assert named[name].parent_span_id == root.span_id
     inner = named["user-work.inner"]
     assert inner.parent_span_id is not None and index[inner.parent_span_id].name == "user-work"
 
     tool = named["execute_tool search"]
-    assert json.loads(tool.attributes[EVENT_PARAMS]) == {"q": "pizza"}
+    assert tool.attributes["gen_ai.tool.call.id"] == "call_1"
+    assert json.loads(tool.attributes["gen_ai.tool.call.arguments"]) == {"q": "pizza"}
+    assert json.loads(tool.attributes["gen_ai.tool.call.result"]) == ["Luigi's"]
     assert tool.status_code == "UNSET"
     error = named["error TimeoutError"]
     assert error.status_code == "ERROR" and error.status_message == "search took too long"

@@ -22,8 +22,15 @@ from typing import Any
 import pytest
 from agentops_otel_standin import StandInServer
 
-from agentops_otel._internal.facade import INSTRUMENTOR_GROUP, OUR_INSTRUMENTOR_PREFIX
-from tests.support.clients import ANTHROPIC_API_KEY, GROQ_API_KEY, MISTRAL_API_KEY, OPENAI_API_KEY
+from agentops_otel._internal.activation import INSTRUMENTOR_GROUP, INSTRUMENTS_GROUP, OUR_INSTRUMENTOR_PREFIX
+from tests.support.clients import (
+    ANTHROPIC_API_KEY,
+    AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY,
+    GROQ_API_KEY,
+    MISTRAL_API_KEY,
+    OPENAI_API_KEY,
+)
 from tests.support.subprocesses import clean_env, json_documents, run_python
 
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
@@ -67,6 +74,11 @@ LIBRARIES = {
         "generate_content gemini-2.0-flash", "gemini"),
     "agentops_ollama": Library(
         "ollama", f"client.chat(model='llama3.2', messages={_USER})", "chat llama3.2", "ollama"),
+    # botocore is what is instrumented (boto3 imports it; its client is the same botocore client).
+    "agentops_bedrock": Library(
+        "botocore", "client.converse(modelId='amazon.nova-lite-v1:0', "
+        "messages=[{'role': 'user', 'content': [{'text': 'Hi'}]}])",
+        "chat amazon.nova-lite-v1:0", "bedrock"),
     "agentops_langchain": Library(
         "langchain_core", "RunnableLambda(lambda question: client.chat.completions.create("
         f"model='gpt-4o-mini', messages={_USER}), name='Ask').invoke('Hi')",
@@ -83,6 +95,9 @@ CLIENTS = {
     "google.genai": ("google.genai.Client(api_key='sk-gemini-test-secret', "
                      "http_options={'base_url': BASE_URL})"),
     "ollama": "ollama.Client(host=BASE_URL)",
+    "botocore": ("__import__('botocore.session').session.get_session().create_client('bedrock-runtime', "
+                 "endpoint_url=BASE_URL, region_name='us-east-1', "
+                 f"aws_access_key_id={AWS_ACCESS_KEY_ID!r}, aws_secret_access_key={AWS_SECRET_ACCESS_KEY!r})"),
     # langchain_core has no client: the runnable calls the openai client, and its span nests in the chain's.
     "langchain_core": (f"__import__('openai').OpenAI(base_url=BASE_URL, api_key={OPENAI_API_KEY!r}, max_retries=0); "
                        "from langchain_core.runnables import RunnableLambda"),
@@ -100,6 +115,14 @@ def our_instrumentors() -> list[str]:
 
 def test_every_instrumentor_is_covered() -> None:
     assert our_instrumentors() == sorted(LIBRARIES), "add a row to LIBRARIES for each new instrumentor"
+
+
+def test_every_instrumentor_names_the_module_that_loads_it() -> None:
+    """init() loads each instrumentor when the app imports its library: the entry point names it."""
+    modules = {entry_point.name: entry_point.value for entry_point in entry_points(group=INSTRUMENTS_GROUP)}
+    assert sorted(modules) == our_instrumentors()
+    for name, module in modules.items():
+        assert module.split(".")[0] == LIBRARIES[name].module.split(".")[0], (name, module)
 
 
 def _app(name: str, standin: StandInServer) -> str:
@@ -139,7 +162,12 @@ def _in_session(spans: list[dict[str, Any]], call_name: str, tags: list[str]) ->
     assert len(roots) == 1 and len(calls) == 1, [span["name"] for span in spans]
     root, call = roots[0], calls[0]
     assert (call["trace"], call["parent"]) == (root["trace"], root["id"])
-    assert call["attributes"]["agentops.session.id"] == root["attributes"]["agentops.session.id"]
+    assert call["attributes"]["session.id"] == root["attributes"]["session.id"]
+
+
+# What loading an instrumentor costs at start-up: its package, OpenTelemetry's instrumentation
+# base and wrapt. init() loads an instrumentor only when the app imports its library.
+_MACHINERY = ("agentops_otel_", "opentelemetry.instrumentation", "wrapt")
 
 
 def _run_init(standin: StandInServer, name: str, *, import_first: bool = False, uninstrument: bool = False,
@@ -147,7 +175,8 @@ def _run_init(standin: StandInServer, name: str, *, import_first: bool = False, 
     """init() with two sessions open, then the app's call inside the second: what was imported, the spans.
 
     ``uninstrument``: this instrumentor is uninstrumented right after init(); ``disabled``: init()
-    never activates it (``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``).
+    never activates it (``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``). Without ``import_first``, checks
+    that init() loaded no instrumentor (nor its machinery) before the app imported a library.
     """
     app = _app(name, standin)
     code = "\n".join([
@@ -158,6 +187,7 @@ def _run_init(standin: StandInServer, name: str, *, import_first: bool = False, 
         "exporter = InMemorySpanExporter()",
         "agentops_otel.init(exporter=exporter, auto_start_session=False)",
         f"print(json.dumps({{'imported': sorted(m for m in {INSTRUMENTED_MODULES!r} if m in sys.modules)}}))",
+        f"print(json.dumps({{'machinery': sorted(m for m in sys.modules if m.startswith({_MACHINERY!r}))}}))",
         (f"from importlib.metadata import entry_points\n"
          f"[ep.load()().uninstrument() for ep in entry_points(group={INSTRUMENTOR_GROUP!r}) if ep.name == {name!r}]"
          if uninstrument else ""),
@@ -171,6 +201,8 @@ def _run_init(standin: StandInServer, name: str, *, import_first: bool = False, 
     env = {**QUIET, "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": name} if disabled else QUIET
     result = run_python(code, env, timeout=90)
     assert result.returncode == 0, result.stderr
+    if not import_first:
+        assert _documents(result.stdout, "machinery") == []
     return _documents(result.stdout, "imported"), _documents(result.stdout, "spans")
 
 
@@ -218,6 +250,7 @@ def test_under_opentelemetry_instrument_the_library_is_instrumented_when_the_app
     code = "\n".join([
         "import json, sys",
         f"print(json.dumps({{'imported': sorted(m for m in {INSTRUMENTED_MODULES!r} if m in sys.modules)}}))",
+        f"print(json.dumps({{'machinery': sorted(m for m in sys.modules if m.startswith({_MACHINERY!r}))}}))",
         _app(name, standin),
     ])
     result = subprocess.run(

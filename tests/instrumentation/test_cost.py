@@ -69,7 +69,7 @@ def costs_of(span: ReadableSpan) -> list[Any]:
 
 def root_of(exporter: InMemorySpanExporter, session: agentops.Session) -> ReadableSpan:
     (root,) = [span for span in spans_named(exporter, "session")
-               if (span.attributes or {}).get("agentops.session.id") == session.session_id]
+               if (span.attributes or {}).get("session.id") == session.session_id]
     return root
 
 
@@ -243,7 +243,7 @@ def test_session_total_is_the_sum_of_its_calls_across_threads_and_tasks(
 
     asyncio.run(in_tasks())
     ours = [span for span in call_spans(exporter)
-            if (span.attributes or {}).get("agentops.session.id") == session.session_id]
+            if (span.attributes or {}).get("session.id") == session.session_id]
     assert len(ours) == 8 and all(costs_of(span)[0] for span in ours)
     expected = math.fsum(costs_of(span)[0] for span in ours)
 

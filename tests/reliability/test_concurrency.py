@@ -11,11 +11,12 @@ from collections import Counter
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
 from agentops_otel._internal import registry
-from agentops_otel._internal.attribute_names import SESSION_ACTIONS, SESSION_END_STATE, SESSION_ID, SESSION_TAGS
+from agentops_otel._internal.attribute_names import SESSION_ACTIONS, SESSION_END_STATE, SESSION_TAGS
 from tests.support.threads import run_in_threads
 
 user_tracer = trace.get_tracer("user-app")

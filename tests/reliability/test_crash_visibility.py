@@ -23,7 +23,7 @@ from tests.support.subprocesses import NO_LLM_INSTRUMENTATION, clean_env
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-SESSION_ID = "agentops.session.id"
+SESSION_ID = "session.id"
 SESSION_TAGS = "agentops.session.tags"
 
 PROGRAM = """

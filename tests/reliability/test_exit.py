@@ -14,11 +14,11 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 
 from agentops_otel._internal.attribute_names import (
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
-    SESSION_ID,
     SESSION_TAGS,
 )
 from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan

@@ -41,13 +41,13 @@ def _check_every_span_once_in_its_session(spans: list[ReadableSpan]) -> None:
     ids = Counter(span.context.span_id for span in spans)
     assert [span_id for span_id, count in ids.items() if count > 1] == []  # every span arrives once
 
-    roots = {attributes(span)["agentops.session.id"]: span for span in spans
+    roots = {attributes(span)["session.id"]: span for span in spans
              if span.name == "session"}
     assert len(roots) == SESSIONS
     children: dict[str, list[ReadableSpan]] = defaultdict(list)
     for span in spans:
         if span.name != "session":
-            children[str(attributes(span)["agentops.session.id"])].append(span)
+            children[str(attributes(span)["session.id"])].append(span)
     for session_id, root in roots.items():
         (tag,) = attributes(root)["agentops.session.tags"]
         i = int(tag.removeprefix("load-"))

@@ -37,7 +37,8 @@ OPENAI_COMPATIBLE = Api(name="compatible", routes={("POST", "/v1/chat/completion
 
 
 def test_every_module_in_apis_is_served_by_default() -> None:
-    assert [api.name for api in all_apis()] == ["anthropic", "gemini", "groq", "mistral", "ollama", "openai"]
+    assert [api.name for api in all_apis()] == [
+        "anthropic", "bedrock", "gemini", "groq", "mistral", "ollama", "openai"]
     with StandInServer() as server:
         assert server.url_for("openai") == f"{server.base_url}/v1" == server.openai_base_url
         assert server.url_for("anthropic") == server.base_url == server.anthropic_base_url
@@ -79,7 +80,7 @@ def test_two_apis_on_one_path_without_a_mount_is_an_error_naming_both() -> None:
 
 
 def test_url_for_an_api_not_served_names_those_that_are() -> None:
-    served = "anthropic, gemini, groq, mistral, ollama, openai"
+    served = "anthropic, bedrock, gemini, groq, mistral, ollama, openai"
     with StandInServer() as server, pytest.raises(
             ValueError, match=rf"the stand-in serves no API named 'no-such-api'; it serves: {served}"):
         server.url_for("no-such-api")

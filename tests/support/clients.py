@@ -1,4 +1,5 @@
-"""Real OpenAI, Anthropic, Groq and Mistral clients pointed at the stand-in API server, with keys no span may carry.
+"""Real OpenAI, Anthropic, Groq and Mistral clients pointed at the stand-in API server, with keys no span may carry
+(and a boto3 Bedrock runtime client, with the AWS credentials it signs with).
 
 The ``client`` fixtures (``tests/conftest.py`` for OpenAI, ``tests/instrumentation/anthropic/conftest.py``
 for Anthropic) use these; an async client is made inside the coroutine that uses it, because it
@@ -6,6 +7,8 @@ belongs to one event loop.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import anthropic
 import groq
@@ -17,6 +20,11 @@ OPENAI_API_KEY = "sk-test-do-not-record-1234"
 ANTHROPIC_API_KEY = "sk-ant-test-secret"
 MISTRAL_API_KEY = "sk-mistral-test-do-not-record"
 GROQ_API_KEY = "sk-groq-test-do-not-record"  # "sk-": the suite checks no span carries it
+# An access key id has AWS's own shape (AKIA + 16), which the suite's secret scan knows; the secret
+# key and session token start with "sk-" as the API keys do.
+AWS_ACCESS_KEY_ID = "AKIASTANDINTEST0KEY1"
+AWS_SECRET_ACCESS_KEY = "sk-aws-secret-do-not-record-0123456789ab"
+AWS_SESSION_TOKEN = "sk-aws-session-token-do-not-record"
 
 
 def openai_client(standin: StandInServer) -> openai.OpenAI:
@@ -46,3 +54,15 @@ def async_groq_client(standin: StandInServer) -> groq.AsyncGroq:
 def mistral_client(standin: StandInServer) -> Mistral:
     """One client serves sync and async calls (``complete`` / ``complete_async``, ...)."""
     return Mistral(server_url=standin.url_for("mistral"), api_key=MISTRAL_API_KEY)
+
+
+def bedrock_client(standin: StandInServer, service: str = "bedrock-runtime") -> Any:
+    """A boto3 client of ``service`` (``bedrock-runtime`` or another AWS service) sending to the stand-in,
+    with no retries. boto3 is imported here, not with this module: most tests never use it."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service, endpoint_url=standin.url_for("bedrock"), region_name="us-east-1",
+        aws_access_key_id=AWS_ACCESS_KEY_ID, aws_secret_access_key=AWS_SECRET_ACCESS_KEY,
+        aws_session_token=AWS_SESSION_TOKEN, config=Config(retries={"total_max_attempts": 1}))

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
 
-SESSION_ID = "agentops.session.id"
+SESSION_ID = "session.id"
+CONVERSATION_ID = "gen_ai.conversation.id"
+ROOT_SESSION_ID = "agentops.session.id"
+"""On the session's root span (and its start record) only."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,16 @@ class SessionTree:
         return list(self.root.attributes.get("agentops.session.tags") or [])
 
     def assert_whole(self) -> None:
-        """Every span is stamped with the session id and hangs, through its parents, from the root."""
+        """Every span is stamped with the session's ids and hangs, through its parents, from the root."""
         by_id = {span.span_id: span for span in self.spans}
         by_id[self.root.span_id] = self.root
         session_id = self.root.attributes[SESSION_ID]
+        assert self.root.attributes[ROOT_SESSION_ID] == session_id
+        conversation_id = self.root.attributes[CONVERSATION_ID]
         for span in self.spans:
             assert span.attributes.get(SESSION_ID) == session_id, f"{span.name} lacks the session id"
+            assert span.attributes.get(CONVERSATION_ID) == conversation_id, f"{span.name} lacks the conversation id"
+            assert (ROOT_SESSION_ID in span.attributes) == span.is_start_record, f"{span.name} is not the root"
             assert span.trace_id == self.root.trace_id
             parent, hops = span.parent_span_id, 0
             while parent is not None and parent != self.root.span_id:

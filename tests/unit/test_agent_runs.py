@@ -16,7 +16,7 @@ import agentops_otel
 from agentops_otel.instrumentation import start_agent_run
 from tests.support.spans import attributes, spans_named
 
-SESSION_ID = "agentops.session.id"
+SESSION_ID = "session.id"
 
 
 def work() -> None:

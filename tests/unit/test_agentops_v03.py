@@ -59,7 +59,9 @@ def exported_spans(stdout: str) -> list[dict[str, Any]]:
 def test_v03_code_runs_unchanged(standin: StandInServer) -> None:
     key = "agentops-v03-key-1234"
     code = "import json\n" + V03_APP.format(key=key, base_url=standin.openai_base_url)
-    result = run_python(code, {"OTEL_TRACES_EXPORTER": "console"})
+    # Content capture on: the tool's arguments and result are recorded (v0.3 recorded them always).
+    result = run_python(code, {"OTEL_TRACES_EXPORTER": "console",
+                               "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"})
     assert result.returncode == 0, result.stderr
     assert key not in result.stdout + result.stderr  # the ignored API key is never printed
     assert "init(api_key) ignored" in result.stderr
@@ -73,7 +75,7 @@ def test_v03_code_runs_unchanged(standin: StandInServer) -> None:
     for span in spans:
         by_name.setdefault(span["name"], []).append(span)
     first_root, second_root, third_root = by_name["session"]
-    first_id = first_root["attributes"]["agentops.session.id"]
+    first_id = first_root["attributes"]["session.id"]
     assert first_root["attributes"]["agentops.session.tags"] == ["v03"]
     assert second_root["attributes"]["agentops.session.tags"] == ["v03", "batch"]  # default tags first
     assert first_root["attributes"]["agentops.session.end_state"] == "Success"
@@ -93,8 +95,8 @@ def test_v03_code_runs_unchanged(standin: StandInServer) -> None:
     assert action["attributes"]["gen_ai.agent.id"] == agent_id
     assert json.loads(action["attributes"]["agentops.event.params"]) == {"topic": "tides"}
     assert json.loads(tides["attributes"]["gen_ai.tool.call.result"]) == {"topic": "tides", "pages": 3}
-    assert {span["attributes"]["agentops.session.id"] for span in (created, action, chat, tides)} == {first_id}
-    assert waves["attributes"]["agentops.session.id"] == third_root["attributes"]["agentops.session.id"]
+    assert {span["attributes"]["session.id"] for span in (created, action, chat, tides)} == {first_id}
+    assert waves["attributes"]["session.id"] == third_root["attributes"]["session.id"]
     assert first_root["attributes"]["agentops.session.llm_calls"] == 1
     assert first_root["attributes"]["agentops.session.tool_calls"] == 1
     assert first_root["attributes"]["agentops.session.actions"] == 1

@@ -17,7 +17,9 @@ import agentops_otel as agentops
 from agentops_otel._internal.attribute_names import (
     SESSION_ACTIONS,
     SESSION_ERRORS,
+    SESSION_INPUT_TOKENS,
     SESSION_LLM_CALLS,
+    SESSION_OUTPUT_TOKENS,
     SESSION_TOOL_CALLS,
 )
 from agentops_otel._internal.events import ActionEvent, ErrorEvent, LLMEvent, ToolEvent
@@ -75,7 +77,7 @@ def test_analytics_count_calls_events_errors_and_tokens(exporter: InMemorySpanEx
     assert other.get_analytics().llm_calls == 1
 
     session.end_session("Success")
-    roots = {attributes(span)["agentops.session.id"]: span
+    roots = {attributes(span)["session.id"]: span
              for span in exporter.get_finished_spans() if span.name == "session"}
     root = roots[session.session_id].attributes
     assert root is not None
@@ -83,8 +85,14 @@ def test_analytics_count_calls_events_errors_and_tokens(exporter: InMemorySpanEx
     assert root[SESSION_TOOL_CALLS] == 1
     assert root[SESSION_ACTIONS] == 2
     assert root[SESSION_ERRORS] == 2
-    assert root[GEN_AI_USAGE_INPUT_TOKENS] == input_tokens
-    assert root[GEN_AI_USAGE_OUTPUT_TOKENS] == output_tokens
+    assert root[SESSION_INPUT_TOKENS] == input_tokens
+    assert root[SESSION_OUTPUT_TOKENS] == output_tokens
+    # The totals are not under gen_ai.usage.*: a backend summing those over the trace counts each call once.
+    assert not [key for key in root if key.startswith("gen_ai.usage.")]
+    trace_id = roots[session.session_id].context.trace_id
+    in_trace = [attributes(span) for span in exporter.get_finished_spans() if span.context.trace_id == trace_id]
+    assert sum(int(each.get(GEN_AI_USAGE_INPUT_TOKENS, 0)) for each in in_trace) == input_tokens
+    assert sum(int(each.get(GEN_AI_USAGE_OUTPUT_TOKENS, 0)) for each in in_trace) == output_tokens
     assert attributes(roots[other.session_id])[SESSION_LLM_CALLS] == 1
     assert session.get_analytics().llm_calls == 7  # still readable after the end
 
@@ -108,7 +116,8 @@ def test_empty_session_root_has_zero_counts(exporter: InMemorySpanExporter) -> N
     (root,) = exporter.get_finished_spans()
     assert root.attributes is not None
     assert [root.attributes[key] for key in (SESSION_LLM_CALLS, SESSION_TOOL_CALLS, SESSION_ACTIONS, SESSION_ERRORS,
-                                             GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS)] == [0] * 6
+                                             SESSION_INPUT_TOKENS, SESSION_OUTPUT_TOKENS)] == [0] * 6
+    assert not [key for key in root.attributes if key.startswith("gen_ai.usage.")]
 
 
 def test_duration_stops_when_the_session_ends(exporter: InMemorySpanExporter) -> None:

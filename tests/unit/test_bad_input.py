@@ -50,7 +50,7 @@ def spans(exporter: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
 
 def _session_spans(exporter: InMemorySpanExporter, session: agentops.Session) -> list[ReadableSpan]:
     return [s for s in exporter.get_finished_spans()
-            if s.attributes and s.attributes.get("agentops.session.id") == session.session_id]
+            if s.attributes and s.attributes.get("session.id") == session.session_id]
 
 
 def _root(exporter: InMemorySpanExporter, session: agentops.Session) -> ReadableSpan:
@@ -226,7 +226,8 @@ def test_events_with_unserialisable_or_huge_params_are_recorded_and_exportable(
     recorded = _session_spans(spans, session)
     assert len(recorded) == 5
     for span in recorded:
-        for key in ("agentops.event.params", "agentops.event.returns"):
+        for key in ("agentops.event.params", "agentops.event.returns", "gen_ai.tool.call.arguments",
+                    "gen_ai.tool.call.result"):
             value = (span.attributes or {}).get(key)
             if value is not None:
                 assert isinstance(value, str) and len(value) <= MAX_JSON_CHARS + 40

@@ -23,6 +23,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_TOOL_CALL_RESULT,
     GEN_AI_TOOL_NAME,
 )
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -35,7 +36,6 @@ from agentops_otel._internal.attribute_names import (
     EVENT_TYPE,
     SESSION_END_STATE,
     SESSION_END_STATE_REASON,
-    SESSION_ID,
 )
 from agentops_otel._internal.session import Session
 from tests.support.spans import attributes, spans_named
@@ -106,7 +106,37 @@ def test_defaults_are_recorded_and_the_name_defaults_to_the_function(exporter: I
     assert summarise.__name__ == "summarise" and summarise.__wrapped__ is not None  # type: ignore[attr-defined]
 
 
+def test_a_tools_arguments_and_result_follow_content_capture(exporter: InMemorySpanExporter) -> None:
+    """A tool's arguments and result are content (the GenAI conventions' opt-in attributes), an action's
+    parameters are not: the decorated function hands them over, as ``ActionEvent`` does."""
+
+    @agentops.record_tool("lookup")
+    def lookup(key: str) -> str:
+        return f"value of {key}"
+
+    @agentops.record_action("plan")
+    def plan(goal: str) -> str:
+        return goal.upper()
+
+    with agentops.start_session():
+        lookup("secret-ish")
+        plan("ship")
+    tool = attributes(only(exporter, "execute_tool lookup"))
+    assert GEN_AI_TOOL_CALL_ARGUMENTS not in tool and GEN_AI_TOOL_CALL_RESULT not in tool
+    assert tool[GEN_AI_TOOL_NAME] == "lookup"
+    assert json.loads(attributes(only(exporter, "action plan"))[EVENT_PARAMS]) == {"goal": "ship"}
+
+    exporter.clear()
+    agentops.set_capture_content(True)
+    with agentops.start_session():
+        lookup("k")
+    tool = attributes(only(exporter, "execute_tool lookup"))
+    assert json.loads(tool[GEN_AI_TOOL_CALL_ARGUMENTS]) == {"key": "k"}
+    assert tool[GEN_AI_TOOL_CALL_RESULT] == "value of k"  # a string as it is
+
+
 def test_record_tool_on_an_async_function(exporter: InMemorySpanExporter) -> None:
+    agentops.set_capture_content(True)  # a tool's arguments and result are content
     @agentops.record_tool("get_weather")
     async def get_weather(city: str) -> dict[str, object]:
         await asyncio.sleep(0)
@@ -241,6 +271,7 @@ def test_an_async_generator(exporter: InMemorySpanExporter) -> None:
 
 
 def test_methods_classmethods_and_staticmethods(exporter: InMemorySpanExporter) -> None:
+    agentops.set_capture_content(True)  # a tool's arguments and result are content
     class Toolbox:
         def __init__(self, unit: str) -> None:
             self.unit = unit
@@ -298,6 +329,7 @@ def test_an_error_ends_the_span_with_error_and_reaches_the_caller_unchanged(expo
 
 
 def test_decorators_follow_the_multi_session_rules(exporter: InMemorySpanExporter) -> None:
+    agentops.set_capture_content(True)  # a tool's arguments and result are content
     calls: list[str] = []
 
     @agentops.record_tool("search")

@@ -34,7 +34,7 @@ from agentops_otel.instrumentation import (
     function_wrapper,
 )
 
-SESSION_ID = "agentops.session.id"
+SESSION_ID = "session.id"
 
 
 class _Handler(BaseHTTPRequestHandler):

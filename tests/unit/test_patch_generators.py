@@ -16,10 +16,10 @@ from agentops_otel_standin import StandInServer
 from opentelemetry import context, trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 
 import agentops_otel as agentops
 from agentops_otel import MultiSessionException
-from agentops_otel._internal.attribute_names import SESSION_ID
 from tests.support.clients import async_openai_client
 from tests.support.spans import call_spans, spans_named
 

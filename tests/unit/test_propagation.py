@@ -17,7 +17,10 @@ from tests.support.otlp_receiver import OTLPReceiver
 from tests.support.paths import ROOT
 
 QUEUE_WORKER = ROOT / "examples" / "queue_worker.py"
-SESSION_ID = "agentops.session.id"
+SESSION_ID = "session.id"
+CONVERSATION_ID = "gen_ai.conversation.id"
+BAGGAGE_SESSION_ID = "agentops.session.id"
+BAGGAGE_CONVERSATION_ID = "gen_ai.conversation.id"
 
 tracer = trace.get_tracer("tests.propagation")
 
@@ -25,7 +28,7 @@ REMOTE_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 REMOTE_SPAN_ID = "00f067aa0ba902b7"
 REMOTE_CARRIER = {
     "traceparent": f"00-{REMOTE_TRACE_ID}-{REMOTE_SPAN_ID}-01",
-    "baggage": f"{SESSION_ID}=remote-session-1,tenant=acme",
+    "baggage": f"{BAGGAGE_SESSION_ID}=remote-session-1,tenant=acme",
 }
 
 
@@ -39,7 +42,7 @@ def test_inject_carries_the_current_span_and_the_session_id(exporter: InMemorySp
         carrier: dict[str, str] = {}
         agentops_otel.inject(carrier)
     assert carrier["traceparent"] == traceparent_of(span)
-    assert f"{SESSION_ID}={session.session_id}" in carrier["baggage"].split(",")
+    assert f"{BAGGAGE_SESSION_ID}={session.session_id}" in carrier["baggage"].split(",")
 
 
 def test_inject_outside_the_session_context_uses_the_only_sessions_root() -> None:
@@ -47,7 +50,7 @@ def test_inject_outside_the_session_context_uses_the_only_sessions_root() -> Non
     carrier: dict[str, str] = {}
     agentops_otel.inject(carrier)
     assert carrier["traceparent"] == traceparent_of(session.span)
-    assert carrier["baggage"] == f"{SESSION_ID}={session.session_id}"
+    assert carrier["baggage"] == f"{BAGGAGE_SESSION_ID}={session.session_id}"  # no conversation id: the same
 
 
 def test_inject_a_given_session_while_another_is_current() -> None:
@@ -56,7 +59,7 @@ def test_inject_a_given_session_while_another_is_current() -> None:
         carrier: dict[str, str] = {}
         agentops_otel.inject(carrier, session=second)
     assert carrier["traceparent"] == traceparent_of(second.span)
-    assert carrier["baggage"] == f"{SESSION_ID}={second.session_id}"
+    assert carrier["baggage"] == f"{BAGGAGE_SESSION_ID}={second.session_id}"
 
 
 def test_inject_without_a_session_to_choose_raises() -> None:
@@ -88,11 +91,12 @@ def test_attached_work_joins_the_remote_session_not_a_local_one(
     for span in (job, call):
         assert f"{span.context.trace_id:032x}" == REMOTE_TRACE_ID
         assert span.attributes is not None and span.attributes[SESSION_ID] == "remote-session-1"
+        assert span.attributes[CONVERSATION_ID] == "remote-session-1"  # none in the baggage: the session's id
     # The local session still active here did not claim the remote session's LLM call.
     assert local.get_analytics().llm_calls == 0
     # attach_session only borrows the context: it neither ends nor exports any session span.
     finished = exporter.get_finished_spans()
-    roots = [(span.attributes or {}).get(SESSION_ID) for span in finished if span.name == "session"]
+    roots = [(span.attributes or {}).get(BAGGAGE_SESSION_ID) for span in finished if span.name == "session"]
     assert roots == [local.session_id]
 
 
@@ -102,7 +106,34 @@ def test_a_worker_passes_the_session_on() -> None:
         agentops_otel.inject(carrier)
     assert carrier["traceparent"] == traceparent_of(span)
     assert carrier["traceparent"].split("-")[1] == REMOTE_TRACE_ID
-    assert f"{SESSION_ID}=remote-session-1" in carrier["baggage"].split(",")
+    assert f"{BAGGAGE_SESSION_ID}=remote-session-1" in carrier["baggage"].split(",")
+
+
+def test_the_conversation_id_travels_with_the_session(exporter: InMemorySpanExporter) -> None:
+    with agentops_otel.start_session(conversation_id="chat-42") as session:
+        carrier: dict[str, str] = {}
+        agentops_otel.inject(carrier)
+    assert sorted(carrier["baggage"].split(",")) == sorted(
+        [f"{BAGGAGE_SESSION_ID}={session.session_id}", f"{BAGGAGE_CONVERSATION_ID}=chat-42"])
+
+    # A worker with a session of its own current: the attached block is the remote session's, in
+    # its conversation; the worker's own session keeps its own conversation.
+    local = agentops_otel.start_session()
+    with local:
+        with agentops_otel.attach_session(carrier) as session_id:
+            tracer.start_span("job").end()
+            handed_on: dict[str, str] = {}
+            agentops_otel.inject(handed_on)
+        tracer.start_span("local work").end()
+    assert session_id == session.session_id
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    assert spans["job"].attributes is not None
+    assert spans["job"].attributes[SESSION_ID] == session.session_id
+    assert spans["job"].attributes[CONVERSATION_ID] == "chat-42"
+    assert f"{BAGGAGE_CONVERSATION_ID}=chat-42" in handed_on["baggage"].split(",")  # passed on by the worker
+    assert spans["local work"].attributes is not None
+    assert spans["local work"].attributes[SESSION_ID] == spans["local work"].attributes[CONVERSATION_ID] \
+        == local.session_id
 
 
 def test_a_carrier_without_a_session_yields_none(exporter: InMemorySpanExporter) -> None:
@@ -130,7 +161,8 @@ def test_a_session_crosses_two_real_processes(standin: StandInServer) -> None:
     by_name = {span.name: span for span in spans}
     root, enqueue = by_name["session"], by_name["enqueue summarise"]
     job, call = by_name["process summarise"], by_name["chat gpt-4o-mini"]
-    session_id = root.attributes[SESSION_ID]
+    session_id = root.attributes[BAGGAGE_SESSION_ID]
+    assert root.attributes[SESSION_ID] == session_id
     assert f"worker in session {session_id}:" in result.stdout
 
     # The producer owns the session: it alone exports the root span, ended Success.
@@ -144,3 +176,4 @@ def test_a_session_crosses_two_real_processes(standin: StandInServer) -> None:
     assert call.parent_span_id == job.span_id
     assert {span.trace_id for span in spans} == {root.trace_id}
     assert {span.attributes[SESSION_ID] for span in spans} == {session_id}
+    assert {span.attributes[CONVERSATION_ID] for span in spans} == {session_id}

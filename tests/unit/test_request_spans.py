@@ -7,9 +7,9 @@ import openai
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 
 import agentops_otel as agentops
-from agentops_otel._internal.attribute_names import SESSION_ID
 from tests.support.spans import attributes
 
 http_tracer = trace.get_tracer("an-http-client-instrumentation")

@@ -22,10 +22,10 @@ from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 
 import agentops_otel as agentops
 from agentops_otel import MultiSessionException
-from agentops_otel._internal.attribute_names import SESSION_ID
 from agentops_otel._internal.session import Session
 from tests.support.clients import async_openai_client
 from tests.support.spans import call_spans

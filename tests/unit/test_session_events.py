@@ -10,14 +10,19 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GEN_AI_CONVERSATION_ID,
     GEN_AI_INPUT_MESSAGES,
     GEN_AI_OPERATION_NAME,
     GEN_AI_OUTPUT_MESSAGES,
     GEN_AI_REQUEST_MODEL,
+    GEN_AI_TOOL_CALL_ARGUMENTS,
+    GEN_AI_TOOL_CALL_ID,
+    GEN_AI_TOOL_CALL_RESULT,
     GEN_AI_TOOL_NAME,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_MESSAGE, EXCEPTION_TYPE
 from opentelemetry.trace import SpanKind, StatusCode
@@ -32,8 +37,9 @@ from agentops_otel._internal.attribute_names import (
     EVENT_TYPE,
     SESSION_ACTIONS,
     SESSION_ERRORS,
-    SESSION_ID,
+    SESSION_INPUT_TOKENS,
     SESSION_LLM_CALLS,
+    SESSION_OUTPUT_TOKENS,
     SESSION_TOOL_CALLS,
 )
 from agentops_otel._internal.serialization import MAX_JSON_CHARS
@@ -51,6 +57,8 @@ def record_one(exporter: InMemorySpanExporter, event: agentops.Event) -> tuple[R
     assert child.parent is not None and child.parent.span_id == root.context.span_id
     assert child.context.trace_id == root.context.trace_id
     assert (child.attributes or {})[SESSION_ID] == session.session_id
+    assert (child.attributes or {})[GEN_AI_CONVERSATION_ID] == session.session_id
+    assert "agentops.session.id" not in (child.attributes or {})  # the root's alone
     return child, root
 
 
@@ -73,23 +81,46 @@ def test_action_event(exporter: InMemorySpanExporter) -> None:
     assert attrs(root)[SESSION_ACTIONS] == 1
 
 
-def test_tool_event(exporter: InMemorySpanExporter) -> None:
-    span, root = record_one(
-        exporter, agentops.ToolEvent(name="search", params={"q": "pizza"}, returns=["Luigi's", "Mario's"])
-    )
+def test_tool_event_without_content_capture_names_the_tool_and_its_call_only(exporter: InMemorySpanExporter) -> None:
+    span, root = record_one(exporter, agentops.ToolEvent(
+        name="search", params={"q": "pizza"}, returns=["Luigi's", "Mario's"], call_id="call_abc123"))
 
     assert span.name == "execute_tool search"
-    attributes = attrs(span)
-    assert attributes[EVENT_TYPE] == "tool"
-    assert attributes[GEN_AI_OPERATION_NAME] == "execute_tool"
-    assert attributes[GEN_AI_TOOL_NAME] == "search"
-    assert json.loads(str(attributes[EVENT_PARAMS])) == {"q": "pizza"}
-    assert json.loads(str(attributes[EVENT_RETURNS])) == ["Luigi's", "Mario's"]
+    assert attrs(span) == {
+        EVENT_TYPE: "tool", GEN_AI_OPERATION_NAME: "execute_tool", GEN_AI_TOOL_NAME: "search",
+        GEN_AI_TOOL_CALL_ID: "call_abc123", SESSION_ID: attrs(root)[SESSION_ID],
+        GEN_AI_CONVERSATION_ID: attrs(root)[GEN_AI_CONVERSATION_ID],
+    }
+    # Arguments and results are the conventions' opt-in content: under no name without capture.
+    assert "pizza" not in json.dumps(attrs(span)) and "Luigi" not in json.dumps(attrs(span))
     assert attrs(root)[SESSION_TOOL_CALLS] == 1
 
 
+def test_tool_event_with_content_capture_records_arguments_and_result(exporter: InMemorySpanExporter) -> None:
+    content.set_capture_content(True)
+    span, _ = record_one(exporter, agentops.ToolEvent(
+        name="search", params={"q": "pizza"}, returns=["Luigi's", "Mario's"], call_id="call_abc123"))
+    attributes = attrs(span)
+    assert attributes[GEN_AI_TOOL_NAME] == "search"
+    assert attributes[GEN_AI_TOOL_CALL_ID] == "call_abc123"
+    assert json.loads(str(attributes[GEN_AI_TOOL_CALL_ARGUMENTS])) == {"q": "pizza"}
+    assert json.loads(str(attributes[GEN_AI_TOOL_CALL_RESULT])) == ["Luigi's", "Mario's"]
+    assert EVENT_PARAMS not in attributes and EVENT_RETURNS not in attributes
+
+    # As start_tool records them: a string as it is (a model's arguments are JSON text already).
+    exporter.clear()
+    span, _ = record_one(exporter, agentops.ToolEvent(name="echo", params='{"text": "hi"}', returns="hi"))
+    assert attrs(span)[GEN_AI_TOOL_CALL_ARGUMENTS] == '{"text": "hi"}'
+    assert attrs(span)[GEN_AI_TOOL_CALL_RESULT] == "hi"
+    assert GEN_AI_TOOL_CALL_ID not in attrs(span)
+
+
 def test_event_without_params_or_returns_has_no_such_attributes(exporter: InMemorySpanExporter) -> None:
+    content.set_capture_content(True)
     span, _ = record_one(exporter, agentops.ToolEvent(name="ping"))
+    assert not {EVENT_PARAMS, EVENT_RETURNS, GEN_AI_TOOL_CALL_ARGUMENTS, GEN_AI_TOOL_CALL_RESULT} & set(attrs(span))
+    exporter.clear()
+    span, _ = record_one(exporter, agentops.ActionEvent(action_type="wait"))
     assert EVENT_PARAMS not in attrs(span) and EVENT_RETURNS not in attrs(span)
 
 
@@ -156,8 +187,9 @@ def test_llm_event_has_genai_attributes_and_no_content_by_default(exporter: InMe
     assert "What is 2+2?" not in json.dumps(attributes)
     root_attributes = attrs(root)
     assert root_attributes[SESSION_LLM_CALLS] == 1
-    assert root_attributes[GEN_AI_USAGE_INPUT_TOKENS] == 12
-    assert root_attributes[GEN_AI_USAGE_OUTPUT_TOKENS] == 3
+    assert root_attributes[SESSION_INPUT_TOKENS] == 12
+    assert root_attributes[SESSION_OUTPUT_TOKENS] == 3
+    assert GEN_AI_USAGE_INPUT_TOKENS not in root_attributes and GEN_AI_USAGE_OUTPUT_TOKENS not in root_attributes
 
 
 def test_llm_event_records_content_when_capture_is_on(exporter: InMemorySpanExporter) -> None:
@@ -254,7 +286,7 @@ def _cycle() -> list[object]:
 def test_unserialisable_values_are_recorded_by_repr(
     exporter: InMemorySpanExporter, value: object, expected: str
 ) -> None:
-    span, _ = record_one(exporter, agentops.ToolEvent(name="odd", params=value, returns=value))
+    span, _ = record_one(exporter, agentops.ActionEvent(action_type="odd", params=value, returns=value))
     assert attrs(span)[EVENT_PARAMS] == expected
     assert attrs(span)[EVENT_RETURNS] == expected
     json.loads(expected)  # still JSON: a consumer can always parse params and returns

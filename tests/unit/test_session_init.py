@@ -8,11 +8,12 @@ import re
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 
 import agentops_otel as agentops
 from agentops_otel import ConfigurationError
 from agentops_otel._internal import exporters
-from agentops_otel._internal.attribute_names import SESSION_ID, SESSION_TAGS
+from agentops_otel._internal.attribute_names import SESSION_TAGS
 from tests.support.subprocesses import NO_LLM_INSTRUMENTATION, json_documents, run_python
 
 CONSOLE = {"OTEL_TRACES_EXPORTER": "console", **NO_LLM_INSTRUMENTATION}

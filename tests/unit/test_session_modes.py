@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.trace import StatusCode
 
 import agentops_otel as agentops
 from agentops_otel import MultiSessionException, NoSessionException
-from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_ID, SESSION_TAGS
+from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_TAGS
 from tests.support.spans import attributes, spans_named
 
 NO_SESSION_MESSAGE = "A session action was attempted while no session existed on the client."

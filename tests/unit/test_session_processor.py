@@ -1,9 +1,10 @@
-"""The session span processor on a provider built by hand: the id is stamped and span limits hold.
+"""The session span processor on a provider built by hand: the ids are stamped and span limits hold.
 
-The processor writes the id into a starting span's attribute map directly when the SDK's limits
-leave room for it (see ``processor._stamp``); these tests pin that every limit still behaves as the
-SDK defines it for ``set_attribute``: the oldest attribute dropped from a full map and counted,
-values cut to the length limit, a user's own value of the key replaced.
+The processor writes ``session.id`` and ``gen_ai.conversation.id`` into a starting span's attribute
+map directly when the SDK's limits leave room for them (see ``sdk_internals.stamp_starting_span``);
+these tests pin that every limit still behaves as the SDK defines it for ``set_attribute``: the
+oldest attribute dropped from a full map and counted, values cut to the length limit; and that a
+span's own value of either key is kept.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_CONVERSATION_ID
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.trace import Tracer
 
 import agentops_otel as agentops
-from agentops_otel._internal.attribute_names import SESSION_ID
 from agentops_otel._internal.processor import SessionSpanProcessor
 
 
@@ -46,15 +48,17 @@ def one_span(tracer: Tracer, exporter: InMemorySpanExporter, session: agentops.S
 def test_stamps_after_the_span_s_own_attributes(session: agentops.Session) -> None:
     tracer, exporter = hand_built(SpanLimits())
     span = one_span(tracer, exporter, session, {"app.step": "plan", "app.user": "u1"})
-    assert dict(span.attributes or {}) == {"app.step": "plan", "app.user": "u1", SESSION_ID: session.session_id}
-    assert list(span.attributes or {}) == ["app.step", "app.user", SESSION_ID]
+    assert dict(span.attributes or {}) == {"app.step": "plan", "app.user": "u1", SESSION_ID: session.session_id,
+                                           GEN_AI_CONVERSATION_ID: session.session_id}
+    assert list(span.attributes or {}) == ["app.step", "app.user", SESSION_ID, GEN_AI_CONVERSATION_ID]
     assert span.dropped_attributes == 0
 
 
-def test_a_full_attribute_map_drops_its_oldest_entry_as_the_sdk_does(session: agentops.Session) -> None:
-    tracer, exporter = hand_built(SpanLimits(max_span_attributes=2))
+def test_a_full_attribute_map_drops_its_oldest_entries_as_the_sdk_does(session: agentops.Session) -> None:
+    tracer, exporter = hand_built(SpanLimits(max_span_attributes=3))
     span = one_span(tracer, exporter, session, {"app.step": "plan", "app.user": "u1"})
-    assert dict(span.attributes or {}) == {"app.user": "u1", SESSION_ID: session.session_id}
+    assert dict(span.attributes or {}) == {"app.user": "u1", SESSION_ID: session.session_id,
+                                           GEN_AI_CONVERSATION_ID: session.session_id}
     assert span.dropped_attributes == 1
 
 
@@ -62,20 +66,33 @@ def test_no_room_for_any_attribute(session: agentops.Session) -> None:
     tracer, exporter = hand_built(SpanLimits(max_span_attributes=0))
     span = one_span(tracer, exporter, session, {})
     assert dict(span.attributes or {}) == {}
-    assert span.dropped_attributes == 1
+    assert span.dropped_attributes == 2
 
 
-def test_the_value_length_limit_cuts_the_id(session: agentops.Session) -> None:
+def test_the_value_length_limit_cuts_the_ids(session: agentops.Session) -> None:
     tracer, exporter = hand_built(SpanLimits(max_span_attribute_length=8))
     span = one_span(tracer, exporter, session, {"app.step": "a long step name"})
-    assert dict(span.attributes or {}) == {"app.step": "a long s", SESSION_ID: session.session_id[:8]}
+    assert dict(span.attributes or {}) == {"app.step": "a long s", SESSION_ID: session.session_id[:8],
+                                           GEN_AI_CONVERSATION_ID: session.session_id[:8]}
 
 
-def test_the_session_replaces_a_user_s_own_value_of_the_key(session: agentops.Session) -> None:
+def test_a_span_keeps_the_ids_its_maker_gave_it(session: agentops.Session) -> None:
+    # A library that knows the conversation (a LangGraph thread) says so on its span itself.
     tracer, exporter = hand_built(SpanLimits())
-    span = one_span(tracer, exporter, session, {SESSION_ID: "set-by-the-app", "app.step": "plan"})
-    assert dict(span.attributes or {}) == {"app.step": "plan", SESSION_ID: session.session_id}
-    assert list(span.attributes or {}) == ["app.step", SESSION_ID]  # moved to the end, as set_attribute does
+    span = one_span(tracer, exporter, session, {GEN_AI_CONVERSATION_ID: "thread-7", "app.step": "plan"})
+    assert dict(span.attributes or {}) == {GEN_AI_CONVERSATION_ID: "thread-7", "app.step": "plan",
+                                           SESSION_ID: session.session_id}
+    exporter.clear()
+    span = one_span(tracer, exporter, session, {SESSION_ID: "set-by-the-app"})
+    assert dict(span.attributes or {}) == {SESSION_ID: "set-by-the-app", GEN_AI_CONVERSATION_ID: session.session_id}
+
+
+def test_the_conversation_id_is_the_session_s_own_when_given(exporter: InMemorySpanExporter) -> None:
+    session = agentops.start_session(conversation_id="chat-42")
+    tracer, spans = hand_built(SpanLimits())
+    span = one_span(tracer, spans, session, {})
+    session.end_session("Success")
+    assert dict(span.attributes or {}) == {SESSION_ID: session.session_id, GEN_AI_CONVERSATION_ID: "chat-42"}
 
 
 def test_a_span_outside_any_session_is_not_stamped(session: agentops.Session) -> None:

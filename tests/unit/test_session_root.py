@@ -12,11 +12,12 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
 from agentops_otel._internal import registry
-from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_END_STATE_REASON, SESSION_ID
+from agentops_otel._internal.attribute_names import SESSION_END_STATE, SESSION_END_STATE_REASON
 from tests.support.spans import attributes, spans_named
 
 user_tracer = trace.get_tracer("user-app")

@@ -22,5 +22,5 @@ def test_single_session_with_one_llm_call(exporter: InMemorySpanExporter, standi
     assert root.parent is None and root.status.status_code is StatusCode.OK
     assert call.parent is not None and call.parent.span_id == root.context.span_id
     assert call.kind is SpanKind.CLIENT
-    assert attributes(call)["agentops.session.id"] == session.session_id
+    assert attributes(call)["session.id"] == session.session_id
     assert attributes(root)["agentops.session.llm_calls"] == 1

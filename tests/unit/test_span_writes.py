@@ -20,7 +20,7 @@ from opentelemetry.util.types import AttributeValue
 from agentops_otel._internal import sdk_internals
 
 KEYS = st.sampled_from(["gen_ai.response.id", "gen_ai.response.model", "gen_ai.usage.input_tokens",
-                        "gen_ai.response.finish_reasons", "app.step", "agentops.session.id"])
+                        "gen_ai.response.finish_reasons", "app.step", "session.id"])
 TEXT = st.text(max_size=12)
 # The kinds of values agentops-otel writes, and (rarer) kinds it leaves to the SDK.
 OUR_VALUES = st.one_of(TEXT, st.integers(), st.floats(allow_nan=False), st.booleans(), st.lists(TEXT, max_size=3),
@@ -68,12 +68,19 @@ def test_set_attributes_matches_the_sdk(limits: SpanLimits, existing: dict[str, 
 
 
 @settings(max_examples=200, deadline=None)
-@given(limits=LIMITS, existing=ATTRIBUTES, key=KEYS, value=TEXT)
-def test_stamp_matches_the_sdk(limits: SpanLimits, existing: dict[str, AttributeValue], key: str, value: str) -> None:
+@given(limits=LIMITS, existing=ATTRIBUTES, keys=st.lists(KEYS, min_size=1, max_size=2, unique=True),
+       values=st.lists(TEXT, min_size=2, max_size=2))
+@example(limits=SpanLimits(max_span_attributes=1), existing={}, keys=["session.id", "app.step"], values=["s", "c"])
+def test_stamp_matches_the_sdk(limits: SpanLimits, existing: dict[str, AttributeValue], keys: list[str],
+                               values: list[str]) -> None:
+    # The SDK's way to add what a span lacks: set_attribute for each key not there yet.
     existing = {k: v for k, v in existing.items() if v is not None}
+    stamp = tuple(zip(keys, values, strict=False))
     sdk_span, our_span, exporter = twin_spans(limits, existing)
-    sdk_span.set_attribute(key, value)  # type: ignore[attr-defined]
-    sdk_internals.stamp_starting_span(our_span, key, value)  # type: ignore[arg-type]
+    for key, value in stamp:
+        if key not in (sdk_span.attributes or {}):  # type: ignore[attr-defined]
+            sdk_span.set_attribute(key, value)  # type: ignore[attr-defined]
+    sdk_internals.stamp_starting_span(our_span, stamp)  # type: ignore[arg-type]
     sdk_span.end()  # type: ignore[attr-defined]
     our_span.end()  # type: ignore[attr-defined]
     assert_same(exporter)

@@ -22,6 +22,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_TOOL_CALL_RESULT,
     GEN_AI_TOOL_NAME,
 )
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -31,7 +32,6 @@ from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import (
     SESSION_AGENT_INVOCATIONS,
     SESSION_ERRORS,
-    SESSION_ID,
     SESSION_TOOL_CALLS,
 )
 from agentops_otel._internal.session import Session
@@ -77,10 +77,10 @@ def test_agent_tool_and_llm_call_nest_under_the_only_session(
     assert parent_of(llm_span) == ids(agent_span)
     assert attributes(agent_span) == {
         GEN_AI_OPERATION_NAME: "invoke_agent", GEN_AI_AGENT_NAME: "planner", GEN_AI_AGENT_ID: "agent-7",
-        "app.team": "travel", SESSION_ID: session.session_id}
+        "app.team": "travel", SESSION_ID: session.session_id, "gen_ai.conversation.id": session.session_id}
     assert attributes(tool_span) == {
         GEN_AI_OPERATION_NAME: "execute_tool", GEN_AI_TOOL_NAME: "get_weather", GEN_AI_TOOL_CALL_ID: "call_abc",
-        SESSION_ID: session.session_id}
+        SESSION_ID: session.session_id, "gen_ai.conversation.id": session.session_id}
     assert attributes(llm_span)[SESSION_ID] == session.session_id
     assert agent_span.status.status_code is StatusCode.OK and tool_span.status.status_code is StatusCode.OK
 

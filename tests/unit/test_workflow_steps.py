@@ -31,7 +31,8 @@ def test_a_workflow_span_in_its_session_with_the_calls_made_inside(
     assert workflow.parent.span_id == root.context.span_id
     assert chat.parent is not None and chat.parent.span_id == workflow.context.span_id
     assert attributes(workflow) == {GEN_AI_OPERATION_NAME: "invoke_workflow", GEN_AI_WORKFLOW_NAME: "summarise",
-                                    "app.step": 1, "agentops.session.id": session.session_id}
+                                    "app.step": 1, "session.id": session.session_id,
+                                    "gen_ai.conversation.id": session.session_id}
     analytics = session.get_analytics()
     assert (analytics.agent_invocations, analytics.tool_calls, analytics.errors) == (0, 0, 0)
 

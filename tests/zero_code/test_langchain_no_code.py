@@ -71,6 +71,6 @@ def test_a_langgraph_agent_traced_with_no_code(standin: StandInServer, receiver:
     assert _tree(spans) == [("session", [("invoke_agent weather", [
         ("agent", [chat]), ("tools", [("execute_tool get_weather", [])]), ("agent", [chat])])])]
     (root,) = [s for s in spans if s.name == "session"]
-    assert {s.attributes["agentops.session.id"] for s in spans} == {root.attributes["agentops.session.id"]}
+    assert {s.attributes["session.id"] for s in spans} == {root.attributes["session.id"]}
     assert root.attributes["agentops.session.agent_invocations"] == 1
     assert root.attributes["agentops.session.tool_calls"] == 1

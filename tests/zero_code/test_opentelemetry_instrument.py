@@ -22,7 +22,7 @@ from tests.support.paths import ROOT
 NO_CODE_APP = ROOT / "examples" / "no_code_app.py"
 OPENTELEMETRY_INSTRUMENT = Path(sys.executable).parent / "opentelemetry-instrument"
 
-SESSION_ID = "agentops.session.id"
+SESSION_ID = "session.id"
 
 
 @pytest.fixture

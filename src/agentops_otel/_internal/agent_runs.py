@@ -100,8 +100,12 @@ class AgentRun:
         return f"<AgentRun {how} {self.session!r}>"
 
 
-def start_agent_run() -> AgentRun:
+def start_agent_run(*, conversation_id: str | None = None, agent_name: str | None = None) -> AgentRun:
     """The session an agent run starting now goes into, started for it when it has none.
+
+    ``conversation_id`` and ``agent_name`` are those of a session started for the run (see
+    ``start_session``): the framework's own grouping of runs (an Agents SDK trace's ``group_id``)
+    and the run's agent. A run that goes into an existing session leaves that session's alone.
 
     Example (an instrumentor's wrapper around a framework's run entry point)::
 
@@ -119,7 +123,7 @@ def start_agent_run() -> AgentRun:
         return AgentRun(registry.get(session_id), False, False)
     active = [session for session in registry.active_sessions() if session.session_id not in _run_sessions]
     if not active or facade.session_per_agent_run():
-        session = facade.start_session()
+        session = facade.start_session(conversation_id=conversation_id, agent_name=agent_name)
         _run_sessions.add(session.session_id)
         return AgentRun(session, True, True)
     if len(active) == 1:

@@ -9,7 +9,11 @@ from __future__ import annotations
 from typing import Final
 
 SESSION_ID: Final = "agentops.session.id"
-"""The session a span belongs to: on the session's root span and on every span started under it."""
+"""The id of the session whose root span (or start record) this is: on those two spans only.
+
+Every span of the session, the root included, carries the session under the standard names
+backends group by, ``session.id`` and ``gen_ai.conversation.id`` (see ``session_stamp``); this
+name marks the one span that *is* the session, so that a search for it finds one span per session."""
 
 SESSION_END_STATE: Final = "agentops.session.end_state"
 SESSION_END_STATE_REASON: Final = "agentops.session.end_state_reason"
@@ -20,6 +24,10 @@ SESSION_TOOL_CALLS: Final = "agentops.session.tool_calls"
 SESSION_AGENT_INVOCATIONS: Final = "agentops.session.agent_invocations"
 SESSION_ACTIONS: Final = "agentops.session.actions"
 SESSION_ERRORS: Final = "agentops.session.errors"
+SESSION_INPUT_TOKENS: Final = "agentops.session.input_tokens"
+SESSION_OUTPUT_TOKENS: Final = "agentops.session.output_tokens"
+"""The session's token totals, on its root span at end: not ``gen_ai.usage.*``, which a backend
+adds up over every span of a trace (the root's totals would count every call twice)."""
 
 EVENT_TYPE: Final = "agentops.event.type"
 """``action``, ``tool``, ``error`` or ``llm`` on spans made by ``session.record(event)``."""
@@ -40,6 +48,9 @@ STREAM_COMPLETED: Final = "agentops.stream.completed"
 abandoned or cancelled before it)."""
 BAGGAGE_SESSION_ID: Final = SESSION_ID
 """The W3C baggage entry that carries the session id across processes."""
+BAGGAGE_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+"""The W3C baggage entry that carries the session's conversation id across processes, present
+only when it differs from the session id (``start_session(conversation_id=...)``)."""
 
 # Cost in USD. The GenAI conventions have no cost attribute yet (a proposal adds
 # ``gen_ai.usage.cost.*``); these are the names backends read today, so they live here alone and

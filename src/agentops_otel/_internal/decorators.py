@@ -7,8 +7,10 @@ generator, when it is exhausted, closed or raises (it starts at the first ``next
 generator's code starts to run). The step's span is current only while the function's own code
 runs, never in its caller between two ``yield``\\ s.
 
-Parameters and return value are recorded as ``ActionEvent`` / ``ToolEvent`` record them: always
-(decorating the function is handing them over), as JSON. As in v0.3, a decorated function
+Parameters and return value are recorded as ``ActionEvent`` / ``ToolEvent`` record them, as JSON:
+an action's or agent's always (decorating the function is handing them over, as in v0.3), a
+tool's as the GenAI conventions' tool call arguments and result, only with content capture on
+(like ``ToolEvent`` and the tool spans of the agent frameworks). As in v0.3, a decorated function
 accepts ``session=`` to say which session a call belongs to; otherwise the session is the one an
 LLM call would belong to (current, else the only active one; ``MultiSessionException`` with two
 or more and none chosen; with none, a span under the current span).
@@ -32,6 +34,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 
 from agentops_otel._internal import registry
 from agentops_otel._internal.attribute_names import EVENT_PARAMS, EVENT_RETURNS
+from agentops_otel._internal.content import capture_content
 from agentops_otel._internal.facade import start_session
 from agentops_otel._internal.serialization import to_json
 from agentops_otel._internal.session import Session
@@ -134,13 +137,15 @@ class _Recorder:
             if session_id_in(get_current()) != chosen.session_id:
                 context = chosen.context(get_current())
         attributes: Attributes = dict(self.static)
-        params = self.parameters.of(args, kwargs)
-        if params:
-            attributes[self.params_key] = to_json(params)
+        record_content = self.operation != EXECUTE_TOOL or capture_content()
+        if record_content:
+            params = self.parameters.of(args, kwargs)
+            if params:
+                attributes[self.params_key] = to_json(params)
         if self.parameters.skip_first and args:
             self._add_agent_of(args[0], attributes)
         return start_step(self.span_name, attributes, operation=self.operation, event_type=self.event_type,
-                          result_key=self.result_key, record_content=True, context=context)
+                          result_key=self.result_key, record_content=record_content, context=context)
 
     def _add_agent_of(self, instance: object, attributes: Attributes) -> None:
         """A method of an object ``@track_agent`` made an agent: the span says which agent it is."""
@@ -399,13 +404,17 @@ def _create_agent(name: str, session: Session | None) -> str:
 @overload
 def session(fn: F) -> F: ...
 @overload
-def session(*, tags: str | Iterable[str] | None = None) -> Callable[[F], F]: ...
-def session(fn: F | None = None, *, tags: str | Iterable[str] | None = None) -> F | Callable[[F], F]:
+def session(*, tags: str | Iterable[str] | None = None, agent_name: str | None = None,
+            conversation_id: str | None = None) -> Callable[[F], F]: ...
+def session(fn: F | None = None, *, tags: str | Iterable[str] | None = None, agent_name: str | None = None,
+            conversation_id: str | None = None) -> F | Callable[[F], F]:
     """Run each call of the decorated function as a session of its own.
 
     The session is current while the function runs (LLM calls, tools and agents in it are its);
     it ends ``Success`` when the function returns, ``Fail`` with the exception's type and message
-    as reason when it raises. Works on functions and async functions.
+    as reason when it raises. Works on functions and async functions. ``tags``, ``agent_name``
+    and ``conversation_id`` are ``start_session``'s, for every call (a ``conversation_id`` puts
+    every call's session in that one conversation).
 
     Example::
 
@@ -419,14 +428,14 @@ def session(fn: F | None = None, *, tags: str | Iterable[str] | None = None) -> 
         if inspect.iscoroutinefunction(function):
             @functools.wraps(function)
             async def async_run(*args: Any, **kwargs: Any) -> Any:
-                async with start_session(tags=tags):
+                async with start_session(tags=tags, agent_name=agent_name, conversation_id=conversation_id):
                     return await function(*args, **kwargs)
 
             return cast(F, async_run)
 
         @functools.wraps(function)
         def run(*args: Any, **kwargs: Any) -> Any:
-            with start_session(tags=tags):
+            with start_session(tags=tags, agent_name=agent_name, conversation_id=conversation_id):
                 return function(*args, **kwargs)
 
         return cast(F, run)

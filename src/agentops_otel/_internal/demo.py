@@ -65,7 +65,8 @@ def agent_steps(create: Callable[..., Any], record: Callable[[agentops.Event], N
     messages.append(reply.model_dump(exclude_none=True))
     for call in reply.tool_calls or ():
         arguments = json.loads(call.function.arguments)
-        tool = agentops.ToolEvent(name=call.function.name, params=arguments)  # its span starts now...
+        # Its span starts now; call_id ties it to the model's request for it (gen_ai.tool.call.id).
+        tool = agentops.ToolEvent(name=call.function.name, params=arguments, call_id=call.id)
         tool.returns = get_weather(**arguments)
         record(tool)  # ... and ends now
         messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(tool.returns)})
@@ -183,7 +184,26 @@ def run_demo() -> int:
     total = sum(each.get_analytics().cost or 0.0 for each in sessions)
     _say(f"  {len(sessions)} sessions: {counts}; cost ${total:.6f} at {MODEL}'s list price "
          "(the stand-in's tokens, priced offline by genai-prices)")
-    if target.startswith("exported over OTLP"):
-        _say("  Find one in Jaeger (http://localhost:16686 with docker compose up -d): service "
-             f"{service_name or os.environ.get('OTEL_SERVICE_NAME')}, tag agentops.session.id=<id above>")
+    for line in _where_to_find(drawn, service_name or os.environ.get("OTEL_SERVICE_NAME", "")):
+        _say(line)
     return 0
+
+
+def _where_to_find(drawn: bool, service_name: str) -> list[str]:
+    """The closing lines: where the traces went, and how to find a session there, in any backend."""
+    chosen = os.environ.get("OTEL_TRACES_EXPORTER", "").strip()
+    if drawn:
+        return ["  Traces: the trees above (the agentops_console exporter). Set OTEL_EXPORTER_OTLP_ENDPOINT to "
+                "send them to a collector or a backend instead (see the README's \"Backends\")."]
+    exporters = {name.strip() for name in chosen.split(",") if name.strip()} or {"otlp"}
+    if exporters == {"none"}:
+        return ["  Traces: not exported (OTEL_TRACES_EXPORTER=none)."]
+    if exporters == {"otlp"}:
+        endpoint = (os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+                    or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or "the default OTLP endpoint")
+        where = f"Traces: sent over OTLP ({otlp_protocol()}) to {endpoint}, service {service_name}."
+    else:
+        where = f"Traces: sent to the OTEL_TRACES_EXPORTER={chosen} exporter, service {service_name}."
+    return [f"  {where} One trace per session, its root span named session.",
+            "  Find a session by an id above: every span of it carries session.id=<id> and gen_ai.conversation.id "
+            "(a tag search in Jaeger; the Sessions page of Phoenix or Langfuse)."]

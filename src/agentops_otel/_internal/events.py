@@ -3,13 +3,15 @@
 Example::
 
     session.record(ActionEvent(action_type="plan", params={"goal": "book a table"}, returns="ok"))
-    session.record(ToolEvent(name="search", params={"q": "pizza"}, returns=["Luigi's"]))
+    session.record(ToolEvent(name="search", params={"q": "pizza"}, returns=["Luigi's"], call_id=call.id))
     session.record(ErrorEvent(exception=err))
     session.record(LLMEvent(model="gpt-4o-mini", prompt_tokens=12, completion_tokens=30))
 
-``params`` and ``returns`` are recorded as JSON strings (``agentops.event.params`` /
+An action's ``params`` and ``returns`` are recorded as JSON strings (``agentops.event.params`` /
 ``agentops.event.returns``) of at most ``serialization.MAX_JSON_CHARS`` characters; values JSON
-cannot express are recorded by ``repr``. Recording never raises on odd values.
+cannot express are recorded by ``repr``. A tool's are the GenAI conventions' tool call arguments
+and result, recorded as ``start_tool`` records them: only with content capture on. Recording
+never raises on odd values.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_OPERATION_NAME,
     GEN_AI_OUTPUT_MESSAGES,
     GEN_AI_REQUEST_MODEL,
-    GEN_AI_TOOL_NAME,
+    GEN_AI_TOOL_CALL_RESULT,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
@@ -35,6 +37,7 @@ from opentelemetry.util.types import AttributeValue
 from agentops_otel._internal import content
 from agentops_otel._internal.attribute_names import ACTION_TYPE, ERROR_DETAILS, EVENT_PARAMS, EVENT_RETURNS, EVENT_TYPE
 from agentops_otel._internal.serialization import to_json, to_text
+from agentops_otel._internal.step_attributes import tool_attributes, tool_value
 
 __all__ = ["ActionEvent", "ErrorEvent", "Event", "LLMEvent", "ToolEvent"]
 
@@ -96,11 +99,19 @@ class ActionEvent(Event):
 
 @dataclass
 class ToolEvent(Event):
-    """A tool the agent called, as a GenAI ``execute_tool`` span."""
+    """A tool the agent called, as a GenAI ``execute_tool`` span: ``gen_ai.tool.name``,
+    ``gen_ai.tool.call.id`` (``call_id``, the model's id of the call, e.g. an OpenAI
+    ``tool_calls[i].id``) and, with content capture on, ``gen_ai.tool.call.arguments`` /
+    ``gen_ai.tool.call.result`` (``params`` / ``returns``: a string as it is, anything else as JSON).
+
+    Arguments and results are the conventions' opt-in, possibly sensitive attributes, so they
+    follow the capture setting as ``start_tool``'s do, with the same code.
+    """
 
     name: str = "tool"
     params: object = None
     returns: object = None
+    call_id: str | None = None
     event_type: ClassVar[str] = "tool"
 
     def span_name(self) -> str:
@@ -108,9 +119,10 @@ class ToolEvent(Event):
 
     def attributes(self) -> dict[str, AttributeValue]:
         attributes = super().attributes()
-        attributes[GEN_AI_OPERATION_NAME] = "execute_tool"
-        attributes[GEN_AI_TOOL_NAME] = str(self.name)
-        _add_json(attributes, self.params, self.returns)
+        record_content = content.capture_content()
+        attributes.update(tool_attributes(str(self.name), self.call_id, self.params, record_content))
+        if self.returns is not None and record_content:
+            attributes[GEN_AI_TOOL_CALL_RESULT] = tool_value(self.returns)
         return attributes
 
 

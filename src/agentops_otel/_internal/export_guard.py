@@ -35,7 +35,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Status
@@ -315,6 +314,10 @@ def _tls_mismatch(reason: str, exporter: SpanExporter) -> str:
 def _rejected(body: object, sent: int) -> tuple[int, str]:
     """How many spans an OTLP answer says were rejected (``partial_success``), and why."""
     if isinstance(body, bytes) and body:
+        # Only an OTLP/HTTP answer is bytes, and that exporter has imported protobuf already: a
+        # process exporting otherwise (console, none, gRPC) does not pay for it at start-up.
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+
         try:
             body = ExportTraceServiceResponse.FromString(body)
         except Exception:  # not a protobuf answer (JSON, an HTML page): nothing to read

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
@@ -12,7 +11,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from agentops_otel._internal import content, lifecycle, pricing, registry, root_span, sdk_setup
+from agentops_otel._internal import activation, content, lifecycle, pricing, registry, root_span, sdk_setup
 from agentops_otel._internal.analytics import SessionAnalytics
 from agentops_otel._internal.end_state import EndState
 from agentops_otel._internal.events import Event
@@ -23,16 +22,14 @@ from agentops_otel.version import __version__
 
 logger = logging.getLogger(__name__)
 
-INSTRUMENTOR_GROUP = "opentelemetry_instrumentor"
-OUR_INSTRUMENTOR_PREFIX = "agentops-otel-"
-"""Distributions whose ``opentelemetry_instrumentor`` entry points ``init()`` activates."""
-
 _lock = threading.RLock()
 _tracer: trace.Tracer | None = None
 _settings: dict[str, Any] = {}
 _process_session: Session | None = None
 _process_session_by_init = False
 _session_per_agent_run = False
+_service_name = "unknown_service"
+"""The resource's ``service.name``: the agent name of sessions not given one (see ``init``)."""
 
 
 def init(
@@ -53,6 +50,8 @@ def init(
     max_wait_time: int | None = None,
     max_queue_size: int | None = None,
     skip_auto_end_session: bool | None = None,
+    agent_name: str | None = None,
+    conversation_id: str | None = None,
 ) -> Session | None:
     """Set up OpenTelemetry for sessions and, by default, start one.
 
@@ -74,6 +73,10 @@ def init(
             USD per million tokens by kind, e.g. ``{"ft:gpt-4o-mini:acme": {"input_mtok": 0.3,
             "output_mtok": 1.2, "cache_read_mtok": 0.15}}`` (kinds: ``input_mtok``,
             ``output_mtok``, ``cache_read_mtok``, ``cache_write_mtok``, ``output_reasoning_mtok``).
+        agent_name: ``gen_ai.agent.name`` of every session's root span from now on, unless
+            ``start_session(agent_name=...)`` names another (default: the service name).
+        conversation_id: ``gen_ai.conversation.id`` of the session started now (default: its
+            session id); see ``start_session``.
         session_per_agent_run: give every agent framework run (an OpenAI Agents SDK
             ``Runner.run``) a session of its own unless a session is current where it starts, even
             while other sessions are active (``AGENTOPS_AUTO_START_SESSION``'s, or the one this
@@ -99,7 +102,7 @@ def init(
         TypeError, ValueError: an argument has the wrong type or value (``prices``: the message
             names the model and the price key).
     """
-    global _tracer, _session_per_agent_run
+    global _tracer, _session_per_agent_run, _service_name
     for name, value in (("auto_start_session", auto_start_session), ("instrument_llm_calls", instrument_llm_calls),
                         ("session_per_agent_run", session_per_agent_run)):
         if not isinstance(value, bool):
@@ -112,6 +115,8 @@ def init(
         raise TypeError(f"exporter must be an opentelemetry SpanExporter; got {type(exporter).__name__}")
     if cost is not None and not isinstance(cost, bool):
         raise TypeError(f"cost must be True, False or None; got {type(cost).__name__}")
+    _check_optional_name("agent_name", agent_name)
+    _check_optional_name("conversation_id", conversation_id)
     overrides = pricing.parse_prices(prices) if prices is not None else {}
     session_tags = normalise_tags(tags) if tags is not None else None
     if session_per_agent_run:
@@ -121,7 +126,7 @@ def init(
                    "max_queue_size": max_queue_size, "skip_auto_end_session": skip_auto_end_session})
 
     requested = {"service_name": service_name, "exporter": exporter, "capture_content": capture_content,
-                 "default_tags": defaults, "cost": cost, "prices": prices}
+                 "default_tags": defaults, "cost": cost, "prices": prices, "agent_name": agent_name}
     with _lock:
         if _tracer is None:
             pricing.configure(cost, overrides)
@@ -129,8 +134,9 @@ def init(
             if capture_content is not None:
                 content.set_capture_content(capture_content)
             if instrument_llm_calls:
-                instrument_installed_clients()
+                activation.instrument_installed_clients()
             _settings.update(requested)
+            _service_name = sdk_setup.service_name_of(tracer_provider)
             _tracer = tracer_provider.get_tracer("agentops_otel", __version__)
             root_span.prepare_tracer(_tracer)
             lifecycle.install()
@@ -152,8 +158,12 @@ def init(
                     RuntimeWarning, stacklevel=2)
             if session_tags:
                 process_session.add_tags(session_tags)
+            if conversation_id is not None and conversation_id != process_session.conversation_id:
+                warnings.warn(
+                    f"agentops_otel.init(conversation_id=...) ignored: the session it returns (already active) "
+                    f"has conversation id {process_session.conversation_id!r}", RuntimeWarning, stacklevel=2)
             return process_session
-        _process_session = start_session(tags=session_tags)
+        _process_session = start_session(tags=session_tags, conversation_id=conversation_id)
         _process_session_by_init = True
         return _process_session
 
@@ -191,23 +201,44 @@ def _get_tracer() -> trace.Tracer:
     return _tracer
 
 
-def start_session(tags: str | Iterable[str] | None = None) -> Session:
+def _check_optional_name(name: str, value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise TypeError(f"{name} must be a non-empty str or None; got {type(value).__name__} {value!r:.80}")
+
+
+def start_session(tags: str | Iterable[str] | None = None, *, conversation_id: str | None = None,
+                  agent_name: str | None = None) -> Session:
     """Start a new session (initialising with defaults if ``init()`` was not called).
 
     With two or more sessions active the module-level functions raise ``MultiSessionException``;
     call the session's own methods instead.
 
+    Args:
+        tags: the session's tags (after ``init(default_tags=...)``).
+        conversation_id: the chat thread this run is part of, as ``gen_ai.conversation.id`` on
+            every span of the session (default: the session id). Give several sessions (one per
+            turn of a chat, say) the same one and a backend's sessions page shows them together.
+        agent_name: ``gen_ai.agent.name`` of the session's root span (default: ``init``'s
+            ``agent_name``, else the service name).
+
     Example::
 
-        session = agentops_otel.start_session(tags=["nightly"])
+        session = agentops_otel.start_session(tags=["nightly"], conversation_id=chat.id)
         session.end_session("Success")
+
+    Raises:
+        TypeError: ``conversation_id`` or ``agent_name`` is not a non-empty str.
     """
+    _check_optional_name("conversation_id", conversation_id)
+    _check_optional_name("agent_name", agent_name)
     session_tags = normalise_tags(tags) if tags is not None else None
     tracer = _get_tracer()
     defaults = _settings.get("default_tags")
     if defaults:
         session_tags = normalise_tags([*defaults, *(session_tags or ())])
-    session = Session(tracer, session_tags, on_end=registry.unregister)
+    name = agent_name or _settings.get("agent_name") or _service_name
+    session = Session(tracer, session_tags, on_end=registry.unregister, conversation_id=conversation_id,
+                      agent_name=name)
     registry.register(session)
     return session
 
@@ -296,31 +327,3 @@ def create_agent(name: str, agent_id: str | None = None) -> str:
     session = registry.current_or_only_session()
     assert session is not None  # required: raised otherwise
     return session.create_agent(name, agent_id)
-
-
-def instrument_installed_clients() -> list[str]:
-    """Instrument every LLM client for which an agentops-otel instrumentor is installed.
-
-    Honours ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``. Returns the entry point names instrumented.
-    A client library that is not installed, or an instrumentor that fails, is skipped (logged).
-    """
-    from importlib.metadata import entry_points  # here: importing it costs ~15 ms, which only init() needs
-
-    disabled = {name.strip() for name in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
-    done: list[str] = []
-    for entry_point in entry_points(group=INSTRUMENTOR_GROUP):
-        dist = getattr(entry_point, "dist", None)
-        if dist is None or not dist.name.replace("_", "-").startswith(OUR_INSTRUMENTOR_PREFIX):
-            continue
-        if entry_point.name in disabled:
-            continue
-        try:
-            instrumentor = entry_point.load()()
-            if instrumentor.is_instrumented_by_opentelemetry:
-                done.append(entry_point.name)
-                continue
-            if instrumentor.instrument() is not None or instrumentor.is_instrumented_by_opentelemetry:
-                done.append(entry_point.name)
-        except Exception:
-            logger.debug("agentops-otel: could not instrument %s", entry_point.name, exc_info=True)
-    return done

@@ -8,18 +8,26 @@ library itself: it says, per module, what to wrap once that module is imported
 Each module is hooked separately, so wrappers for a sub-module that ``import openai`` does not
 load (a stream helper, say) are applied when that sub-module is imported, and not before.
 
-The hooks are ``wrapt``'s post-import hooks, which cannot be unregistered: ``ImportHook.cancel()``
-(called by ``uninstrument()``) turns a pending hook into a no-op, so an import after it wraps nothing.
+The hooks are this module's own post-import hooks (a ``sys.meta_path`` finder that runs them
+after the module's code), not ``wrapt``'s: importing ``wrapt`` costs a start-up more than all of
+this, and ``init()`` uses them to load each instrumentor only when its library is imported. A hook
+cannot be unregistered: ``ImportHook.cancel()`` (called by ``uninstrument()``) turns a pending hook
+into a no-op, so an import after it wraps nothing. Like every post-import hook mechanism, a module
+that is reloaded does not run them again.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from types import ModuleType
+from typing import TYPE_CHECKING, Any, cast
 
-from wrapt import register_post_import_hook
+if TYPE_CHECKING:
+    from importlib.abc import Loader
+    from importlib.machinery import ModuleSpec
 
 logger = logging.getLogger("agentops_otel.instrumentation")
 
@@ -90,5 +98,87 @@ def instrument_on_import(module_name: str, apply: Callable[[ModuleType], None]) 
                 unwrap(module.Client, "complete")
     """
     hook = ImportHook(module_name, apply)
-    register_post_import_hook(hook._on_import, module_name)
+    when_imported(module_name, hook._on_import)
     return hook
+
+
+_hooks: dict[str, list[Callable[[ModuleType], None]]] = {}
+_hooks_lock = threading.RLock()
+_finder: _PostImportFinder | None = None
+
+
+def when_imported(module_name: str, callback: Callable[[ModuleType], None]) -> None:
+    """Call ``callback(module)`` once, after module ``module_name`` has been imported: now if it is.
+
+    The callback runs inside the importing statement, after the module's own code: an exception
+    from it propagates to that ``import``, so callers pass callbacks that never raise
+    (``ImportHook._on_import``).
+    """
+    global _finder
+    with _hooks_lock:
+        module = sys.modules.get(module_name)
+        if module is None:
+            if _finder is None:
+                _finder = _PostImportFinder()
+                sys.meta_path.insert(0, _finder)
+            _hooks.setdefault(module_name, []).append(callback)
+            return
+    callback(module)
+
+
+def _run_hooks(module: ModuleType) -> None:
+    with _hooks_lock:
+        callbacks = _hooks.pop(module.__name__, ())
+    for callback in callbacks:
+        callback(module)
+
+
+class _PostImportFinder:
+    """First on ``sys.meta_path``: for a module with hooks, the spec the other finders give, with a
+    loader that runs the hooks after the module's code. Every other import costs one dict lookup."""
+
+    def __init__(self) -> None:
+        self._finding = threading.local()
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        if fullname not in _hooks:
+            return None
+        finding: set[str] = self._finding.__dict__.setdefault("names", set())
+        if fullname in finding:  # the lookup below, asking the finders again: this one passes
+            return None
+        finding.add(fullname)
+        try:
+            from importlib.util import find_spec  # here: only an import with hooks pays for it
+
+            spec = find_spec(fullname)
+        finally:
+            finding.discard(fullname)
+        loader = spec.loader if spec is not None else None
+        if spec is not None and hasattr(loader, "exec_module") and not isinstance(loader, _HookRunningLoader):
+            # Duck-typed: subclassing importlib.abc.Loader would import it, which costs start-up.
+            spec.loader = cast("Loader", _HookRunningLoader(loader))
+        return spec
+
+
+class _HookRunningLoader:
+    """Loads a module with the loader that found it, then runs the module's hooks."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def __getattr__(self, name: str) -> Any:  # everything else (get_resource_reader, is_package, ...)
+        return getattr(self._loader, name)
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        create: Callable[[ModuleSpec], ModuleType | None] | None = getattr(self._loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module: ModuleType) -> None:
+        # The module keeps its own loader, as if this one had never been there.
+        if getattr(module, "__loader__", None) in (None, self):
+            module.__loader__ = self._loader
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and spec.loader is self:
+            spec.loader = self._loader
+        self._loader.exec_module(module)
+        _run_hooks(sys.modules.get(module.__name__, module))

@@ -27,12 +27,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from types import FrameType, TracebackType
+from types import FrameType, ModuleType, TracebackType
 
 from opentelemetry import trace
 
 from agentops_otel._internal import export_guard, registry
 from agentops_otel._internal.end_state import EndState
+from agentops_otel._internal.import_hooks import when_imported
 
 logger = logging.getLogger(__name__)
 
@@ -68,16 +69,24 @@ def _install_multiprocessing_exit() -> None:
     # A multiprocessing child ends with os._exit(): atexit handlers never run there, but
     # multiprocessing's own exit finalizers do. Register ours in each child forked from here, and
     # in this process if it is itself such a child (forkserver and spawn children start afresh
-    # and set up tracing themselves).
-    import multiprocessing
-    import multiprocessing.util
+    # and set up tracing themselves). Only a process that uses multiprocessing has children of
+    # its: the finalizers are set up when it imports the module (now, if it has), which a
+    # process that never does (a CLI, a tool worker) does not pay for at start-up.
+    when_imported("multiprocessing", _on_multiprocessing_import)
 
-    def in_child(_: object) -> None:
-        multiprocessing.util.Finalize(None, end_open_sessions, exitpriority=10)
 
-    multiprocessing.util.register_after_fork(registry, in_child)
-    if multiprocessing.parent_process() is not None:
-        in_child(None)
+def _on_multiprocessing_import(_: ModuleType) -> None:
+    try:
+        import multiprocessing.util
+
+        def in_child(_: object) -> None:
+            multiprocessing.util.Finalize(None, end_open_sessions, exitpriority=10)
+
+        multiprocessing.util.register_after_fork(registry, in_child)
+        if multiprocessing.parent_process() is not None:
+            in_child(None)
+    except Exception:  # runs inside the application's import: never breaks it
+        logger.debug("agentops-otel: could not set up multiprocessing children's exit", exc_info=True)
 
 
 def _after_fork_in_child() -> None:

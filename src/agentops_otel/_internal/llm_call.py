@@ -48,7 +48,7 @@ from opentelemetry.util.types import AttributeValue
 
 from agentops_otel._internal import pricing, registry, sdk_internals
 from agentops_otel._internal.attribute_names import COST_METRIC, LLM_CALL_COST_ATTRIBUTES
-from agentops_otel._internal.session_context import SESSION_ID_KEY
+from agentops_otel._internal.session_context import SESSION_KEY, SessionIds
 from agentops_otel.version import __version__
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class LLMTelemetry:
             # The only active session, not current here: the span's parent is the session's
             # context (the session processor stamps its id), and spans made during the request
             # (HTTP clients) get the id from the context ``__enter__`` attaches.
-            call.session_id_for_children = session.session_id
+            call.session_for_children = session.ids
         return call
 
 
@@ -126,7 +126,7 @@ class LLMCall:
     """A call in flight: its span, made current while the request runs, and how it ends."""
 
     __slots__ = ("_ended", "_request", "_secrets", "_start", "_token", "absorbs_nested_calls", "model", "operation",
-                 "secrets_of", "session", "session_id_for_children", "span", "telemetry")
+                 "secrets_of", "session", "session_for_children", "span", "telemetry")
 
     def __init__(
         self,
@@ -152,7 +152,7 @@ class LLMCall:
         self._ended = False
         self._token: object | None = None
         self._start = time.perf_counter()
-        self.session_id_for_children: str | None = None
+        self.session_for_children: SessionIds | None = None
         """Set when the session is not current: ``__enter__`` then makes it current for the request."""
         self._secrets: tuple[str, ...] | None = None
         self.absorbs_nested_calls = False
@@ -172,8 +172,8 @@ class LLMCall:
     # The span is current while the request runs, so HTTP-level spans nest under it.
     def __enter__(self) -> LLMCall:
         ctx = trace.set_span_in_context(self.span)
-        if self.session_id_for_children is not None:
-            ctx = otel_context.set_value(SESSION_ID_KEY, self.session_id_for_children, ctx)
+        if self.session_for_children is not None:
+            ctx = otel_context.set_value(SESSION_KEY, self.session_for_children, ctx)
         if self.absorbs_nested_calls:
             ctx = otel_context.set_value(NESTED_CALLS_ABSORBED_KEY, True, ctx)
         self._token = otel_context.attach(ctx)

@@ -1,4 +1,5 @@
-"""Carrying a session to another process: W3C ``traceparent`` plus the baggage ``agentops.session.id``.
+"""Carrying a session to another process: W3C ``traceparent`` plus the baggage ``agentops.session.id``
+(and ``gen_ai.conversation.id`` when the session's conversation id is not its session id).
 
 With the usual propagators (``tracecontext,baggage``, OpenTelemetry's default) and the HTTP
 client/server instrumentations this happens by itself. For message queues and anything else that
@@ -15,7 +16,10 @@ carries a dict of strings, do it by hand::
         run(message["job"])        # spans join the session's trace and carry its id
 
 The worker does not own the session: it never ends it, and the session's root span is exported
-once, by the process that started it.
+once, by the process that started it. Nor does it count its calls into the session's totals (the
+root's ``agentops.session.*`` counts, tokens and cost, and ``get_analytics()``): those are the
+calls of the process that owns the session; the worker's spans are in the session's trace all the
+same, so a backend's totals over the trace include them.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from opentelemetry.context import attach, detach, get_current
 from agentops_otel._internal import registry
 from agentops_otel._internal.session import Session
 from agentops_otel._internal.session_context import (
+    SESSION_KEY,
+    SessionIds,
+    joined_remote_session,
     remote_session_id,
-    session_id_in,
-    with_remote_session_id,
-    without_local_session,
+    remote_session_ids,
+    with_remote_session,
 )
 
 
@@ -52,13 +58,16 @@ def inject(carrier: MutableMapping[str, str], session: Session | None = None) ->
         MultiSessionException: none was given or is current, and two or more are active.
     """
     ctx = get_current()
-    current_id = session_id_in(ctx)
-    if session is None and current_id is None:
+    current: SessionIds | None = ctx.get(SESSION_KEY)  # type: ignore[assignment]
+    if current is None:
+        current = remote_session_ids(ctx)
+    if session is None and current is None:
         session = registry.only_session()
-    if session is not None and session.session_id != current_id:
+    if session is not None and (current is None or session.session_id != current.session_id):
         ctx = session.context(ctx)
-    elif current_id is not None and remote_session_id(ctx) is None:
-        ctx = with_remote_session_id(ctx, current_id)
+    elif current is not None and remote_session_id(ctx) is None:
+        # Current without its baggage (an LLM call's request of the only session): add it.
+        ctx = with_remote_session(ctx, current)
     propagate.inject(carrier, context=ctx)
 
 
@@ -66,8 +75,9 @@ def inject(carrier: MutableMapping[str, str], session: Session | None = None) ->
 def attach_session(carrier: Mapping[str, str]) -> Iterator[str | None]:
     """Make the session context in ``carrier`` (written by :func:`inject`) current for the block.
 
-    Spans started in the block are children of the remote span and carry ``agentops.session.id``;
-    LLM calls in it belong to that session, even if this process has sessions of its own. Yields
+    Spans started in the block are children of the remote span and carry the session's
+    ``session.id`` and ``gen_ai.conversation.id``; LLM calls in it belong to that session, even if
+    this process has sessions of its own, but are not counted in its totals (see above). Yields
     the session id, or ``None`` if ``carrier`` holds no session (the block then runs under
     whatever trace context ``carrier`` has, if any).
 
@@ -77,12 +87,12 @@ def attach_session(carrier: Mapping[str, str]) -> Iterator[str | None]:
             client.chat.completions.create(...)
     """
     ctx = propagate.extract(carrier, context=get_current())
-    session_id = remote_session_id(ctx)
-    if session_id is not None:
+    ids = remote_session_ids(ctx)
+    if ids is not None:
         # A local session current here must not claim the remote session's work.
-        ctx = without_local_session(ctx)
+        ctx = joined_remote_session(ctx, ids)
     token = attach(ctx)
     try:
-        yield session_id
+        yield None if ids is None else ids.session_id
     finally:
         detach(token)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from opentelemetry.context import Context, get_current
 
 from agentops_otel._internal.exceptions import MultiSessionException, NoSessionException
-from agentops_otel._internal.session_context import SESSION_ID_KEY, remote_session_id
+from agentops_otel._internal.session_context import SESSION_KEY, SessionIds, remote_session_id
 
 if TYPE_CHECKING:
     from agentops_otel._internal.session import Session
@@ -103,9 +103,9 @@ def current_or_only_session(*, required: bool = True) -> Session | None:
         MultiSessionException: two or more sessions are active and none is current.
         NoSessionException: none is active, and ``required``.
     """
-    session_id = get_current().get(SESSION_ID_KEY)
-    if session_id is not None:
-        session = _active.get(str(session_id))
+    ids: SessionIds | None = get_current().get(SESSION_KEY)  # type: ignore[assignment]
+    if ids is not None:
+        session = _active.get(ids.session_id)
         if session is not None:
             return session
     if not required and not _active:
@@ -127,9 +127,9 @@ def resolve_for_call() -> tuple[Context | None, Session | None]:
             before the request is sent, as the product documentation promises.
     """
     ctx = get_current()
-    session_id = ctx.get(SESSION_ID_KEY)
-    if session_id is not None:
-        return None, _active.get(str(session_id))
+    ids: SessionIds | None = ctx.get(SESSION_KEY)  # type: ignore[assignment]
+    if ids is not None:
+        return None, _active.get(ids.session_id)  # None: another process's (``attach_session``)
     if remote_session_id(ctx) is not None:
         return None, None  # joined a session owned by another process
     count = len(_active)

@@ -64,11 +64,12 @@ def set_attributes(span: trace.Span, attributes: Mapping[str, AttributeValue]) -
         span.set_attributes(attributes)
 
 
-def stamp_starting_span(span: trace.Span, key: str, value: str) -> None:
-    """``span.set_attribute(key, value)`` from a span processor's ``on_start``.
+def stamp_starting_span(span: trace.Span, stamp: tuple[tuple[str, str], ...]) -> None:
+    """Add each ``(key, value)`` of ``stamp`` the span does not have yet, from a span processor's ``on_start``.
 
     ``on_start`` runs inside ``Tracer.start_span``, before the span is handed to anyone: no other
-    thread can reach it, so this runs on every span of the process without taking a lock.
+    thread can reach it, so this runs on every span of the process without taking a lock. A key
+    the span was started with keeps the span's own value.
     """
     try:
         bounded: Any = span._attributes  # type: ignore[attr-defined]
@@ -76,17 +77,23 @@ def stamp_starting_span(span: trace.Span, key: str, value: str) -> None:
         maxlen = bounded.maxlen
         max_value_len = bounded.max_value_len
     except AttributeError:
-        span.set_attribute(key, value)
+        present = getattr(span, "attributes", None) or {}
+        for key, value in stamp:
+            if key not in present:
+                span.set_attribute(key, value)
         return
-    if (
-        type(store) is dict
-        and key not in store
-        and (maxlen is None or len(store) < maxlen)
-        and (max_value_len is None or len(value) <= max_value_len)
-    ):
-        store[key] = value
-    else:
-        span.set_attribute(key, value)
+    direct = type(store) is dict
+    for key, value in stamp:
+        if key in store:
+            continue
+        if (
+            direct
+            and (maxlen is None or len(store) < maxlen)
+            and (max_value_len is None or len(value) <= max_value_len)
+        ):
+            store[key] = value
+        else:
+            span.set_attribute(key, value)
 
 
 def _write(span: trace.Span, attributes: Mapping[str, AttributeValue]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from opentelemetry import trace
@@ -34,6 +35,16 @@ def mark_session_processor(provider: TracerProvider) -> None:
     so that ``ensure_session_processor`` does not add a second one."""
     with _lock:
         setattr(provider, _MARK, True)
+
+
+def service_name_of(provider: trace.TracerProvider) -> str:
+    """The ``service.name`` of ``provider``'s resource (for a provider that is not the SDK's:
+    ``OTEL_SERVICE_NAME``, else the SDK's default ``unknown_service``)."""
+    resource = getattr(provider, "resource", None)
+    name = resource.attributes.get(SERVICE_NAME) if isinstance(resource, Resource) else None
+    if not name:
+        name = os.environ.get("OTEL_SERVICE_NAME", "").strip() or "unknown_service"
+    return str(name)
 
 
 def configure(service_name: str | None, exporter: SpanExporter | None) -> trace.TracerProvider:

@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from opentelemetry import trace
 from opentelemetry.context import Context, attach, detach, get_current
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
+    GEN_AI_AGENT_NAME,
     GEN_AI_OPERATION_NAME,
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
@@ -35,7 +36,9 @@ from agentops_otel._internal.attribute_names import (
     SESSION_END_STATE_REASON,
     SESSION_ERRORS,
     SESSION_ID,
+    SESSION_INPUT_TOKENS,
     SESSION_LLM_CALLS,
+    SESSION_OUTPUT_TOKENS,
     SESSION_SPAN_NAME,
     SESSION_TAGS,
     SESSION_TOOL_CALLS,
@@ -47,8 +50,8 @@ from agentops_otel._internal.exceptions import SessionEndedException
 from agentops_otel._internal.pending_span import export_pending_span
 from agentops_otel._internal.root_span import RootSpan
 from agentops_otel._internal.serialization import to_text
-from agentops_otel._internal.session_context import session_context
-from agentops_otel._internal.step_attributes import CREATE_AGENT, agent_attributes, check_name
+from agentops_otel._internal.session_context import SessionIds, session_context
+from agentops_otel._internal.step_attributes import CREATE_AGENT, INVOKE_AGENT, agent_attributes, check_name
 from agentops_otel._internal.tags import normalise_tags
 
 P = ParamSpec("P")
@@ -79,7 +82,11 @@ class Session:
     directly. Every span started while the session's context is current (inside ``with
     session:``, in a function bound with ``session.patch``, in asyncio tasks started there, in
     threads handed the context with ``contextvars.copy_context().run``) becomes part of the
-    session's trace and carries ``agentops.session.id``. A plain ``threading.Thread`` starts
+    session's trace and carries ``session.id`` and ``gen_ai.conversation.id`` (the conversation id:
+    ``start_session(conversation_id=...)``, by default the session id). The root span is the GenAI
+    ``invoke_agent`` span of the run (``gen_ai.agent.name``: ``start_session(agent_name=...)``,
+    by default the service name) and alone carries ``agentops.session.id`` and the session's
+    totals. A plain ``threading.Thread`` starts
     with an empty context (unless ``sys.flags.thread_inherit_context``, Python 3.14+), so hand it
     the context or bind its function with ``session.patch``.
 
@@ -94,8 +101,12 @@ class Session:
     """
 
     def __init__(self, tracer: Tracer, tags: list[str] | None = None,
-                 on_end: Callable[[Session], object] | None = None) -> None:
+                 on_end: Callable[[Session], object] | None = None, *,
+                 conversation_id: str | None = None, agent_name: str = "agent") -> None:
         self.session_id: str = _new_session_id()
+        self.ids = SessionIds(self.session_id, conversation_id)
+        """The session's ids as its context carries them (see ``session_context``)."""
+        self.agent_name = agent_name
         self._on_end = on_end
         """Told when the session ends (the registry of active sessions, for the sessions it holds)."""
         self._tracer = tracer
@@ -105,11 +116,13 @@ class Session:
         self._warned_use_after_end = False
         self._tokens: list[object] = []
         self.analytics = AnalyticsCounter()
-        attributes: dict[str, Any] = {SESSION_ID: self.session_id}
+        # The start record carries what finds the session (its ids and tags), not what the root
+        # says it is: an ``invoke_agent`` record would count as a second agent run in a backend.
+        identity: dict[str, Any] = {SESSION_ID: self.session_id, **dict(self.ids.span_stamp)}
         if self._tags:
-            attributes[SESSION_TAGS] = list(self._tags)
-        self._root = RootSpan(tracer, SESSION_SPAN_NAME, attributes)
-        export_pending_span(tracer, self._root.placeholder, self._root.start_ns, attributes)
+            identity[SESSION_TAGS] = list(self._tags)
+        self._root = RootSpan(tracer, SESSION_SPAN_NAME, {**identity, **self._agent_attributes()})
+        export_pending_span(tracer, self._root.placeholder, self._root.start_ns, identity)
         self._context = self._context_over(Context())
 
     # -- identity and state -------------------------------------------------------------------
@@ -119,6 +132,15 @@ class Session:
         """The session's root span, for its span context (see ``root_span``: while the session is
         open this may be a non-recording stand-in with the root's ids)."""
         return self._root.placeholder
+
+    @property
+    def conversation_id(self) -> str:
+        """The conversation (chat thread) the session is a run of: ``start_session(conversation_id=...)``,
+        by default the session id. On every span of the session as ``gen_ai.conversation.id``."""
+        return self.ids.conversation_id
+
+    def _agent_attributes(self) -> dict[str, AttributeValue]:
+        return {GEN_AI_OPERATION_NAME: INVOKE_AGENT, GEN_AI_AGENT_NAME: self.agent_name}
 
     @property
     def tags(self) -> list[str]:
@@ -140,7 +162,7 @@ class Session:
     # -- context ------------------------------------------------------------------------------
 
     def _context_over(self, base: Context) -> Context:
-        return session_context(base, self._root.placeholder, self.session_id)
+        return session_context(base, self._root.placeholder, self.ids)
 
     def context(self, base: Context | None = None) -> Context:
         """An OpenTelemetry context in which this session is current.
@@ -422,6 +444,8 @@ class Session:
         stats = self.analytics.finish()
         attributes: dict[str, AttributeValue] = {
             SESSION_ID: self.session_id,
+            **dict(self.ids.span_stamp),
+            **self._agent_attributes(),
             SESSION_END_STATE: state.value,
             SESSION_TAGS: list(self._tags),
             SESSION_LLM_CALLS: stats.llm_calls,
@@ -429,8 +453,9 @@ class Session:
             SESSION_AGENT_INVOCATIONS: stats.agent_invocations,
             SESSION_ACTIONS: stats.actions,
             SESSION_ERRORS: stats.errors,
-            GEN_AI_USAGE_INPUT_TOKENS: stats.input_tokens,
-            GEN_AI_USAGE_OUTPUT_TOKENS: stats.output_tokens,
+            # Not ``gen_ai.usage.*``: a backend summing those over the trace would count each call twice.
+            SESSION_INPUT_TOKENS: stats.input_tokens,
+            SESSION_OUTPUT_TOKENS: stats.output_tokens,
             SESSION_UNPRICED_LLM_CALLS: stats.unpriced_llm_calls,
         }
         if stats.cost is not None:

@@ -34,6 +34,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID as OTEL_SESSION_ID
 from opentelemetry.trace import StatusCode
 
 from agentops_otel._internal.analytics import LLM_OPERATIONS
@@ -45,7 +46,9 @@ from agentops_otel._internal.attribute_names import (
     SESSION_END_STATE_REASON,
     SESSION_ERRORS,
     SESSION_ID,
+    SESSION_INPUT_TOKENS,
     SESSION_LLM_CALLS,
+    SESSION_OUTPUT_TOKENS,
     SESSION_TAGS,
     SESSION_TOOL_CALLS,
     SESSION_UNPRICED_LLM_CALLS,
@@ -217,8 +220,9 @@ def _draw_trace(root: ReadableSpan, descendants: list[ReadableSpan], style: _Sty
 
 def _draw_rootless(spans: list[ReadableSpan], style: _Style) -> str:
     """Spans whose root did not arrive: a session started in another process, or unfinished."""
-    session_id = next((str(s.attributes[SESSION_ID]) for s in spans if s.attributes and SESSION_ID in s.attributes),
-                      None)
+    # Every span of a session carries ``session.id``; ``agentops.session.id`` is on its root alone.
+    session_id = next((str(s.attributes[OTEL_SESSION_ID]) for s in spans
+                       if s.attributes and OTEL_SESSION_ID in s.attributes), None)
     remote = any(s.parent is not None and s.parent.is_remote for s in spans)
     where = "started in another process" if remote else "root not ended before exit"
     title = f"session {session_id}" if session_id else f"trace {spans[0].context.trace_id:032x}"
@@ -284,8 +288,8 @@ def _session_summary(root: ReadableSpan, style: _Style) -> str | None:
         _plural(attributes.get(SESSION_TOOL_CALLS), "tool call"),
         _plural(attributes.get(SESSION_ACTIONS), "action"),
         _plural(attributes.get(SESSION_ERRORS), "error"),
-        f"tokens {attributes.get(GEN_AI_USAGE_INPUT_TOKENS, 0)} in"
-        f" / {attributes.get(GEN_AI_USAGE_OUTPUT_TOKENS, 0)} out",
+        f"tokens {attributes.get(SESSION_INPUT_TOKENS, 0)} in"
+        f" / {attributes.get(SESSION_OUTPUT_TOKENS, 0)} out",
     ]
     cost = attributes.get(SESSION_COST)
     unpriced = attributes.get(SESSION_UNPRICED_LLM_CALLS)

@@ -39,6 +39,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
@@ -46,7 +47,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
 from agentops_otel._internal import content
-from agentops_otel._internal.attribute_names import SESSION_ID, SESSION_LLM_CALLS
+from agentops_otel._internal.attribute_names import SESSION_LLM_CALLS
 from agentops_otel._internal.exceptions import MultiSessionException
 from tests.support.clients import ANTHROPIC_API_KEY
 from tests.support.spans import call_spans, only_call_span
@@ -107,7 +108,7 @@ def test_create_is_one_client_span_under_the_session(
     assert attributes[SERVER_ADDRESS] == "127.0.0.1"
     assert attributes[SERVER_PORT] == int(standin.base_url.rsplit(":", 1)[1])
     assert root.attributes is not None and root.attributes[SESSION_LLM_CALLS] == 1
-    assert root.attributes[GEN_AI_USAGE_INPUT_TOKENS] == message.usage.input_tokens
+    assert root.attributes["agentops.session.input_tokens"] == message.usage.input_tokens
 
 
 def test_async_create(exporter: InMemorySpanExporter, async_client: anthropic.AsyncAnthropic) -> None:

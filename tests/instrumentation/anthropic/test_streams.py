@@ -25,12 +25,13 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
 from agentops_otel._internal import content
-from agentops_otel._internal.attribute_names import SESSION_ID, STREAM_COMPLETED
+from agentops_otel._internal.attribute_names import STREAM_COMPLETED
 from tests.support.spans import call_spans, only_call_span
 
 MODEL = "claude-sonnet-5-5"

@@ -33,6 +33,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
@@ -40,7 +41,6 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
 from agentops_otel._internal import content
-from agentops_otel._internal.attribute_names import SESSION_ID
 from tests.support.clients import async_groq_client
 from tests.support.spans import attributes, call_spans, only_call_span, spans_named
 

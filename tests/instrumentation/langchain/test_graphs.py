@@ -52,7 +52,7 @@ def _tool_call_ids(results: Sequence[dict[str, Any]]) -> list[str]:
 
 def _assert_in_session(exporter: InMemorySpanExporter, session: Session) -> None:
     for span in exporter.get_finished_spans():
-        assert attributes(span).get("agentops.session.id") == session.session_id, span.name
+        assert attributes(span).get("session.id") == session.session_id, span.name
 
 
 def _assert_weather_spans(exporter: InMemorySpanExporter, results: Sequence[dict[str, Any]]) -> None:
@@ -157,7 +157,7 @@ def _assert_one_run_per_session(exporter: InMemorySpanExporter, sessions: list[S
     by_trace: dict[int, set[str]] = {}
     for span in exporter.get_finished_spans():
         assert span.context is not None
-        by_trace.setdefault(span.context.trace_id, set()).add(str(attributes(span).get("agentops.session.id")))
+        by_trace.setdefault(span.context.trace_id, set()).add(str(attributes(span).get("session.id")))
     assert sorted(by_trace.values(), key=sorted) == sorted(({s.session_id} for s in sessions), key=sorted)
     for session in sessions:
         assert session.get_analytics().agent_invocations == 1

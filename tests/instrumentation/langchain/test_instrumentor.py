@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 import agentops_otel
-from agentops_otel._internal.facade import instrument_installed_clients
+from agentops_otel._internal.activation import instrument_installed_clients
 from tests.support.langchain_apps import QUESTION, chat_model, weather_graph
 from tests.support.span_trees import SpanTree, span_forest
 

@@ -35,13 +35,13 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.trace import SpanKind, StatusCode
 
 import agentops_otel as agentops
 from agentops_otel._internal import content
-from agentops_otel._internal.attribute_names import SESSION_ID
 from tests.support.clients import MISTRAL_API_KEY
 from tests.support.spans import attributes, call_spans, only_call_span, spans_named
 

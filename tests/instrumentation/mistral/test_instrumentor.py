@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_RESPONSE_ID
 from wrapt import FunctionWrapper
 
-from agentops_otel._internal.facade import instrument_installed_clients
+from agentops_otel._internal.activation import instrument_installed_clients
 from tests.support.spans import attributes, only_call_span
 from tests.support.subprocesses import run_python
 

@@ -12,7 +12,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GEN_AI_RESPONSE_ID
 
-from agentops_otel._internal.facade import instrument_installed_clients
+from agentops_otel._internal.activation import instrument_installed_clients
 
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hello"}]
 

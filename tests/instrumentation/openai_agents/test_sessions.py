@@ -24,7 +24,8 @@ from tests.instrumentation.openai_agents.conftest import get_weather, stand_in_m
 from tests.support.spans import Tree, attributes, span_tree, spans_named
 from tests.support.threads import run_in_threads
 
-SESSION_ID = "agentops.session.id"
+SESSION_ID = "session.id"
+CONVERSATION_ID = "gen_ai.conversation.id"
 
 
 def sessions(exporter: InMemorySpanExporter) -> dict[str, list[ReadableSpan]]:
@@ -257,6 +258,8 @@ def test_runs_in_one_agents_trace_are_one_session(standin: StandInServer, export
     (spans,) = sessions(exporter).values()
     assert span_tree(spans) == [("session", "INTERNAL", ONE_RUN + ONE_RUN)]
     assert attributes(root_of(spans))["agentops.session.end_state"] == "Success"
+    # The trace's group_id (the SDK's link between the traces of one conversation) is the session's.
+    assert {attributes(span)[CONVERSATION_ID] for span in spans} == {"conversation-42"}
 
 
 def test_a_failed_run_fails_the_session_of_its_agents_trace(
@@ -284,6 +287,45 @@ def test_the_run_configs_group_id_does_not_join_runs_into_one_session(
     config = RunConfig(group_id="conversation-7")
 
     Runner.run_sync(agent(standin), "Weather in Paris?", run_config=config)
-    Runner.run_sync(agent(standin), "Weather in Rome?", run_config=config)
+    Runner.run_sync(agent(standin, name="Planner"), "Weather in Rome?", run_config=config)
 
-    assert len(sessions(exporter)) == 2
+    by_session = sessions(exporter)
+    assert len(by_session) == 2
+    # ... but they are two runs of one conversation: its group_id is both sessions' conversation id.
+    for spans in by_session.values():
+        assert {attributes(span)[CONVERSATION_ID] for span in spans} == {"conversation-7"}
+    # Each session is the run of its starting agent.
+    assert sorted(attributes(root_of(spans))["gen_ai.agent.name"] for spans in by_session.values()) == [
+        "Assistant", "Planner"]
+    assert {attributes(root_of(spans))["gen_ai.operation.name"] for spans in by_session.values()} == {"invoke_agent"}
+
+
+def test_a_streamed_run_s_group_id_is_its_session_s_conversation_id(
+    standin: StandInServer, exporter: InMemorySpanExporter
+) -> None:
+    async def main() -> None:
+        result = Runner.run_streamed(agent(standin), "Weather in Paris?", run_config={"group_id": "thread-9"})
+        async for _event in result.stream_events():
+            pass
+
+    asyncio.run(main())
+
+    (spans,) = sessions(exporter).values()
+    assert {attributes(span)[CONVERSATION_ID] for span in spans} == {"thread-9"}
+
+
+def test_a_run_into_an_existing_session_leaves_its_conversation_id(
+    standin: StandInServer, exporter: InMemorySpanExporter
+) -> None:
+    session = agentops_otel.start_session(conversation_id="chat-1")
+    Runner.run_sync(agent(standin), "Weather in Paris?", run_config=RunConfig(group_id="conversation-7"))
+    plain = agentops_otel.start_session()
+    with plain:
+        Runner.run_sync(agent(standin), "Weather in Rome?", run_config=RunConfig(group_id="conversation-8"))
+    session.end_session("Success")
+
+    by_session = sessions(exporter)
+    assert {attributes(span)[CONVERSATION_ID] for span in by_session[session.session_id]} == {"chat-1"}
+    assert {attributes(span)[CONVERSATION_ID] for span in by_session[plain.session_id]} == {plain.session_id}
+    # The root names the service as its agent: the session was not started for a run.
+    assert attributes(root_of(by_session[session.session_id]))["gen_ai.agent.name"] != "Assistant"

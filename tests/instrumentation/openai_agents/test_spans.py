@@ -28,7 +28,7 @@ from agentops_otel._internal import content
 from tests.instrumentation.openai_agents.conftest import Api, get_forecast, get_weather, stand_in_model
 from tests.support.spans import attributes, span_tree, spans_named
 
-SESSION_ID = "agentops.session.id"
+SESSION_ID = "session.id"
 CALL_ID = "gen_ai.tool.call.id"
 
 

@@ -20,12 +20,12 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from types import ModuleType
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from agentops_otel.instrumentation import (
     ImportHook,
+    Instrumentor,
     LLMTelemetry,
     async_request_wrapper,
     instrument_on_import,
@@ -77,7 +77,7 @@ def _async_wrapper(telemetry: LLMTelemetry) -> Wrapper:
     return wrapper
 
 
-class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class AnthropicInstrumentor(Instrumentor):
     """Wraps the Anthropic client's one ``request`` method (sync and async).
 
     The client is wrapped when the application imports ``anthropic`` (at once if it has):

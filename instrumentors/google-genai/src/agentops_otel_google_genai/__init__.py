@@ -21,19 +21,21 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GenAiProviderNameValues
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
 from agentops_otel.instrumentation import (
     Attributes,
     Endpoint,
     EndpointFor,
+    ImportHook,
+    Instrumentor,
     LLMTelemetry,
     async_function_wrapper,
     function_wrapper,
+    instrument_on_import,
 )
 from agentops_otel_google_genai.endpoints import EMBED, GENERATE, GENERATE_STREAM
 from agentops_otel_google_genai.version import __version__
@@ -88,49 +90,41 @@ def _by_platform(gemini: Wrapper, vertex: Wrapper) -> Wrapper:
     return wrapper
 
 
-# google-genai is wrapped when the application imports it (at once if it has), never imported by
-# ``instrument()``: a process that has it installed but does not use it pays nothing.
-_pending: tuple[LLMTelemetry, LLMTelemetry] | None = None
-_hook_registered = False
+def _wrapper(gemini: LLMTelemetry, vertex: LLMTelemetry) -> Callable[[ModuleType], None]:
+    def wrap(module: ModuleType) -> None:
+        for cls in _CLASSES:
+            make = async_function_wrapper if cls.startswith("Async") else function_wrapper
+            for method, endpoint in _METHODS.items():
+                on_gemini, on_vertex = (make(telemetry, _endpoint_for(endpoint), client_attributes=_client_attributes,
+                                             client_secrets=_client_secrets) for telemetry in (gemini, vertex))
+                wrap_function_wrapper(module, f"{cls}.{method}", _by_platform(on_gemini, on_vertex))
+
+    return wrap
 
 
-def _wrap_on_import(module: ModuleType) -> None:
-    global _pending
-    telemetries, _pending = _pending, None
-    if telemetries is None:  # uninstrumented before google.genai was imported
-        return
-    for cls in _CLASSES:
-        make = async_function_wrapper if cls.startswith("Async") else function_wrapper
-        for method, endpoint in _METHODS.items():
-            gemini, vertex = (make(telemetry, _endpoint_for(endpoint), client_attributes=_client_attributes,
-                                   client_secrets=_client_secrets) for telemetry in telemetries)
-            wrap_function_wrapper(module, f"{cls}.{method}", _by_platform(gemini, vertex))
-
-
-class GoogleGenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class GoogleGenAIInstrumentor(Instrumentor):
     """Wraps the one-request methods of ``Models`` and ``AsyncModels``.
 
     Instrumenting twice is harmless; ``uninstrument()`` puts the original methods back.
     """
 
+    _hooks: tuple[ImportHook, ...] = ()
+
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("google-genai >= 3.6, < 4",)
 
     def _instrument(self, **kwargs: Any) -> None:
-        global _pending, _hook_registered
-        _pending = tuple(  # type: ignore[assignment]
+        gemini, vertex = (
             LLMTelemetry(provider.value, __name__, tracer_provider=kwargs.get("tracer_provider"),
                          meter_provider=kwargs.get("meter_provider"))
             for provider in (GenAiProviderNameValues.GCP_GEMINI, GenAiProviderNameValues.GCP_VERTEX_AI))
-        if not _hook_registered:
-            _hook_registered = True
-            register_post_import_hook(_wrap_on_import, _MODULE)  # runs now if google.genai is imported
-        elif _MODULE in sys.modules:
-            _wrap_on_import(sys.modules[_MODULE])
+        # Wrapped when the application imports google.genai (at once if it has), never imported here.
+        self._hooks = (instrument_on_import(_MODULE, _wrapper(gemini, vertex)),)
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        global _pending
-        _pending = None
+        for hook in self._hooks:
+            hook.cancel()
+        self._hooks = ()
         module = sys.modules.get(_MODULE)
         if module is None:
             return

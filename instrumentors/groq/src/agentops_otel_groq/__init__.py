@@ -17,12 +17,12 @@ from collections.abc import Collection
 from types import ModuleType
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from agentops_otel.instrumentation import (
     ImportHook,
+    Instrumentor,
     LLMTelemetry,
     async_request_wrapper,
     instrument_on_import,
@@ -35,7 +35,7 @@ __all__ = ["GroqInstrumentor", "__version__"]
 
 _MODULE = "groq._base_client"
 
-class GroqInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class GroqInstrumentor(Instrumentor):
     """Wraps the Groq client's one ``request`` method (sync and async).
 
     The client is wrapped when the application imports ``groq`` (at once if it has): instrumenting

@@ -23,10 +23,10 @@ from types import ModuleType
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
+from agentops_otel.instrumentation import ImportHook, Instrumentor, instrument_on_import
 from agentops_otel_langchain.version import __version__
 
 __all__ = ["LangChainInstrumentor", "__version__"]
@@ -44,10 +44,11 @@ _CONFIG_CONTEXT_MODULES = ("langchain_core.runnables.config", "langgraph._intern
 _CONFIG_CONTEXT_FUNCTION = "_set_config_context"
 
 
-class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class LangChainInstrumentor(Instrumentor):
     """Adds agentops-otel's callback handler to the callback manager of every LangChain run."""
 
     _handler: Any = None
+    _hooks: tuple[ImportHook, ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("langchain-core >= 1.0, < 2",)
@@ -55,7 +56,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         # The handler module imports langchain_core, so it is imported only once the application has.
         tracer = trace.get_tracer(__name__, __version__, kwargs.get("tracer_provider"))
-        state: dict[str, Any] = {"active": True}
+        state: dict[str, Any] = {}
         self._state = state
 
         def handler() -> Any:
@@ -72,15 +73,18 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         def wrap_config_context(module: ModuleType) -> None:
             wrap_function_wrapper(module, _CONFIG_CONTEXT_FUNCTION, _make_run_current(handler()))
 
-        _when_imported(state, _CALLBACKS_MODULE, wrap_callback_manager)
-        for module_name in _CONFIG_CONTEXT_MODULES:
-            _when_imported(state, module_name, wrap_config_context)
+        # Wrapped when the application imports LangChain (at once if it has), never imported here.
+        self._hooks = (instrument_on_import(_CALLBACKS_MODULE, wrap_callback_manager),
+                       *(instrument_on_import(module_name, wrap_config_context)
+                         for module_name in _CONFIG_CONTEXT_MODULES))
 
     def _uninstrument(self, **kwargs: Any) -> None:
         state = getattr(self, "_state", None)
         if state is None:
             return
-        state["active"] = False  # hooks still pending apply nothing
+        for hook in self._hooks:
+            hook.cancel()  # pending ones apply nothing
+        self._hooks = ()
         handler = state.get("handler")
         if handler is not None:
             handler.enabled = False  # managers made before keep it, as a no-op
@@ -97,21 +101,6 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             module = sys.modules.get(module_name)
             if module is not None:
                 unwrap(module, _CONFIG_CONTEXT_FUNCTION)
-
-
-def _when_imported(state: dict[str, Any], module_name: str, apply: Callable[[ModuleType], None]) -> None:
-    """Run ``apply(module)`` once the application imports ``module_name`` (at once if it has)."""
-
-    def hook(module: ModuleType) -> None:
-        if not state["active"]:
-            return
-        try:
-            apply(module)
-        except Exception:
-            logger.warning("agentops-otel: could not instrument %s; its runs are not traced", module_name,
-                           exc_info=True)
-
-    register_post_import_hook(hook, module_name)
 
 
 def _add_handler(handler: Any) -> Callable[..., Any]:

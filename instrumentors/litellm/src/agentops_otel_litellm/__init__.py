@@ -28,10 +28,9 @@ from collections.abc import Collection
 from types import ModuleType
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 
-from agentops_otel.instrumentation import ImportHook, instrument_on_import
+from agentops_otel.instrumentation import ImportHook, Instrumentor, instrument_on_import
 from agentops_otel_litellm.version import __version__
 
 __all__ = ["LiteLLMInstrumentor", "__version__"]
@@ -40,7 +39,7 @@ __all__ = ["LiteLLMInstrumentor", "__version__"]
 _FUNCTION_NAMES = ("completion", "acompletion", "embedding", "aembedding", "responses", "aresponses")
 
 
-class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class LiteLLMInstrumentor(Instrumentor):
     """Wraps ``litellm.completion``, ``embedding`` and ``responses`` and their async twins.
 
     Instrumenting twice is harmless; ``uninstrument()`` puts the original functions back.

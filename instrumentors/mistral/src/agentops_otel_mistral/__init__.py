@@ -20,7 +20,6 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from wrapt import wrap_function_wrapper
@@ -28,6 +27,7 @@ from wrapt import wrap_function_wrapper
 from agentops_otel.instrumentation import (
     Attributes,
     ImportHook,
+    Instrumentor,
     LLMTelemetry,
     async_function_wrapper,
     function_wrapper,
@@ -102,7 +102,7 @@ def _wrapper(telemetry: LLMTelemetry) -> Callable[[ModuleType], None]:
     return wrap
 
 
-class MistralInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class MistralInstrumentor(Instrumentor):
     """Wraps the Mistral client's chat and embeddings methods (sync and async).
 
     Instrumenting twice is harmless; ``uninstrument()`` puts the original methods back.

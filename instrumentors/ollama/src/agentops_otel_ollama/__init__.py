@@ -14,16 +14,23 @@ Usually activated by ``agentops_otel.init()`` or ``opentelemetry-instrument``; b
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from types import ModuleType
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import wrap_function_wrapper
 
-from agentops_otel.instrumentation import Attributes, LLMTelemetry, async_function_wrapper, function_wrapper
+from agentops_otel.instrumentation import (
+    Attributes,
+    ImportHook,
+    Instrumentor,
+    LLMTelemetry,
+    async_function_wrapper,
+    function_wrapper,
+    instrument_on_import,
+)
 from agentops_otel_ollama.endpoints import endpoint_for
 from agentops_otel_ollama.version import __version__
 
@@ -42,49 +49,41 @@ def _client_attributes(instance: Any) -> Attributes:
     return attributes
 
 
-# ``ollama`` is wrapped when the application imports it (at once if it has), never imported by
-# ``instrument()``: a process that has it installed but does not use it pays nothing.
-_pending: LLMTelemetry | None = None
-_hook_registered = False
+def _wrapper(telemetry: LLMTelemetry) -> Callable[[ModuleType], None]:
+    def wrap(module: ModuleType) -> None:
+        wrap_function_wrapper(module, "Client._request",
+                              function_wrapper(telemetry, endpoint_for, client_attributes=_client_attributes))
+        wrap_function_wrapper(module, "AsyncClient._request",
+                              async_function_wrapper(telemetry, endpoint_for, client_attributes=_client_attributes))
+
+    return wrap
 
 
-def _wrap_on_import(module: ModuleType) -> None:
-    global _pending
-    telemetry, _pending = _pending, None
-    if telemetry is None:  # uninstrumented before ollama was imported
-        return
-    wrap_function_wrapper(module, "Client._request",
-                          function_wrapper(telemetry, endpoint_for, client_attributes=_client_attributes))
-    wrap_function_wrapper(module, "AsyncClient._request",
-                          async_function_wrapper(telemetry, endpoint_for, client_attributes=_client_attributes))
-
-
-class OllamaInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class OllamaInstrumentor(Instrumentor):
     """Wraps ``Client._request`` and ``AsyncClient._request``, which every API call goes through.
 
     Instrumenting twice is harmless; ``uninstrument()`` puts the original methods back.
     """
 
+    _hooks: tuple[ImportHook, ...] = ()
+
     def instrumentation_dependencies(self) -> Collection[str]:
         return ("ollama >= 0.6, < 0.7",)
 
     def _instrument(self, **kwargs: Any) -> None:
-        global _pending, _hook_registered
-        _pending = LLMTelemetry(
+        telemetry = LLMTelemetry(
             "ollama",
             __name__,
             tracer_provider=kwargs.get("tracer_provider"),
             meter_provider=kwargs.get("meter_provider"),
         )
-        if not _hook_registered:
-            _hook_registered = True
-            register_post_import_hook(_wrap_on_import, _MODULE)  # runs now if ollama is imported
-        elif _MODULE in sys.modules:
-            _wrap_on_import(sys.modules[_MODULE])
+        # Wrapped when the application imports ollama (at once if it has), never imported here.
+        self._hooks = (instrument_on_import(_MODULE, _wrapper(telemetry)),)
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        global _pending
-        _pending = None
+        for hook in self._hooks:
+            hook.cancel()
+        self._hooks = ()
         module = sys.modules.get(_MODULE)
         if module is None:
             return

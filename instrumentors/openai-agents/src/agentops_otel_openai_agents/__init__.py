@@ -23,10 +23,9 @@ from collections.abc import Collection
 from types import ModuleType
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from wrapt import FunctionWrapper, wrap_function_wrapper
 
-from agentops_otel.instrumentation import ImportHook, instrument_on_import
+from agentops_otel.instrumentation import ImportHook, Instrumentor, instrument_on_import
 from agentops_otel_openai_agents.version import __version__
 
 __all__ = ["OpenAIAgentsInstrumentor", "__version__"]
@@ -43,7 +42,7 @@ _WRAPPED: tuple[tuple[str, str, str], ...] = (
 )
 
 
-class OpenAIAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class OpenAIAgentsInstrumentor(Instrumentor):
     """Adds the span bridge to the Agents SDK and wraps its ``Runner`` when the app imports ``agents``.
 
     Instrumenting never imports ``agents`` (nor ``openai``); instrumenting twice is harmless;

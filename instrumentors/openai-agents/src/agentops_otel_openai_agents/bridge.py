@@ -142,12 +142,14 @@ class SpanBridge(TracingProcessor):
 
         A trace that ``Runner.run`` starts finds the run's session current and needs nothing; one
         a user opens around several runs (``with agents.trace("workflow", group_id=...):``) becomes
-        one session, ending when the trace does.
+        one session, ending when the trace does, whose conversation id is the trace's ``group_id``
+        (the SDK's id for linking the traces of one conversation).
         """
         if not self.enabled:
             return
         try:
-            run = start_agent_run()
+            group_id = getattr(trace, "group_id", None)
+            run = start_agent_run(conversation_id=group_id if isinstance(group_id, str) and group_id.strip() else None)
             if not run.owns_session or run.session is None:
                 return
             context = run.session.context(get_current())

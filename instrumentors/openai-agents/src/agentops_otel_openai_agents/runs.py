@@ -4,6 +4,11 @@ Each run is wrapped so that it goes into the session it belongs to, or into a se
 (see ``agentops_otel.instrumentation.start_agent_run``), and so that ``MultiSessionException``
 reaches the caller before the run sends anything: raised from a ``TracingProcessor`` it would be
 swallowed by the SDK, which catches what its processors raise.
+
+A session started for a run is the run of its starting agent (``gen_ai.agent.name``), and the
+``group_id`` of its ``RunConfig`` (the SDK's id for linking the traces of one conversation, e.g. a
+chat thread) is its conversation id (``gen_ai.conversation.id``). A run that goes into an existing
+session leaves that session's conversation id as it is.
 """
 
 from __future__ import annotations
@@ -22,10 +27,29 @@ logger = logging.getLogger("agentops_otel.instrumentation")
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
-def _begin() -> AgentRun | None:
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _session_settings(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, str | None]:
+    """The conversation id (the run config's ``group_id``) and agent name of a session started for the run."""
+    config = kwargs.get("run_config")
+    if config is None and len(args) > 5:  # run_streamed also takes it by position
+        config = args[5]
+    group_id = config.get("group_id") if isinstance(config, dict) else getattr(config, "group_id", None)
+    agent = args[0] if args else kwargs.get("starting_agent")
+    return {"conversation_id": _text(group_id), "agent_name": _text(getattr(agent, "name", None))}
+
+
+def _begin(args: tuple[Any, ...], kwargs: dict[str, Any]) -> AgentRun | None:
     """The run's ``AgentRun``; ``MultiSessionException`` is the one error that reaches the caller."""
     try:
-        return start_agent_run()
+        settings = _session_settings(args, kwargs)
+    except Exception:
+        logger.debug("agentops-otel: could not read an Agents SDK run's settings", exc_info=True)
+        settings = {}
+    try:
+        return start_agent_run(**settings)
     except MultiSessionException:
         raise
     except Exception:
@@ -46,7 +70,7 @@ def run_wrapper(bridge: SpanBridge) -> Wrapper:
     """For ``Runner.run`` (a coroutine function)."""
 
     async def run(wrapped: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        agent_run = _begin()
+        agent_run = _begin(args, kwargs)
         if agent_run is None:
             return await wrapped(*args, **kwargs)
         with agent_run.current():
@@ -68,7 +92,7 @@ def run_sync_wrapper(bridge: SpanBridge) -> Wrapper:
     """For ``Runner.run_sync``."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        agent_run = _begin()
+        agent_run = _begin(args, kwargs)
         if agent_run is None:
             return wrapped(*args, **kwargs)
         with agent_run.current():
@@ -98,7 +122,7 @@ def run_streamed_wrapper(bridge: SpanBridge) -> Wrapper:
     """For ``Runner.run_streamed``: the run goes on in a task after it returns, and ends with it."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        agent_run = _begin()
+        agent_run = _begin(args, kwargs)
         if agent_run is None:
             return wrapped(*args, **kwargs)
         with agent_run.current():  # the run's task starts here, and inherits the session

@@ -18,12 +18,12 @@ from collections.abc import Awaitable, Callable, Collection
 from types import ModuleType
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from agentops_otel.instrumentation import (
     ImportHook,
+    Instrumentor,
     LLMTelemetry,
     async_request_wrapper,
     end_traced_stream,
@@ -70,7 +70,7 @@ def _wrap_helper_streams(module: ModuleType) -> None:
             wrap_function_wrapper(cls, "close", _aclose_helper_stream if is_async else _close_helper_stream)
 
 
-class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class OpenAIInstrumentor(Instrumentor):
     """Wraps the OpenAI client's one ``request`` method (sync and async).
 
     The client is wrapped when the application imports ``openai`` (at once if it has), and each

@@ -1,0 +1,1 @@
+"""Checks of the demo against real observability backends (``make backends``): not part of the distribution."""
