@@ -37,9 +37,13 @@ def test_second_init_in_process_returns_none_and_adds_nothing(exporter: InMemory
     assert [span.name for span in exporter.get_finished_spans()] == ["session"]
 
 
-def test_second_init_cannot_change_settings() -> None:
-    with pytest.raises(ConfigurationError, match="service_name"):
-        agentops.init(service_name="another-service", auto_start_session=False)
+@pytest.mark.parametrize(("setting", "value"), [
+    ("service_name", "another-service"), ("cost", False), ("prices", {"my-model": {"input_mtok": 1.0}}),
+])
+def test_second_init_cannot_change_settings(setting: str, value: object) -> None:
+    """A setting a second init() cannot apply is refused by name, never silently ignored."""
+    with pytest.raises(ConfigurationError, match=f"already called with {setting}="):
+        agentops.init(**{setting: value}, auto_start_session=False)  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
