@@ -72,6 +72,27 @@ def test_init_twice_configures_once() -> None:
 
 
 @pytest.mark.slow
+def test_init_after_an_implicit_set_up_says_what_set_it_up() -> None:
+    """A session started before init() set up with the defaults: init(cost=False) then names that."""
+    result = run_python(
+        """
+        import agentops_otel as agentops
+        session = agentops.start_session()
+        try:
+            agentops.init(cost=False, auto_start_session=False)
+        except agentops.ConfigurationError as error:
+            print("REFUSED", error)
+        session.end_session("Success")
+        """,
+        CONSOLE,
+    )
+    assert result.returncode == 0, result.stderr
+    refusal = result.stdout.split("REFUSED ", 1)[1].splitlines()[0]
+    assert "set up with the defaults (cost=None) by a session started before any init() call" in refusal
+    assert "init() was already called" not in refusal
+
+
+@pytest.mark.slow
 def test_start_session_before_init_initialises_with_defaults() -> None:
     result = run_python(
         """
