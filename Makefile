@@ -12,12 +12,12 @@ INSTRUMENTORS := $(wildcard instrumentors/*/pyproject.toml)
 # The local stand-in for the providers' HTTP APIs: the demo, examples, tests and benchmarks talk to it.
 STANDIN       := standin/pyproject.toml
 
-.PHONY: setup test test-fast lint demo soak clean test-oldest test-latest test-pythons backends
+.PHONY: setup test test-fast lint demo soak clean test-oldest test-latest test-pythons test-matrix backends
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml $(INSTRUMENTORS) $(STANDIN) $(CONSTRAINTS)
-	@test -n "$(PYTHON_VERSION)" || { echo "$(PYTHON) does not run: set PYTHON to a Python 3.10+ interpreter" >&2; exit 1; }
+	@test -n "$(PYTHON_VERSION)" || { echo "$(PYTHON) does not run: set PYTHON to a Python 3.11+ interpreter" >&2; exit 1; }
 	$(PYTHON) -m venv $(if $(wildcard $(STAMP)),,--clear) $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,demo]" $(foreach p,$(INSTRUMENTORS) $(STANDIN),-e $(dir $(p))) \
@@ -48,7 +48,7 @@ test-latest:
 # The suite on every supported Python found on this machine, each in .venv-3.X/ (PYTHON's own
 # version in .venv/, by `make test`). A 3.X is found as python3.X on PATH, else as a pyenv-installed
 # version that pyenv's shims do not select.
-SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13 3.14
+SUPPORTED_PYTHONS := 3.11 3.12 3.13 3.14
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
 find_python = $(firstword $(foreach p,python$(1) $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)),\
 	$(shell $(p) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(1))))' 2>/dev/null && echo $(p))))
@@ -57,6 +57,20 @@ FOUND_PYTHONS = $(foreach v,$(SUPPORTED_PYTHONS),$(if $(call find_python,$(v)),$
 
 test-pythons: test $(foreach v,$(filter-out $(PYTHON_VERSION),$(FOUND_PYTHONS)),test-python$(v))
 	@echo "tested on Python $(FOUND_PYTHONS) (not found: $(filter-out $(FOUND_PYTHONS),$(SUPPORTED_PYTHONS)))"
+
+# CI's matrix legs beside `make test` (the default Python, newest releases): the in-process suite
+# on the oldest supported Python with the oldest OpenTelemetry releases, and on the newest Python.
+# A Python this machine lacks is reported and skipped.
+MATRIX_OLDEST := 3.11
+MATRIX_NEWEST := 3.13
+
+test-matrix:
+	@if [ -n "$(call find_python,$(MATRIX_OLDEST))" ]; then \
+		$(MAKE) test-fast PYTHON=$(call find_python,$(MATRIX_OLDEST)) VENV=.venv-oldest-$(MATRIX_OLDEST) CONSTRAINTS=requirements/oldest.txt; \
+	else echo "SKIPPED: Python $(MATRIX_OLDEST) not found (no python$(MATRIX_OLDEST) on PATH nor in pyenv)"; fi
+	@if [ -n "$(call find_python,$(MATRIX_NEWEST))" ]; then \
+		$(MAKE) test-fast PYTHON=$(call find_python,$(MATRIX_NEWEST)) VENV=.venv-$(MATRIX_NEWEST); \
+	else echo "SKIPPED: Python $(MATRIX_NEWEST) not found (no python$(MATRIX_NEWEST) on PATH nor in pyenv)"; fi
 
 test-python%:
 	@test -n "$(call find_python,$*)" || { echo "Python $* not found: no python$* on PATH nor in pyenv" >&2; exit 1; }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
@@ -213,7 +213,7 @@ def test_llm_event_content_follows_the_environment_variable(
 
 
 def test_event_has_its_own_start_and_end_times(exporter: InMemorySpanExporter) -> None:
-    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     end = start + timedelta(seconds=2, milliseconds=500)
     span, _ = record_one(exporter, agentops.ToolEvent(name="slow", start_time=start, end_time=end))
     assert span.start_time == int(start.timestamp()) * 1_000_000_000

@@ -7,7 +7,7 @@ from enum import Enum
 from opentelemetry.trace import Status, StatusCode
 
 
-class EndState(str, Enum):
+class EndState(str, Enum):  # noqa: UP042  (not StrEnum: str() of a member stays "EndState.SUCCESS", as released)
     """The outcome of a session. Plain strings with the same values are accepted everywhere."""
 
     SUCCESS = "Success"

@@ -29,7 +29,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
@@ -135,7 +135,7 @@ class _DatedRates:
 
     def cost(self, input_tokens: int, output_tokens: int, cache_read: int, cache_write: int,
              reasoning: int) -> float | None:
-        now = datetime.now(tz=timezone.utc)
+        now = datetime.now(tz=UTC)
         prices: Any = self._model.prices
         period = 0  # genai-prices: the last period whose constraint is active, else the first
         try:
