@@ -30,12 +30,16 @@ NOT_HERE = {"no_code_app.py", "queue_worker.py"}
 class ExampleRun:
     receiver: OTLPReceiver
     process: subprocess.Popen[str]
+    first_request: int
+    """Index in ``standin.requests`` from which the examples' requests are (earlier tests of the
+    session share the stand-in, some with the same messages)."""
 
 
 @pytest.fixture(scope="module")
 def runs(standin: StandInServer) -> Iterator[dict[str, ExampleRun]]:
     """Every example started at once (each exporting to its own receiver), to keep the suite fast."""
     started: dict[str, ExampleRun] = {}
+    first_request = len(standin.requests)
     try:
         for path in sorted(EXAMPLES.glob("*.py")):
             if path.name in NOT_HERE:
@@ -51,7 +55,7 @@ def runs(standin: StandInServer) -> Iterator[dict[str, ExampleRun]]:
             })
             process = subprocess.Popen([sys.executable, str(path)], env=env, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True, encoding="utf-8")
-            started[path.name] = ExampleRun(receiver, process)
+            started[path.name] = ExampleRun(receiver, process, first_request)
         yield started
     finally:
         for run in started.values():
@@ -103,13 +107,15 @@ def test_single_session(runs: dict[str, ExampleRun]) -> None:
     assert tree.root.attributes["agentops.session.llm_calls"] == 2
 
 
-@pytest.mark.xfail(reason="regression after the last merges: refused call is sent; see closing note", strict=False)
 def test_multi_session_patch(runs: dict[str, ExampleRun], standin: StandInServer) -> None:
     stdout, trees = run_example("multi_session_patch.py", runs)
     assert "unbound call refused: MultiSessionException" in stdout
     refused = [{"role": "user", "content": "Which session am I in?"}]
-    assert not [r for r in standin.requests if isinstance(r.body, dict) and r.body.get("messages") == refused], \
+    sent = standin.requests[runs["multi_session_patch.py"].first_request:]
+    assert not [r for r in sent if isinstance(r.body, dict) and r.body.get("messages") == refused], \
         "the refused call must be refused before it is sent"
+    assert [r for r in sent if isinstance(r.body, dict) and r.body.get("model") == "error-429"], \
+        "the example's requests are among those looked at"
     assert sorted(ended(stdout).values()) == ["Fail", "Success"] and set(ended(stdout)) == set(trees)
     by_tag = {tree.tags[1]: tree for tree in trees.values()}
     research, support = by_tag["research"], by_tag["support"]

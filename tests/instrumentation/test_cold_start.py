@@ -269,14 +269,23 @@ def test_under_opentelemetry_instrument_the_library_is_instrumented_when_the_app
     _in_session(spans, LIBRARIES[name].span, ["this"])
 
 
-@pytest.mark.xfail(reason="broken by the last merges (start record, cost settings): see closing note", strict=False)
+SETTLE = {
+    # LiteLLM logs a call on its own worker thread, which imports modules of its own
+    # (litellm.proxy.spend_tracking) some time after the call returns: wait for it.
+    "litellm": "from litellm.litellm_core_utils.thread_pool_executor import executor\nexecutor.shutdown(wait=True)",
+}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(LIBRARIES))
 def test_the_app_imports_no_more_of_the_library_under_init_than_without(standin: StandInServer, name: str) -> None:
     """The library's import is paid once, as without us: instrumenting imports none of its modules."""
     module = LIBRARIES[name].module
-    report = ("import json, sys\n"
-              f"print(json.dumps({{'modules': sorted(m for m in sys.modules if m.split('.')[0] == {module!r})}}))")
+    # The library's modules (``google.genai`` and its sub-modules, not the rest of ``google``), once
+    # the library's own background work after the call is done (``SETTLE``).
+    ours = f"(m + '.').startswith({module + '.'!r})"
+    report = (f"{SETTLE.get(module, '')}\nimport json, sys\n"
+              f"print(json.dumps({{'modules': sorted(m for m in sys.modules if {ours})}}))")
     modules = []
     for setup in ("", "import agentops_otel\nagentops_otel.init(auto_start_session=False)"):
         result = run_python("\n".join([setup, _app(name, standin), report]), {**QUIET, "OTEL_TRACES_EXPORTER": "none"},

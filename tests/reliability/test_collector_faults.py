@@ -4,7 +4,8 @@ Each scenario runs in its own interpreter (its own tracer provider, installed by
 the ``OTEL_*`` variables) making real OpenAI calls to the stand-in server, with the OTLP exporter
 pointed at a misbehaving collector from ``fault_receivers``. Compared with the same program
 exporting to a healthy receiver, the calls return the same results at the same latency, the
-process exits within the export timeout plus a second, and stderr holds at most our one warning.
+process exits as soon (a collector that failed is not waited on again) or, when an export is in
+flight at exit, within its timeout, and stderr holds at most our one warning.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from tests.support.otlp_receiver import OTLPReceiver, free_port
 from tests.support.subprocesses import clean_env, run_python
 
 PROTOCOLS = ("grpc", "http/protobuf")
-EXPORT_TIMEOUT_SECONDS = 1.0
+EXPORT_TIMEOUT_SECONDS = 3.0
+"""Long beside the noise of interpreter teardown on a loaded host (~1 s), so that waiting on a
+failed collector at exit (the exporters retry until this timeout) shows as what it is."""
+EXIT_SLACK_SECONDS = 1.5
+IN_FLIGHT_AT_EXIT = ("slow", "unreachable")
+"""Faults where an export may still be waiting on the collector at exit (a stall, a connect
+to an address that never answers): the exit waits for it, up to the export timeout."""
 CALLS = 12
 
 # Our warning, the only line a failing export may print (see agentops_otel._internal.export_guard).
@@ -83,16 +90,17 @@ def run_scenario(env: dict[str, str], standin: StandInServer) -> tuple[dict[str,
 
 
 @pytest.fixture(scope="module")
-def healthy(standin: StandInServer) -> Callable[[str], tuple[dict[str, Any], list[Any]]]:
-    """The scenario's report and received session spans, against a healthy receiver (one run per protocol)."""
-    runs: dict[str, tuple[dict[str, Any], list[Any]]] = {}
+def healthy(standin: StandInServer) -> Callable[[str], tuple[dict[str, Any], list[Any], float]]:
+    """The scenario's report, received session spans and exit time (after its work), against a
+    healthy receiver (one run per protocol)."""
+    runs: dict[str, tuple[dict[str, Any], list[Any], float]] = {}
 
-    def get(protocol: str) -> tuple[dict[str, Any], list[Any]]:
+    def get(protocol: str) -> tuple[dict[str, Any], list[Any], float]:
         if protocol not in runs:
             with OTLPReceiver(protocol) as receiver:  # type: ignore[arg-type]
-                report, _, stderr = run_scenario(receiver.env(), standin)
+                report, exit_seconds, stderr = run_scenario(receiver.env(), standin)
                 assert stderr == ""
-                runs[protocol] = (report, receiver.spans_named("session"))
+                runs[protocol] = (report, receiver.spans_named("session"), exit_seconds)
         return runs[protocol]
 
     return get
@@ -103,7 +111,7 @@ def healthy(standin: StandInServer) -> Callable[[str], tuple[dict[str, Any], lis
 def test_a_failing_collector_does_not_disturb_the_application(
     fault: str, protocol: str, healthy: Any, standin: StandInServer
 ) -> None:
-    healthy_report, healthy_sessions = healthy(protocol)
+    healthy_report, healthy_sessions, healthy_exit_seconds = healthy(protocol)
     assert len(healthy_sessions) == CALLS + 1  # the healthy baseline really exported everything
 
     with FaultyReceiver(fault, protocol) as receiver:  # type: ignore[arg-type]
@@ -121,11 +129,14 @@ def test_a_failing_collector_does_not_disturb_the_application(
     assert stats["exported_spans"] == 0 and stats["failed_exports"] >= 1 and stats["last_error"]
     if fault not in ("down", "unreachable"):
         assert attempts >= 1
-    # Exit bounded by the export timeout, not by the exporters' retry backoff (several seconds), with
-    # at most our one warning on stderr. The slack covers interpreter shutdown on a busy 2-core host.
+    # Exit as soon as with a healthy collector (the same interpreter teardown): a collector that
+    # failed is not tried again, nor retried until the export timeout as the exporters would. An
+    # export in flight at exit is waited for, up to its timeout. With at most our one warning.
     print(f"{fault}/{protocol}: median call {report['median_latency'] * 1000:.1f} ms "
-          f"(healthy {healthy_report['median_latency'] * 1000:.1f} ms), exit after {exit_seconds:.2f} s")
-    assert exit_seconds <= EXPORT_TIMEOUT_SECONDS + 2.5
+          f"(healthy {healthy_report['median_latency'] * 1000:.1f} ms), exit after {exit_seconds:.2f} s "
+          f"(healthy {healthy_exit_seconds:.2f} s)")
+    in_flight = EXPORT_TIMEOUT_SECONDS if fault in IN_FLIGHT_AT_EXIT else 0.0
+    assert exit_seconds <= healthy_exit_seconds + in_flight + EXIT_SLACK_SECONDS
     lines = stderr.splitlines()
     assert len(lines) <= 1 and all(OUR_WARNING.match(line) for line in lines), stderr
 

@@ -61,7 +61,6 @@ def _record_of(receiver: OTLPReceiver, session_id: str, timeout: float) -> Recei
                              timeout=timeout)
 
 
-@pytest.mark.xfail(reason="broken by the last merges (start record, cost settings): see closing note", strict=False)
 def test_a_session_is_visible_long_before_the_batch_delay(receiver: OTLPReceiver) -> None:
     # A batch delay of 10 minutes: only the prompt export of the start record can deliver it.
     process, session_id, started_ns = _start(receiver, "sleep", schedule_delay_ms=600_000)
@@ -75,7 +74,9 @@ def test_a_session_is_visible_long_before_the_batch_delay(receiver: OTLPReceiver
     assert record.name == "session (pending)" and record.attributes["agentops.span_type"] == "pending"
     assert record.attributes[SESSION_TAGS] == ["crash-test", "eu-west"]
     assert record.start_time_unix_nano == record.end_time_unix_nano <= started_ns
-    assert receiver.spans() == []  # nothing else was due yet: no root, no child
+    # The prompt export sends what is queued when it runs: the action recorded right after
+    # start_session may be in it, or not yet. The root is not (the session has not ended).
+    assert {span.name for span in receiver.spans()} <= {"action before-the-kill"}
 
 
 def test_sigkill_leaves_the_start_record_and_the_children_exported_before(receiver: OTLPReceiver) -> None:

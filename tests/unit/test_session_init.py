@@ -37,9 +37,13 @@ def test_second_init_in_process_returns_none_and_adds_nothing(exporter: InMemory
     assert [span.name for span in exporter.get_finished_spans()] == ["session"]
 
 
-def test_second_init_cannot_change_settings() -> None:
-    with pytest.raises(ConfigurationError, match="service_name"):
-        agentops.init(service_name="another-service", auto_start_session=False)
+@pytest.mark.parametrize(("setting", "value"), [
+    ("service_name", "another-service"), ("cost", False), ("prices", {"my-model": {"input_mtok": 1.0}}),
+])
+def test_second_init_cannot_change_settings(setting: str, value: object) -> None:
+    """A setting a second init() cannot apply is refused by name, never silently ignored."""
+    with pytest.raises(ConfigurationError, match=f"already called with {setting}="):
+        agentops.init(**{setting: value}, auto_start_session=False)  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
@@ -65,6 +69,27 @@ def test_init_twice_configures_once() -> None:
     assert resource["service.name"] == "svc"  # the argument wins over OTEL_SERVICE_NAME
     assert resource["deployment.environment"] == "test"
     assert spans[0]["status"]["status_code"] == "OK"  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_init_after_an_implicit_set_up_says_what_set_it_up() -> None:
+    """A session started before init() set up with the defaults: init(cost=False) then names that."""
+    result = run_python(
+        """
+        import agentops_otel as agentops
+        session = agentops.start_session()
+        try:
+            agentops.init(cost=False, auto_start_session=False)
+        except agentops.ConfigurationError as error:
+            print("REFUSED", error)
+        session.end_session("Success")
+        """,
+        CONSOLE,
+    )
+    assert result.returncode == 0, result.stderr
+    refusal = result.stdout.split("REFUSED ", 1)[1].splitlines()[0]
+    assert "set up with the defaults (cost=None) by a session started before any init() call" in refusal
+    assert "init() was already called" not in refusal
 
 
 @pytest.mark.slow

@@ -28,6 +28,8 @@ _settings: dict[str, Any] = {}
 _process_session: Session | None = None
 _process_session_by_init = False
 _session_per_agent_run = False
+_set_up_implicitly = False
+"""Set up with the defaults by a session started before any ``init()`` call (``_get_tracer``)."""
 _service_name = "unknown_service"
 """The resource's ``service.name``: the agent name of sessions not given one (see ``init``)."""
 
@@ -183,6 +185,12 @@ def _check_same_settings(requested: dict[str, Any]) -> None:
         first = _settings.get(name)
         if value is None or value is first or value == first:
             continue
+        if _set_up_implicitly:
+            raise ConfigurationError(
+                f"agentops-otel was already set up with the defaults ({name}={first!r}) by a session "
+                f"started before any init() call; init() cannot change it to {value!r} now. Call "
+                "init() with your settings before starting a session."
+            )
         raise ConfigurationError(
             f"init() was already called with {name}={first!r}; a second init() cannot change it to "
             f"{value!r}. Pass every setting to the first init() call."
@@ -195,8 +203,12 @@ def session_per_agent_run() -> bool:
 
 
 def _get_tracer() -> trace.Tracer:
+    global _set_up_implicitly
     if _tracer is None:
-        init(auto_start_session=False)
+        with _lock:
+            if _tracer is None:
+                init(auto_start_session=False)
+                _set_up_implicitly = True
     assert _tracer is not None
     return _tracer
 

@@ -68,7 +68,6 @@ def test_uninstrument_restores_the_originals_and_instrument_wraps_again(
     assert attributes(only_call_span(exporter))[GEN_AI_RESPONSE_ID] == completion.id
 
 
-@pytest.mark.xfail(reason="broken by the last merges (start record, cost settings): see closing note", strict=False)
 @pytest.mark.slow
 def test_init_does_not_import_mistralai_and_wraps_it_when_the_app_does(standin: StandInServer) -> None:
     result = run_python(f"""
@@ -92,8 +91,10 @@ def test_init_does_not_import_mistralai_and_wraps_it_when_the_app_does(standin: 
     """, {"OTEL_METRICS_EXPORTER": "none"})
     assert result.returncode == 0, result.stderr
     assert "imported after init: False" in result.stdout
+    # The session's start record (``session (pending)``) is exported too, once.
     expected = sorted([("chat mistral-large-latest", "agentops_otel_mistral"),
-                       ("embeddings mistral-embed", "agentops_otel_mistral"), ("session", "agentops_otel")])
+                       ("embeddings mistral-embed", "agentops_otel_mistral"), ("session", "agentops_otel"),
+                       ("session (pending)", "agentops_otel")])
     assert f"spans: {expected}" in result.stdout
 
 
