@@ -91,14 +91,14 @@ def _assert_no_secrets() -> None:
 def _content_follows_the_conventions() -> Iterator[None]:
     """Whatever a test does, every content attribute it exported (``gen_ai.input.messages``,
     ``gen_ai.output.messages``, ``gen_ai.system_instructions``, ``gen_ai.tool.definitions``) is
-    valid for the JSON schema the GenAI conventions publish for it."""
+    valid for the GenAI conventions' content model (``tests.support.genai_content_model``)."""
     yield
     _assert_content_conforms()
 
 
 def _assert_content_conforms() -> None:
     problems = span_violations(EXPORTER.all_spans())
-    assert not problems, "content attributes off the GenAI conventions' schemas:\n" + "\n".join(problems[:10])
+    assert not problems, "content attributes off the GenAI conventions' content model:\n" + "\n".join(problems[:10])
 
 
 @pytest.fixture(autouse=True)

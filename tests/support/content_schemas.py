@@ -1,9 +1,9 @@
-"""Checking content attributes against the JSON schemas the GenAI conventions publish.
+"""Checking content attributes against the GenAI conventions' content model.
 
 ``gen_ai.input.messages``, ``gen_ai.output.messages``, ``gen_ai.system_instructions`` and
 ``gen_ai.tool.definitions`` are JSON strings on our spans; each must be a JSON document valid for
-its schema (vendored in ``genai_schemas/``, see its README). ``tests/conftest.py`` checks every span
-each test exported, so every instrumentor's tests are covered.
+the JSON Schema ``tests.support.genai_content_model`` writes for it. ``tests/conftest.py`` checks
+every span each test exported, so every instrumentor's tests are covered.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -24,22 +23,27 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 )
 
 from agentops_otel._internal.serialization import TRUNCATION_MARK
+from tests.support.genai_content_model import (
+    INPUT_MESSAGES,
+    OUTPUT_MESSAGES,
+    SYSTEM_INSTRUCTIONS,
+    TOOL_DEFINITIONS,
+    Schema,
+)
 
-SCHEMAS = Path(__file__).parent / "genai_schemas"
-
-SCHEMA_FILES = {
-    GEN_AI_INPUT_MESSAGES: "gen-ai-input-messages.json",
-    GEN_AI_OUTPUT_MESSAGES: "gen-ai-output-messages.json",
-    GEN_AI_SYSTEM_INSTRUCTIONS: "gen-ai-system-instructions.json",
-    GEN_AI_TOOL_DEFINITIONS: "gen-ai-tool-definitions.json",
+SCHEMAS: dict[str, Schema] = {
+    GEN_AI_INPUT_MESSAGES: INPUT_MESSAGES,
+    GEN_AI_OUTPUT_MESSAGES: OUTPUT_MESSAGES,
+    GEN_AI_SYSTEM_INSTRUCTIONS: SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOOL_DEFINITIONS: TOOL_DEFINITIONS,
 }
 
 
 @cache
 def validator(attribute: str) -> Any:
-    """The validator of one content attribute's schema (its draft from the schema's ``$schema``,
-    else the latest; ``parameters`` refer to the draft-07 meta-schema, which jsonschema ships)."""
-    schema = json.loads((SCHEMAS / SCHEMA_FILES[attribute]).read_text())
+    """The validator of one content attribute's schema (the draft its ``$schema`` names; tool
+    ``parameters`` refer to the draft-07 meta-schema, which jsonschema ships)."""
+    schema = SCHEMAS[attribute]
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
@@ -65,7 +69,7 @@ def span_violations(spans: Iterable[ReadableSpan]) -> list[str]:
     found = []
     for span in spans:
         attributes = span.attributes or {}
-        for attribute in SCHEMA_FILES:
+        for attribute in SCHEMAS:
             if attribute in attributes:
                 found += [f"{span.name}: {problem}" for problem in violations(attribute, attributes[attribute])]
     return found
