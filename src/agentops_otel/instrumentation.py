@@ -54,6 +54,7 @@ The pieces:
   thread, group) id and the run's agent name; an existing one keeps its own. Raises
   ``MultiSessionException`` with two or more active and none current: wrap the framework's run
   entry point with it so the exception reaches the caller before any request.
+- ``url_server_attributes(url)``: ``server.address`` / ``server.port`` of a client's base URL.
 - ``capture_content()``: whether message content may be recorded; ``to_json`` writes a value as
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
   ``tool_definitions(tools)`` and ``system_instructions(value)`` give a request's tools (OpenAI's
@@ -149,6 +150,7 @@ from agentops_otel._internal.import_hooks import ImportHook, instrument_on_impor
 from agentops_otel._internal.instrumentor import Instrumentor
 from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json
+from agentops_otel._internal.server_address import url_server_attributes
 from agentops_otel._internal.stainless import (
     EndpointLookup,
     ProviderLookup,
@@ -193,4 +195,5 @@ __all__ = [
     "system_instructions",
     "to_json",
     "tool_definitions",
+    "url_server_attributes",
 ]

@@ -27,17 +27,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Collection, Mapping
-from functools import lru_cache
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlsplit
 
 import wrapt
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GenAiProviderNameValues
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
-from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 
 from agentops_otel.instrumentation import (
     Attributes,
@@ -48,6 +45,7 @@ from agentops_otel.instrumentation import (
     call_safely,
     function_wrapper,
     instrument_on_import,
+    url_server_attributes,
 )
 from agentops_otel_bedrock import invoke_model
 from agentops_otel_bedrock.converse import CONVERSE, CONVERSE_STREAM
@@ -88,19 +86,9 @@ def _endpoint_for(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     return endpoint, {"modelId": model, "body": body}, stream
 
 
-@lru_cache(maxsize=16)
-def _server_attributes(url: str) -> Attributes:
-    parts = urlsplit(url)
-    attributes: Attributes = {}
-    if parts.hostname:
-        attributes[SERVER_ADDRESS] = parts.hostname
-        attributes[SERVER_PORT] = parts.port or (443 if parts.scheme == "https" else 80)
-    return attributes
-
-
 def _client_attributes(instance: Any) -> Attributes:
     url = instance.meta.endpoint_url
-    return dict(_server_attributes(url)) if isinstance(url, str) else {}
+    return url_server_attributes(url) if isinstance(url, str) else {}
 
 
 def _client_secrets(instance: Any) -> tuple[str, ...]:

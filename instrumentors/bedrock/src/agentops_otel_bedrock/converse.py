@@ -184,16 +184,7 @@ class ConverseStreamAccumulator:
         attributes: Attributes = {GEN_AI_RESPONSE_FINISH_REASONS: reasons}
         attributes.update(usage_attributes(self.usage))
         if self.blocks is not None:
-            parts: list[messages.Part] = []
-            for index in sorted(self.blocks):
-                kind, pieces, tool_id, name = self.blocks[index]
-                text = "".join(pieces)
-                if kind == "tool_call":
-                    parts.append({"type": "tool_call", "id": tool_id, "name": name,
-                                  "arguments": messages.arguments(text)})
-                else:
-                    parts.append({"type": kind, "content": text})
-            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([messages.assistant(parts, self.stop_reason)])
+            attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([messages.streamed_output(self.blocks, self.stop_reason)])
         return attributes
 
 

@@ -390,17 +390,8 @@ class InvokeStreamAccumulator:
         else:
             attributes = {GEN_AI_RESPONSE_FINISH_REASONS: self.finish_reasons, **self.usage}
             if self.blocks is not None:
-                parts: list[messages.Part] = []
-                for index in sorted(self.blocks):
-                    kind, pieces, tool_id, name = self.blocks[index]
-                    text = "".join(pieces)
-                    if kind == "tool_call":
-                        parts.append({"type": "tool_call", "id": tool_id, "name": name,
-                                      "arguments": messages.arguments(text)})
-                    else:
-                        parts.append({"type": kind, "content": text})
                 reason = self.finish_reasons[-1] if self.finish_reasons else None
-                attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([messages.assistant(parts, reason)])
+                attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([messages.streamed_output(self.blocks, reason)])
         if isinstance(self.response_id, str):
             attributes[GEN_AI_RESPONSE_ID] = self.response_id
         if isinstance(self.model, str):

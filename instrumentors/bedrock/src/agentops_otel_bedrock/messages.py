@@ -49,6 +49,20 @@ def assistant(parts: list[Part], finish_reason: Any) -> Message:
 
 # -- Converse (and Amazon Nova) ----------------------------------------------------------------------
 
+def streamed_output(blocks: Mapping[int, list[Any]], finish_reason: Any) -> Message:
+    """The assistant message of a stream's content blocks, by index: ``[kind, text pieces, tool use
+    id, tool name]`` each (a ``tool_call`` block's pieces are its JSON arguments)."""
+    parts: list[Part] = []
+    for index in sorted(blocks):
+        kind, pieces, tool_id, name = blocks[index]
+        text = "".join(pieces)
+        if kind == "tool_call":
+            parts.append({"type": "tool_call", "id": tool_id, "name": name, "arguments": arguments(text)})
+        else:
+            parts.append({"type": kind, "content": text})
+    return assistant(parts, finish_reason)
+
+
 def _tool_result(result: Any) -> Any:
     """A ``toolResult``'s content: the text or JSON of a single block, else the blocks as parts."""
     blocks = list(_list(_get(result, "content")))

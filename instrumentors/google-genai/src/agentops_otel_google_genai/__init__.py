@@ -19,11 +19,9 @@ import sys
 from collections.abc import Callable, Collection, Mapping
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlsplit
 
 from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import GenAiProviderNameValues
-from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from wrapt import wrap_function_wrapper
 
 from agentops_otel.instrumentation import (
@@ -36,6 +34,7 @@ from agentops_otel.instrumentation import (
     async_function_wrapper,
     function_wrapper,
     instrument_on_import,
+    url_server_attributes,
 )
 from agentops_otel_google_genai.endpoints import EMBED, GENERATE, GENERATE_STREAM
 from agentops_otel_google_genai.version import __version__
@@ -66,14 +65,7 @@ def _endpoint_for(endpoint: Endpoint) -> EndpointFor:
 
 
 def _client_attributes(instance: Any) -> Attributes:
-    url = urlsplit(instance._api_client._http_options.base_url or "")
-    attributes: Attributes = {}
-    if url.hostname:
-        attributes[SERVER_ADDRESS] = url.hostname
-    port = url.port or {"https": 443, "http": 80}.get(url.scheme)
-    if port is not None:
-        attributes[SERVER_PORT] = port
-    return attributes
+    return url_server_attributes(instance._api_client._http_options.base_url or "")
 
 
 def _client_secrets(instance: Any) -> tuple[str, ...]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from agentops_otel_openai.endpoints import (
     ChatCompletions,
@@ -24,9 +23,8 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
 )
-from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 
-from agentops_otel.instrumentation import Attributes
+from agentops_otel.instrumentation import Attributes, url_server_attributes
 
 # LiteLLM's provider names that differ from the GenAI conventions' ``gen_ai.provider.name`` values;
 # any other is recorded as LiteLLM names it.
@@ -64,10 +62,7 @@ def _server(body: Mapping[str, Any], attributes: Attributes) -> Attributes:
     """``server.address`` / ``server.port`` of the ``api_base`` the call is given (else LiteLLM's default)."""
     api_base = body.get("api_base") or body.get("base_url")
     if isinstance(api_base, str):
-        url = urlsplit(api_base)
-        if url.hostname:
-            attributes[SERVER_ADDRESS] = url.hostname
-            attributes[SERVER_PORT] = url.port or (443 if url.scheme == "https" else 80)
+        attributes.update(url_server_attributes(api_base))
     return attributes
 
 

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Collection, Mapping
-from functools import lru_cache
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlsplit
 
 from opentelemetry.instrumentation.utils import unwrap
-from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from wrapt import wrap_function_wrapper
 
 from agentops_otel.instrumentation import (
@@ -32,6 +29,7 @@ from agentops_otel.instrumentation import (
     async_function_wrapper,
     function_wrapper,
     instrument_on_import,
+    url_server_attributes,
 )
 from agentops_otel_mistral.endpoints import CHAT, EMBEDDINGS
 from agentops_otel_mistral.version import __version__
@@ -66,19 +64,9 @@ _METHODS: dict[str, tuple[str, tuple[tuple[str, Callable[..., EndpointCall], boo
 }
 
 
-@lru_cache(maxsize=16)
-def _server_attributes(url: str) -> Attributes:
-    parts = urlsplit(url)
-    attributes: Attributes = {}
-    if parts.hostname:
-        attributes[SERVER_ADDRESS] = parts.hostname
-        attributes[SERVER_PORT] = parts.port or (443 if parts.scheme == "https" else 80)
-    return attributes
-
-
 def _client_attributes(instance: Any) -> Attributes:
     url, _variables = instance.sdk_configuration.get_server_details()
-    return _server_attributes(url) if isinstance(url, str) else {}
+    return url_server_attributes(url) if isinstance(url, str) else {}
 
 
 def _client_secrets(instance: Any) -> tuple[str, ...]:
