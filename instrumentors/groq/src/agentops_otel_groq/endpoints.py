@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from agentops_otel_openai import messages  # Groq's chat messages are OpenAI's
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_INPUT_MESSAGES,
     GEN_AI_OUTPUT_MESSAGES,
@@ -34,7 +35,6 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
 )
 
 from agentops_otel.instrumentation import Attributes, capture_content, to_json, tool_definitions
-from agentops_otel_groq import messages
 
 # Request body field -> attribute, for the numeric sampling parameters.
 _SAMPLING = (
