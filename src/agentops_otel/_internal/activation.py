@@ -16,12 +16,10 @@ import os
 import threading
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from agentops_otel._internal.entry_points import InstalledEntryPoint, entries
 from agentops_otel._internal.import_hooks import when_imported
-
-if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +42,12 @@ def instrument_installed_clients() -> list[str]:
     Honours ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS``. Returns the entry point names activated. An
     instrumentor that fails is skipped (logged).
     """
-    from importlib.metadata import entry_points  # here: importing it costs ~15 ms, which only init() needs
-
     disabled = {name.strip() for name in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
-    installed = entry_points()
-    modules = {entry_point.name: entry_point.value for entry_point in installed.select(group=INSTRUMENTS_GROUP)}
+    ours = entries(INSTRUMENTOR_GROUP, INSTRUMENTS_GROUP, dist_prefix=OUR_INSTRUMENTOR_PREFIX)
+    modules = {entry_point.name: entry_point.value for entry_point in ours if entry_point.group == INSTRUMENTS_GROUP}
     done: list[str] = []
-    for entry_point in installed.select(group=INSTRUMENTOR_GROUP):
-        dist = getattr(entry_point, "dist", None)
-        if dist is None or not dist.name.replace("_", "-").startswith(OUR_INSTRUMENTOR_PREFIX):
-            continue
-        if entry_point.name in disabled:
+    for entry_point in ours:
+        if entry_point.group != INSTRUMENTOR_GROUP or entry_point.name in disabled:
             continue
         module_name = modules.get(entry_point.name)
         if module_name is None:
@@ -72,14 +65,14 @@ def cancel_activation(instrumentor_class: type[Any]) -> None:
         _cancelled.add(instrumentor_class)
 
 
-def _instrument_on_import(entry_point: EntryPoint) -> Callable[[ModuleType], None]:
+def _instrument_on_import(entry_point: InstalledEntryPoint) -> Callable[[ModuleType], None]:
     def instrument(_: ModuleType) -> None:
         _instrument(entry_point)
 
     return instrument
 
 
-def _instrument(entry_point: EntryPoint) -> bool:
+def _instrument(entry_point: InstalledEntryPoint) -> bool:
     # Also runs inside the application's import of the library: never raises.
     try:
         instrumentor_class = entry_point.load()

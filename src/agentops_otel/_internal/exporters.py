@@ -12,10 +12,12 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from opentelemetry.sdk.trace.export import SpanExporter
+
+from agentops_otel._internal.entry_points import entries
 
 TRACES_EXPORTER_GROUP = "opentelemetry_traces_exporter"
 PROTOCOLS = {"grpc": "otlp_proto_grpc", "http/protobuf": "otlp_proto_http"}
@@ -95,10 +97,11 @@ def check_otlp_variables() -> None:
 
 # What the OTLP exporters accept in OTEL_EXPORTER_OTLP_HEADERS (opentelemetry.util.re, "liberal"
 # form): a header name of W3C token characters, a value of printable ASCII but '"', ',', ';' and
-# '\\', optional blanks around both.
-_HEADER_KEY = re.compile(r"[ \t]*[\x21\x23-\x27\x2a\x2b\x2d\x2e\x30-\x39\x41-\x5a\x5e-\x7a\x7c\x7e]+[ \t]*")
-_HEADER_VALUE = re.compile(r"[\x20\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e\t]*")
-_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e\t]*")
+# '\\', optional blanks around both. Patterns, not compiled at import: only a headers variable
+# needs them, and re compiles (and caches) them then.
+_HEADER_KEY = r"[ \t]*[\x21\x23-\x27\x2a\x2b\x2d\x2e\x30-\x39\x41-\x5a\x5e-\x7a\x7c\x7e]+[ \t]*"
+_HEADER_VALUE = r"[\x20\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e\t]*"
+_PRINTABLE_ASCII = r"[\x20-\x7e\t]*"
 
 
 def header_problem(entry: str) -> str | None:
@@ -110,20 +113,22 @@ def header_problem(entry: str) -> str | None:
     key, entry_value = entry.split("=", 1)
     if not key.strip():
         return "has no key before '='"
-    if not _HEADER_KEY.fullmatch(key):
+    if not re.fullmatch(_HEADER_KEY, key):
         return ("has a key that is not a valid header name (letters, digits and !#$%&'*+-.^_`|~ only: "
                 "no spaces, no accents)")
     # The exporters percent-decode an entry with no blank inside (its URL-encoded form) only.
     sent = unquote(entry_value) if not re.search(r"[ \t]", entry.strip()) else entry_value
-    if not _HEADER_VALUE.fullmatch(entry_value) or not _PRINTABLE_ASCII.fullmatch(sent):
+    if not re.fullmatch(_HEADER_VALUE, entry_value) or not re.fullmatch(_PRINTABLE_ASCII, sent):
         return ('has a value with characters a header cannot carry (printable ASCII only, without \'"\', '
                 "';' or '\\'): percent-encode the others, e.g. %3B for ';' (non-ASCII text cannot be sent)")
     return None
 
 
-@dataclass(frozen=True)
-class BatchSettings:
-    """The batch span processor's settings, from the ``OTEL_BSP_*`` variables (defaults as the SDK's)."""
+class BatchSettings(NamedTuple):
+    """The batch span processor's settings, from the ``OTEL_BSP_*`` variables (defaults as the SDK's).
+
+    (A named tuple, not a dataclass: making a dataclass costs ~1 ms of start-up, this a fifth of it.)
+    """
 
     max_queue_size: int = 2048
     schedule_delay_millis: int = 5000
@@ -167,7 +172,7 @@ def batch_settings_and_problems() -> tuple[BatchSettings, list[str]]:
         problems.append(f"OTEL_BSP_MAX_EXPORT_BATCH_SIZE={settings.max_export_batch_size} is larger than the "
                         f"queue (OTEL_BSP_MAX_QUEUE_SIZE={settings.max_queue_size}); it must be at most the "
                         "queue size")
-        settings = replace(settings, max_export_batch_size=min(defaults.max_export_batch_size, settings.max_queue_size))
+        settings = settings._replace(max_export_batch_size=min(defaults.max_export_batch_size, settings.max_queue_size))
     return settings, problems
 
 
@@ -186,9 +191,7 @@ def batch_settings() -> BatchSettings:
 
 def unknown_exporter_names() -> tuple[list[str], list[str]]:
     """The names in ``OTEL_TRACES_EXPORTER`` that no installed exporter has, and the names allowed."""
-    from importlib.metadata import entry_points  # here: importing it costs ~15 ms, which only init() needs
-
-    available = {ep.name for ep in entry_points(group=TRACES_EXPORTER_GROUP)}
+    available = {ep.name for ep in entries(TRACES_EXPORTER_GROUP)}
     allowed = sorted({"otlp", "none", *available})
     return [name for name in exporter_names() if name not in available], allowed
 
@@ -227,9 +230,7 @@ def exporters_from_env() -> list[SpanExporter]:
     if not names:
         return []
     check_otlp_variables()
-    from importlib.metadata import entry_points  # here: importing it costs ~15 ms, which only init() needs
-
-    available = {ep.name: ep for ep in entry_points(group=TRACES_EXPORTER_GROUP)}
+    available = {ep.name: ep for ep in entries(TRACES_EXPORTER_GROUP)}
     exporters: list[SpanExporter] = []
     for name in names:
         entry_point = available.get(name)
