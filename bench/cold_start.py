@@ -226,6 +226,10 @@ class Receiver:
 def job_env(job: Job, run_id: str, receiver: Receiver, standin: Any) -> dict[str, str]:
     prefixes = ("OTEL_", "TRACELOOP_", "OPENINFERENCE_", "AGENTOPS_", "OPENAI_", "ANTHROPIC_")
     env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+    # Bytecode is cached as an installed application's is (the warm-up round writes it): with
+    # PYTHONDONTWRITEBYTECODE inherited, the editable agentops_otel would be compiled in every run
+    # while the peers' pip-installed packages come compiled.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update({
         "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
