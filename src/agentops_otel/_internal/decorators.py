@@ -7,10 +7,11 @@ generator, when it is exhausted, closed or raises (it starts at the first ``next
 generator's code starts to run). The step's span is current only while the function's own code
 runs, never in its caller between two ``yield``\\ s.
 
-Parameters and return value are recorded as ``ActionEvent`` / ``ToolEvent`` record them, as JSON:
-an action's or agent's always (decorating the function is handing them over, as in v0.3), a
-tool's as the GenAI conventions' tool call arguments and result, only with content capture on
-(like ``ToolEvent`` and the tool spans of the agent frameworks). As in v0.3, a decorated function
+Parameters and return value are recorded as ``ActionEvent`` / ``ToolEvent`` record them, as JSON,
+and only with content capture on: a function's arguments and return value are content (an agent's
+are the user's prompt and its answer), like the GenAI conventions' tool call arguments and result
+a tool's become and the tool spans of the agent frameworks. With capture off a call records no
+value at all, so that it costs about one span. As in v0.3, a decorated function
 accepts ``session=`` to say which session a call belongs to; otherwise the session is the one an
 LLM call would belong to (current, else the only active one; ``MultiSessionException`` with two
 or more and none chosen; with none, a span under the current span).
@@ -137,7 +138,7 @@ class _Recorder:
             if session_id_in(get_current()) != chosen.session_id:
                 context = chosen.context(get_current())
         attributes: Attributes = dict(self.static)
-        record_content = self.operation != EXECUTE_TOOL or capture_content()
+        record_content = capture_content()
         if record_content:
             params = self.parameters.of(args, kwargs)
             if params:
@@ -293,9 +294,9 @@ def record_action(event_name: str | None = None) -> Callable[[F], F]: ...
 def record_action(event_name: str | F | None = None) -> F | Callable[[F], F]:
     """Record each call of the decorated function as an ``action {event_name}`` span.
 
-    The span has ``agentops.action.type``, the call's parameters and return value
-    (``agentops.event.params`` / ``agentops.event.returns``, JSON), and counts as an action in
-    the session's analytics. Works on functions, methods, async functions and (async) generators.
+    The span has ``agentops.action.type`` and, with content capture on, the call's parameters and
+    return value (``agentops.event.params`` / ``agentops.event.returns``, JSON); it counts as an
+    action in the session's analytics. Works on functions, methods, async functions and (async) generators.
 
     Example::
 
@@ -319,9 +320,9 @@ def record_tool(tool_name: str | None = None) -> Callable[[F], F]: ...
 def record_tool(tool_name: str | F | None = None) -> F | Callable[[F], F]:
     """Record each call of the decorated function as an ``execute_tool {tool_name}`` span.
 
-    The span has ``gen_ai.operation.name=execute_tool``, ``gen_ai.tool.name``, the parameters as
-    ``gen_ai.tool.call.arguments`` and the return value as ``gen_ai.tool.call.result`` (JSON),
-    and counts as a tool call in the session's analytics.
+    The span has ``gen_ai.operation.name=execute_tool``, ``gen_ai.tool.name`` and, with content
+    capture on, the parameters as ``gen_ai.tool.call.arguments`` and the return value as
+    ``gen_ai.tool.call.result`` (JSON); it counts as a tool call in the session's analytics.
 
     Example::
 

@@ -8,9 +8,9 @@ inside its ``with`` block, so LLM calls and other steps made there nest under it
 exactly once: OK on ``succeed`` or a block left normally, ERROR with ``error.type`` on ``fail`` or
 a block that raised. When it ends it is counted in its session's analytics.
 
-Content (tool arguments and results, a function's parameters and return value) is recorded when
-content capture is on (``content.capture_content``), or when the caller says the values were
-handed over on purpose (the decorators and ``Session.record``, see ``events``).
+Content (tool arguments and results, a function's parameters and return value) is recorded only
+when content capture is on (``content.capture_content``): the caller reads the setting once when
+the step starts and says so (``record_content``).
 """
 
 from __future__ import annotations
