@@ -51,9 +51,8 @@ def _assert_one_weather_run_per_session(exporter: InMemorySpanExporter, runs: in
         assert root["agentops.session.end_state"] == "Success"
         assert root["gen_ai.agent.name"] == "weather"  # the session is the graph's run
         assert (root["agentops.session.agent_invocations"], root["agentops.session.tool_calls"]) == (1, 1)
-        # Its own trace: every span of the trace is the session's.
-        assert {span.context.trace_id for span in spans if span.context} == {
-            root_of(spans).context.trace_id}  # type: ignore[union-attr]
+        # Its own trace: every span of the session is in the root's trace.
+        assert len({span.context.trace_id for span in spans if span.context}) == 1
         assert session_id
     assert not agentops_otel.get_active_sessions()
 
