@@ -9,7 +9,8 @@ batch processor:
 * ``floor + content``: the floor span given what ``record_tool`` records (its GenAI attributes,
   the arguments and the result as JSON), by hand: what recording costs apart from the decorator;
 * ``record_action`` / ``record_tool`` / ``track_agent``: the decorated function (a span, its
-  parameters and return value as JSON, the session's analytics);
+  attributes, the session's analytics; content capture off, the default, so no parameters and
+  return value are recorded);
 * ``record_tool async``, ``record_tool generator``: the same for an async function (awaited in a
   running loop) and a generator of two items (consumed).
 

@@ -50,7 +50,7 @@ def chat_model(standin: StandInServer) -> ChatOpenAI:
 
 
 def weather_graph(model: BaseChatModel, tools: list[BaseTool] | None = None, *, name: str = "weather",
-                  handle_tool_errors: bool = True) -> Any:
+                  handle_tool_errors: bool = True, checkpointer: Any = None) -> Any:
     """The two-node agent graph (``agent`` <-> ``tools``), with sync and async nodes."""
     tools = tools or [get_weather]
     bound = model.bind_tools(tools)
@@ -67,7 +67,7 @@ def weather_graph(model: BaseChatModel, tools: list[BaseTool] | None = None, *, 
     graph.add_edge(START, "agent")
     graph.add_conditional_edges("agent", tools_condition)
     graph.add_edge("tools", "agent")
-    return graph.compile(name=name)
+    return graph.compile(name=name, checkpointer=checkpointer)
 
 
 def question_chain(model: BaseChatModel) -> Runnable[dict[str, str], Any]:

@@ -59,7 +59,7 @@ def exported_spans(stdout: str) -> list[dict[str, Any]]:
 def test_v03_code_runs_unchanged(standin: StandInServer) -> None:
     key = "agentops-v03-key-1234"
     code = "import json\n" + V03_APP.format(key=key, base_url=standin.openai_base_url)
-    # Content capture on: the tool's arguments and result are recorded (v0.3 recorded them always).
+    # Content capture on: arguments and return values are recorded (v0.3 recorded them always).
     result = run_python(code, {"OTEL_TRACES_EXPORTER": "console",
                                "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"})
     assert result.returncode == 0, result.stderr

@@ -239,6 +239,7 @@ def test_events_with_unserialisable_or_huge_params_are_recorded_and_exportable(
 
 
 def test_huge_params_are_truncated_with_a_mark(spans: InMemorySpanExporter) -> None:
+    agentops.set_capture_content(True)  # an action's params are content
     session = agentops.start_session()
     session.record(agentops.ActionEvent(action_type="big", params={"blob": "x" * 1_000_000}))
     session.end_session("Success")

@@ -68,6 +68,8 @@ def root(exporter: InMemorySpanExporter, session: Session) -> dict[str, Any]:
 
 
 def test_record_action_on_a_function(exporter: InMemorySpanExporter) -> None:
+    agentops.set_capture_content(True)  # parameters and return value are content
+
     @agentops.record_action("plan")
     def plan(goal: str, days: int = 3, *extra: str, **options: object) -> tuple[str, int]:
         return goal.upper(), days
@@ -87,6 +89,8 @@ def test_record_action_on_a_function(exporter: InMemorySpanExporter) -> None:
 
 
 def test_defaults_are_recorded_and_the_name_defaults_to_the_function(exporter: InMemorySpanExporter) -> None:
+    agentops.set_capture_content(True)
+
     @agentops.record_action
     def summarise(text: str, limit: int = 40) -> str:
         return text[:limit]
@@ -106,9 +110,9 @@ def test_defaults_are_recorded_and_the_name_defaults_to_the_function(exporter: I
     assert summarise.__name__ == "summarise" and summarise.__wrapped__ is not None  # type: ignore[attr-defined]
 
 
-def test_a_tools_arguments_and_result_follow_content_capture(exporter: InMemorySpanExporter) -> None:
-    """A tool's arguments and result are content (the GenAI conventions' opt-in attributes), an action's
-    parameters are not: the decorated function hands them over, as ``ActionEvent`` does."""
+def test_arguments_and_return_values_follow_content_capture(exporter: InMemorySpanExporter) -> None:
+    """A function's arguments and return value are content (they can hold the user's prompt): a tool's
+    (the GenAI conventions' opt-in attributes), an action's and an agent's alike, as events' are."""
 
     @agentops.record_tool("lookup")
     def lookup(key: str) -> str:
@@ -118,21 +122,31 @@ def test_a_tools_arguments_and_result_follow_content_capture(exporter: InMemoryS
     def plan(goal: str) -> str:
         return goal.upper()
 
+    @agentops.track_agent("writer")
+    def writer(prompt: str) -> str:
+        return plan(lookup(prompt))
+
     with agentops.start_session():
-        lookup("secret-ish")
-        plan("ship")
+        writer("a user's prompt")
     tool = attributes(only(exporter, "execute_tool lookup"))
     assert GEN_AI_TOOL_CALL_ARGUMENTS not in tool and GEN_AI_TOOL_CALL_RESULT not in tool
     assert tool[GEN_AI_TOOL_NAME] == "lookup"
-    assert json.loads(attributes(only(exporter, "action plan"))[EVENT_PARAMS]) == {"goal": "ship"}
+    for span in exporter.get_finished_spans():
+        assert EVENT_PARAMS not in attributes(span) and EVENT_RETURNS not in attributes(span), span.name
+        assert "a user" not in json.dumps(attributes(span)), span.name
 
     exporter.clear()
     agentops.set_capture_content(True)
     with agentops.start_session():
-        lookup("k")
+        writer("k")
     tool = attributes(only(exporter, "execute_tool lookup"))
     assert json.loads(tool[GEN_AI_TOOL_CALL_ARGUMENTS]) == {"key": "k"}
     assert tool[GEN_AI_TOOL_CALL_RESULT] == "value of k"  # a string as it is
+    action = attributes(only(exporter, "action plan"))
+    assert json.loads(action[EVENT_PARAMS]) == {"goal": "value of k"}
+    assert json.loads(action[EVENT_RETURNS]) == "VALUE OF K"
+    agent = attributes(only(exporter, "invoke_agent writer"))
+    assert (json.loads(agent[EVENT_PARAMS]), json.loads(agent[EVENT_RETURNS])) == ({"prompt": "k"}, "VALUE OF K")
 
 
 def test_record_tool_on_an_async_function(exporter: InMemorySpanExporter) -> None:
@@ -157,6 +171,8 @@ def test_record_tool_on_an_async_function(exporter: InMemorySpanExporter) -> Non
 
 def test_track_agent_on_a_function_nests_llm_calls_and_tools(
         exporter: InMemorySpanExporter, client: openai.OpenAI) -> None:
+    agentops.set_capture_content(True)
+
     @agentops.record_tool("search")
     def search(query: str) -> list[str]:
         return ["Belém"]
@@ -271,7 +287,8 @@ def test_an_async_generator(exporter: InMemorySpanExporter) -> None:
 
 
 def test_methods_classmethods_and_staticmethods(exporter: InMemorySpanExporter) -> None:
-    agentops.set_capture_content(True)  # a tool's arguments and result are content
+    agentops.set_capture_content(True)  # arguments are content
+
     class Toolbox:
         def __init__(self, unit: str) -> None:
             self.unit = unit

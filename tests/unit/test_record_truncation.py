@@ -23,6 +23,7 @@ def _record_seconds_and_peak(session: agentops.Session, params: object) -> tuple
 
 
 def test_recording_a_100_mb_value_takes_the_time_and_memory_of_a_small_one(exporter: InMemorySpanExporter) -> None:
+    agentops.set_capture_content(True)  # an action's params are content
     session = agentops.start_session()
     huge = {"blob": "é" * 100_000_000, "rows": list(range(1_000_000))}
     small = {"blob": "é" * MAX_JSON_CHARS}

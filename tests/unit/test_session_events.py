@@ -66,19 +66,30 @@ def attrs(span: ReadableSpan) -> dict[str, object]:
     return dict(span.attributes or {})
 
 
-def test_action_event(exporter: InMemorySpanExporter) -> None:
+def test_action_event_without_content_capture_names_the_action_only(exporter: InMemorySpanExporter) -> None:
     params = {"goal": "book a table", "party": 4, "when": ["19:00", "20:00"]}
     span, root = record_one(exporter, agentops.ActionEvent(action_type="plan", params=params, returns="ok"))
 
     assert span.name == "action plan"
     assert span.kind is SpanKind.INTERNAL
+    assert attrs(span) == {
+        EVENT_TYPE: "action", ACTION_TYPE: "plan", SESSION_ID: attrs(root)[SESSION_ID],
+        GEN_AI_CONVERSATION_ID: attrs(root)[GEN_AI_CONVERSATION_ID],
+    }
+    # Parameters and return value are content (they can hold the user's prompt): not recorded.
+    assert "book a table" not in json.dumps(attrs(span))
+    assert span.status.status_code is StatusCode.UNSET
+    assert attrs(root)[SESSION_ACTIONS] == 1
+
+
+def test_action_event_with_content_capture_records_params_and_returns(exporter: InMemorySpanExporter) -> None:
+    content.set_capture_content(True)
+    params = {"goal": "book a table", "party": 4, "when": ["19:00", "20:00"]}
+    span, _ = record_one(exporter, agentops.ActionEvent(action_type="plan", params=params, returns="ok"))
     attributes = attrs(span)
-    assert attributes[EVENT_TYPE] == "action"
     assert attributes[ACTION_TYPE] == "plan"
     assert json.loads(str(attributes[EVENT_PARAMS])) == params
     assert json.loads(str(attributes[EVENT_RETURNS])) == "ok"
-    assert span.status.status_code is StatusCode.UNSET
-    assert attrs(root)[SESSION_ACTIONS] == 1
 
 
 def test_tool_event_without_content_capture_names_the_tool_and_its_call_only(exporter: InMemorySpanExporter) -> None:
@@ -235,9 +246,15 @@ def test_event_starts_when_created_and_ends_when_recorded(exporter: InMemorySpan
     assert span.end_time >= before_recording
 
 
-# -- JSON of params and returns -----------------------------------------------------------------
+# -- JSON of params and returns (content capture on) --------------------------------------------
 
 
+@pytest.fixture
+def capture_on() -> None:
+    content.set_capture_content(True)  # tests/conftest.py sets it back after each test
+
+
+@pytest.mark.usefixtures("capture_on")
 def test_long_params_are_truncated_at_max_json_chars(exporter: InMemorySpanExporter) -> None:
     long_text = "x" * (MAX_JSON_CHARS * 2)
     span, _ = record_one(exporter, agentops.ActionEvent(action_type="big", params=long_text, returns=[long_text]))
@@ -250,6 +267,7 @@ def test_long_params_are_truncated_at_max_json_chars(exporter: InMemorySpanExpor
     assert returns.startswith('["xxx') and len(returns) < MAX_JSON_CHARS + 50
 
 
+@pytest.mark.usefixtures("capture_on")
 def test_params_at_the_limit_are_kept_whole(exporter: InMemorySpanExporter) -> None:
     exact = "y" * (MAX_JSON_CHARS - 2)  # its JSON, with the quotes, is exactly MAX_JSON_CHARS long
     span, _ = record_one(exporter, agentops.ActionEvent(action_type="edge", params=exact))
@@ -287,6 +305,7 @@ def _cycle() -> list[object]:
     ],
     ids=["repr-in-dict", "repr", "set", "bytes", "broken-repr", "broken-repr-in-dict", "cycle", "tuple-key", "unicode"],
 )
+@pytest.mark.usefixtures("capture_on")
 def test_unserialisable_values_are_recorded_by_repr(
     exporter: InMemorySpanExporter, value: object, expected: str
 ) -> None:
@@ -296,6 +315,7 @@ def test_unserialisable_values_are_recorded_by_repr(
     json.loads(expected)  # still JSON: a consumer can always parse params and returns
 
 
+@pytest.mark.usefixtures("capture_on")
 def test_lone_surrogates_become_exportable_text(exporter: InMemorySpanExporter) -> None:
     span, _ = record_one(exporter, agentops.ActionEvent(action_type="bad-text", params="a\ud800b"))
     params = str(attrs(span)[EVENT_PARAMS])

@@ -7,10 +7,11 @@ generator, when it is exhausted, closed or raises (it starts at the first ``next
 generator's code starts to run). The step's span is current only while the function's own code
 runs, never in its caller between two ``yield``\\ s.
 
-Parameters and return value are recorded as ``ActionEvent`` / ``ToolEvent`` record them, as JSON:
-an action's or agent's always (decorating the function is handing them over, as in v0.3), a
-tool's as the GenAI conventions' tool call arguments and result, only with content capture on
-(like ``ToolEvent`` and the tool spans of the agent frameworks). As in v0.3, a decorated function
+Parameters and return value are recorded as ``ActionEvent`` / ``ToolEvent`` record them, as JSON,
+and only with content capture on: a function's arguments and return value are content (an agent's
+are the user's prompt and its answer), like the GenAI conventions' tool call arguments and result
+a tool's become and the tool spans of the agent frameworks. With capture off a call records no
+value at all, so that it costs about one span. As in v0.3, a decorated function
 accepts ``session=`` to say which session a call belongs to; otherwise the session is the one an
 LLM call would belong to (current, else the only active one; ``MultiSessionException`` with two
 or more and none chosen; with none, a span under the current span).
@@ -24,6 +25,7 @@ import uuid
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from typing import Any, TypeVar, cast, overload
 
+from opentelemetry import trace
 from opentelemetry.context import Context, attach, detach, get_current
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_AGENT_ID,
@@ -48,7 +50,7 @@ from agentops_otel._internal.step_attributes import (
     agent_attributes,
     tool_attributes,
 )
-from agentops_otel._internal.steps import Step, start_step
+from agentops_otel._internal.steps import Step, begin_step
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -127,44 +129,66 @@ class _Recorder:
             self.operation, self.event_type = None, ACTION
             self.params_key, self.result_key = EVENT_PARAMS, EVENT_RETURNS
 
-    def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Step:
-        """Start the step of one call; takes a v0.3 ``session=`` argument out of ``kwargs``."""
-        chosen = kwargs.get("session")
+    def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Step, Context]:
+        """Start the step of one call, and the context to attach while the function's code runs;
+        takes a v0.3 ``session=`` argument out of ``kwargs``.
+
+        Every call pays for this, so the usual case (no ``session=``, content capture off, not a
+        method of an agent object) copies nothing: the span starts with the recorder's attributes.
+        """
         context: Context | None = None
-        if isinstance(chosen, Session):
-            if not self.parameters.accepts_session:
-                del kwargs["session"]
-            if session_id_in(get_current()) != chosen.session_id:
-                context = chosen.context(get_current())
-        attributes: Attributes = dict(self.static)
-        record_content = self.operation != EXECUTE_TOOL or capture_content()
+        if kwargs:
+            chosen = kwargs.get("session")
+            if isinstance(chosen, Session):
+                if not self.parameters.accepts_session:
+                    del kwargs["session"]
+                if session_id_in(get_current()) != chosen.session_id:
+                    context = chosen.context(get_current())
+        attributes = self.static
+        record_content = capture_content()
         if record_content:
             params = self.parameters.of(args, kwargs)
             if params:
-                attributes[self.params_key] = to_json(params)
+                attributes = {**attributes, self.params_key: to_json(params)}
         if self.parameters.skip_first and args:
-            self._add_agent_of(args[0], attributes)
-        return start_step(self.span_name, attributes, operation=self.operation, event_type=self.event_type,
-                          result_key=self.result_key, record_content=record_content, context=context)
+            agent = self._agent_of(args[0])
+            if agent:
+                attributes = {**attributes, **agent}
+        step, current = begin_step(self.span_name, attributes, self.operation, self.event_type, self.result_key,
+                                   record_content, context)
+        return step, step.context() if current is None else trace.set_span_in_context(step.span, current)
 
-    def _add_agent_of(self, instance: object, attributes: Attributes) -> None:
-        """A method of an object ``@track_agent`` made an agent: the span says which agent it is."""
+    def _agent_of(self, instance: object) -> Attributes | None:
+        """A method of an object ``@track_agent`` made an agent: what the span says of that agent."""
         agent_id = getattr(instance, AGENT_ID_ATTRIBUTE, None)
         if not isinstance(agent_id, str):
-            return
-        attributes[GEN_AI_AGENT_ID] = agent_id
+            return None
+        attributes: Attributes = {GEN_AI_AGENT_ID: agent_id}
         if self.operation != INVOKE_AGENT:
             agent_name = getattr(instance, AGENT_NAME_ATTRIBUTE, None)
             if isinstance(agent_name, str):
                 attributes[GEN_AI_AGENT_NAME] = agent_name
+        return attributes
 
 
 def _result(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value  # as v0.3 recorded several return values
 
 
+def _end(step: Step, error: BaseException) -> None:
+    """End a step whose function raised ``error``, as ``with step:`` would."""
+    if isinstance(error, GeneratorExit):
+        step.succeed()  # a generator closed by its consumer stopped where it was asked to
+    else:
+        step.fail(error)
+
+
 def _wrap(fn: F, recorder: _Recorder) -> F:
-    """``fn`` with each call recorded as a step, for every kind of function."""
+    """``fn`` with each call recorded as a step, for every kind of function.
+
+    The step's context is attached and detached here rather than through ``with step:``: the
+    same work, in fewer calls, on every call of the function.
+    """
     if inspect.isasyncgenfunction(fn):
         return cast(F, _wrap_async_generator(fn, recorder))
     if inspect.isgeneratorfunction(fn):
@@ -172,20 +196,32 @@ def _wrap(fn: F, recorder: _Recorder) -> F:
     if inspect.iscoroutinefunction(fn):
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            step = recorder.start(args, kwargs)
-            with step:
+            step, ctx = recorder.start(args, kwargs)
+            token = attach(ctx)
+            try:
                 result = await fn(*args, **kwargs)
-                step.succeed(_result(result))
+            except BaseException as error:
+                detach(token)
+                _end(step, error)
+                raise
+            detach(token)
+            step.succeed(list(result) if isinstance(result, tuple) else result)  # _result(), inline
             return result
 
         return cast(F, async_wrapper)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        step = recorder.start(args, kwargs)
-        with step:
+        step, ctx = recorder.start(args, kwargs)
+        token = attach(ctx)
+        try:
             result = fn(*args, **kwargs)
-            step.succeed(_result(result))
+        except BaseException as error:
+            detach(token)
+            _end(step, error)
+            raise
+        detach(token)
+        step.succeed(list(result) if isinstance(result, tuple) else result)  # _result(), inline
         return result
 
     return cast(F, wrapper)
@@ -194,8 +230,7 @@ def _wrap(fn: F, recorder: _Recorder) -> F:
 def _wrap_generator(fn: Callable[..., Generator[Any, Any, Any]], recorder: _Recorder) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        step = recorder.start(args, kwargs)
-        ctx = step.context()
+        step, ctx = recorder.start(args, kwargs)
         generator = fn(*args, **kwargs)
         sent: Any = None
         thrown: BaseException | None = None
@@ -235,8 +270,7 @@ def _wrap_generator(fn: Callable[..., Generator[Any, Any, Any]], recorder: _Reco
 def _wrap_async_generator(fn: Callable[..., AsyncGenerator[Any, Any]], recorder: _Recorder) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        step = recorder.start(args, kwargs)
-        ctx = step.context()
+        step, ctx = recorder.start(args, kwargs)
         generator = fn(*args, **kwargs)
         sent: Any = None
         thrown: BaseException | None = None
@@ -293,9 +327,9 @@ def record_action(event_name: str | None = None) -> Callable[[F], F]: ...
 def record_action(event_name: str | F | None = None) -> F | Callable[[F], F]:
     """Record each call of the decorated function as an ``action {event_name}`` span.
 
-    The span has ``agentops.action.type``, the call's parameters and return value
-    (``agentops.event.params`` / ``agentops.event.returns``, JSON), and counts as an action in
-    the session's analytics. Works on functions, methods, async functions and (async) generators.
+    The span has ``agentops.action.type`` and, with content capture on, the call's parameters and
+    return value (``agentops.event.params`` / ``agentops.event.returns``, JSON); it counts as an
+    action in the session's analytics. Works on functions, methods, async functions and (async) generators.
 
     Example::
 
@@ -319,9 +353,9 @@ def record_tool(tool_name: str | None = None) -> Callable[[F], F]: ...
 def record_tool(tool_name: str | F | None = None) -> F | Callable[[F], F]:
     """Record each call of the decorated function as an ``execute_tool {tool_name}`` span.
 
-    The span has ``gen_ai.operation.name=execute_tool``, ``gen_ai.tool.name``, the parameters as
-    ``gen_ai.tool.call.arguments`` and the return value as ``gen_ai.tool.call.result`` (JSON),
-    and counts as a tool call in the session's analytics.
+    The span has ``gen_ai.operation.name=execute_tool``, ``gen_ai.tool.name`` and, with content
+    capture on, the parameters as ``gen_ai.tool.call.arguments`` and the return value as
+    ``gen_ai.tool.call.result`` (JSON); it counts as a tool call in the session's analytics.
 
     Example::
 

@@ -7,11 +7,12 @@ Example::
     session.record(ErrorEvent(exception=err))
     session.record(LLMEvent(model="gpt-4o-mini", prompt_tokens=12, completion_tokens=30))
 
-An action's ``params`` and ``returns`` are recorded as JSON strings (``agentops.event.params`` /
-``agentops.event.returns``) of at most ``serialization.MAX_JSON_CHARS`` characters; values JSON
-cannot express are recorded by ``repr``. A tool's are the GenAI conventions' tool call arguments
-and result, recorded as ``start_tool`` records them: only with content capture on. Recording
-never raises on odd values.
+An action's and a tool's ``params`` and ``returns`` are content (a function's arguments and return
+value can hold the user's prompts), recorded only with content capture on, as the decorators
+record them: an action's as JSON strings (``agentops.event.params`` / ``agentops.event.returns``)
+of at most ``serialization.MAX_JSON_CHARS`` characters, values JSON cannot express by ``repr``; a
+tool's as the GenAI conventions' tool call arguments and result, as ``start_tool`` records them.
+Recording never raises on odd values.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class Event:
 
 @dataclass
 class ActionEvent(Event):
-    """Something the agent did: a plan step, a decision, a sub-task."""
+    """Something the agent did: a plan step, a decision, a sub-task; ``params`` and ``returns``
+    only with content capture on."""
 
     action_type: str = "action"
     params: object = None
@@ -94,7 +96,8 @@ class ActionEvent(Event):
     def attributes(self) -> dict[str, AttributeValue]:
         attributes = super().attributes()
         attributes[ACTION_TYPE] = str(self.action_type)
-        _add_json(attributes, self.params, self.returns)
+        if content.capture_content():
+            _add_json(attributes, self.params, self.returns)
         return attributes
 
 

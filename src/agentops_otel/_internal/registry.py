@@ -114,7 +114,7 @@ def current_or_only_session(*, required: bool = True) -> Session | None:
 
 
 
-def resolve_for_call() -> tuple[Context | None, Session | None]:
+def resolve_for_call(current: Context | None = None) -> tuple[Context | None, Session | None]:
     """Which session an LLM call made now belongs to, and the context to start its span in.
 
     In this order: the session whose context is current (bound by ``session.patch``, ``with
@@ -122,11 +122,13 @@ def resolve_for_call() -> tuple[Context | None, Session | None]:
     active, no session at all (the call is traced under whatever span is current). Returns
     ``(None, ...)`` when the current context is the right parent.
 
+    ``current`` is the current context, when the caller has it at hand already.
+
     Raises:
         MultiSessionException: two or more sessions are active and none was chosen. Raised
             before the request is sent, as the product documentation promises.
     """
-    ctx = get_current()
+    ctx = get_current() if current is None else current
     ids: SessionIds | None = ctx.get(SESSION_KEY)  # type: ignore[assignment]
     if ids is not None:
         return None, _active.get(ids.session_id)  # None: another process's (``attach_session``)

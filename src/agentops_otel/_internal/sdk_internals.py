@@ -13,8 +13,9 @@ Writing attributes onto SDK spans, cheaply: the SDK checks every attribute value
 values from anywhere. The values agentops-otel writes itself (strings, numbers, booleans,
 sequences of strings) are checked here with one type test each and go straight into the span's
 attribute map, under the span's lock, as the SDK would store them (sequences as tuples).
-Attributes given when a span starts are left to the SDK, where samplers see them. The direct
-write is taken only when the outcome is the one the SDK would give: the span is the SDK's and not
+Attributes given when a span starts are left to the SDK, where samplers see them, unless no sampler
+of the provider reads them (``start_span``). The direct write is taken only when the outcome is
+the one the SDK would give: the span is the SDK's and not
 ended, no key is already set, the span's attribute-count limit leaves room for all of them, and
 no string is longer than its value-length limit. Otherwise the SDK's public methods decide, so
 limits, dropping and warnings behave exactly as the SDK defines them.
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.trace import Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 # ``SDKConfigurator``: the SDK's configurator, the base class of every distro's
@@ -96,6 +98,85 @@ def stamp_starting_span(span: trace.Span, stamp: tuple[tuple[str, str], ...]) ->
             span.set_attribute(key, value)
 
 
+# -- a span's status ---------------------------------------------------------------------------
+# Span._status holds a Status (UNSET when the span starts) and Span._end_time is None until the
+# span ends: so in 1.30.0 and 1.45.2. ``set_status`` also takes the span's lock and goes through a
+# wrapper that checks the span is not ended: most of what an agent step costs beyond its span.
+
+_OK = Status(StatusCode.OK)
+
+
+def set_ok(span: trace.Span) -> None:
+    """``span.set_status(Status(StatusCode.OK))`` for a span whose maker is ending it.
+
+    Written directly when the span is the SDK's and not ended, as the SDK writes it (OK replaces
+    any earlier status); otherwise the SDK's method decides. Without the span's lock: only the
+    thread ending the span writes its status then.
+    """
+    try:
+        if span._end_time is None:  # type: ignore[attr-defined]
+            span._status = _OK  # type: ignore[attr-defined]
+            return
+    except AttributeError:
+        pass
+    span.set_status(_OK)
+
+
+# -- starting a span with attributes ------------------------------------------------------------
+# An SDK Tracer has its provider's sampler in ``sampler``; ``ParentBased`` keeps its delegates in
+# ``_root``, ``_remote_parent_sampled``, ``_remote_parent_not_sampled``, ``_local_parent_sampled`` and
+# ``_local_parent_not_sampled``: so in 1.30.0 and 1.45.2. The SDK's static and trace-id-ratio
+# samplers decide on the parent and the trace id alone. Any other sampler (one of the application's,
+# a later release's) may read the attributes: it gets them at the start, through the SDK.
+
+_PARENT_BASED_DELEGATES = ("_root", "_remote_parent_sampled", "_remote_parent_not_sampled",
+                           "_local_parent_sampled", "_local_parent_not_sampled")
+_blind_sampler: tuple[object, bool] = (None, False)
+"""The last sampler looked at, and whether it reads no attribute (providers have one sampler for life)."""
+
+
+def _reads_no_attribute(sampler: object) -> bool:
+    from opentelemetry.sdk.trace import sampling
+
+    leaves = {sampling.StaticSampler, sampling.TraceIdRatioBased}
+    leaves.update(getattr(sampling, name) for name in ("_AlwaysOn", "_AlwaysOff") if hasattr(sampling, name))
+    parent_based = {sampling.ParentBased, sampling.ParentBasedTraceIdRatio}
+    parent_based.update(getattr(sampling, name) for name in ("_ParentBasedAlwaysOn", "_ParentBasedAlwaysOff")
+                        if hasattr(sampling, name))
+    kind = type(sampler)
+    if kind in leaves:
+        return True
+    if kind in parent_based:
+        return all(type(getattr(sampler, name, None)) in leaves for name in _PARENT_BASED_DELEGATES)
+    return False
+
+
+def start_span(tracer: trace.Tracer, name: str, context: Any, kind: trace.SpanKind,
+               attributes: Mapping[str, AttributeValue]) -> trace.Span:
+    """``tracer.start_span(name, context=context, kind=kind, attributes=attributes)``, for values
+    agentops-otel made, at a fraction of the cost when no sampler reads attributes.
+
+    The SDK checks and copies every attribute a span starts with, item by item (about half a bare
+    span's cost for three of them); when the provider's sampler reads none of them (the SDK's
+    default, ``ParentBased(ALWAYS_ON)``, and its other samplers), the span starts without them and
+    they are written in as ``set_attributes`` writes (the SDK's public methods where it would
+    decide otherwise). Span processors then see them when the span ends, not in ``on_start``.
+    """
+    global _blind_sampler
+    sampler = getattr(tracer, "sampler", None)
+    if sampler is None or not attributes:
+        return tracer.start_span(name, context=context, kind=kind, attributes=attributes)
+    known = _blind_sampler
+    if known[0] is not sampler:
+        known = _blind_sampler = (sampler, _reads_no_attribute(sampler))
+    if not known[1]:
+        return tracer.start_span(name, context=context, kind=kind, attributes=attributes)
+    span = tracer.start_span(name, context=context, kind=kind)
+    if not _write(span, attributes):  # a span not recording (sampled out) keeps none, as in the SDK
+        span.set_attributes(attributes)
+    return span
+
+
 def _write(span: trace.Span, attributes: Mapping[str, AttributeValue]) -> bool:
     """Write ``attributes`` into the SDK span's map if the SDK would store them unchanged."""
     try:
@@ -108,13 +189,18 @@ def _write(span: trace.Span, attributes: Mapping[str, AttributeValue]) -> bool:
         return False
     if type(store) is not dict:
         return False
-    # Plain loops, not all()/any(): a generator costs more than the checks it runs.
-    for value in attributes.values():
+    # Plain loops, not all()/any(): a generator costs more than the checks it runs. (Every check
+    # is paid on each agent step and LLM call: one loop, and dict operations in C below.)
+    lists = False
+    for key, value in attributes.items():
+        if type(key) is not str or not key:
+            return False  # the SDK drops a bad key: let it
         kind = type(value)
         if kind is str:
             if max_value_len is not None and len(value) > max_value_len:  # type: ignore[arg-type]
                 return False
         elif kind is list or kind is tuple:
+            lists = lists or kind is list
             for item in value:  # type: ignore[union-attr]
                 if type(item) is not str or (max_value_len is not None and len(item) > max_value_len):
                     return False
@@ -125,11 +211,13 @@ def _write(span: trace.Span, attributes: Mapping[str, AttributeValue]) -> bool:
             return False  # the SDK's set_attributes warns and drops them
         if maxlen is not None and len(store) + len(attributes) > maxlen:
             return False
-        for key in attributes:
-            if key in store or type(key) is not str or not key:
-                return False  # the SDK moves a replaced key to the end, and drops a bad key: let it
-        for key, value in attributes.items():
-            store[key] = tuple(value) if type(value) is list else value  # the SDK stores sequences as tuples
+        if not store.keys().isdisjoint(attributes):
+            return False  # the SDK moves a replaced key to the end: let it
+        if lists:
+            for key, value in attributes.items():
+                store[key] = tuple(value) if type(value) is list else value  # the SDK stores sequences as tuples
+        else:
+            store.update(attributes)
     return True
 
 

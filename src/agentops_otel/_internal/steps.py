@@ -8,9 +8,9 @@ inside its ``with`` block, so LLM calls and other steps made there nest under it
 exactly once: OK on ``succeed`` or a block left normally, ERROR with ``error.type`` on ``fail`` or
 a block that raised. When it ends it is counted in its session's analytics.
 
-Content (tool arguments and results, a function's parameters and return value) is recorded when
-content capture is on (``content.capture_content``), or when the caller says the values were
-handed over on purpose (the decorators and ``Session.record``, see ``events``).
+Content (tool arguments and results, a function's parameters and return value) is recorded only
+when content capture is on (``content.capture_content``): the caller reads the setting once when
+the step starts and says so (``record_content``).
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from agentops_otel._internal.session import Session
 
 _tracer: trace.Tracer | None = None
-_OK = Status(StatusCode.OK)
 
 
 def _get_tracer() -> trace.Tracer:
@@ -143,10 +142,12 @@ class Step:
                 key = self._result_key
                 sdk_internals.set_attributes(
                     span, {key: tool_value(result) if key == GEN_AI_TOOL_CALL_RESULT else to_json(result)})
-            span.set_status(_OK)
+            sdk_internals.set_ok(span)
         finally:
             span.end()
-            self._count(failed=False)
+            session = self._session  # not self._count(): every decorated call pays for a call
+            if session is not None:
+                session.analytics.count(self._operation, self._event_type, False)
 
     def fail(self, error: BaseException) -> None:
         """End the span with status ERROR, ``error.type`` the exception's type, the exception recorded."""
@@ -204,16 +205,32 @@ def start_step(
         MultiSessionException: no ``context`` was given, two or more sessions are active and
             none is current.
     """
+    return begin_step(span_name, attributes, operation, event_type, result_key, record_content, context)[0]
+
+
+def begin_step(span_name: str, attributes: Attributes, operation: str | None, event_type: str | None,
+               result_key: str, record_content: bool, context: Context | None, /) -> tuple[Step, Context | None]:
+    """``start_step``, and the current context when it is the step's parent (else ``None``).
+
+    For a caller that attaches the step's context itself on every call (a decorated function):
+    with the current context as the parent, that is ``trace.set_span_in_context(step.span,
+    current)``, the same as ``step.context()`` without looking anything up again. (Positional
+    arguments: they cost less to pass.)
+    """
+    current = None
     if context is None:
-        parent, session = registry.resolve_for_call()
+        current = get_current()  # given to the SDK, which would otherwise look it up three times
+        parent, session = registry.resolve_for_call(current)
         if parent is None:
-            parent = get_current()  # given to the SDK, which would otherwise look it up three times
+            parent = current
+        else:
+            current = None
     else:
         parent = context
         session_id = session_id_in(context)
         session = registry.get(session_id) if session_id is not None else None
-    span = _get_tracer().start_span(span_name, context=parent, kind=SpanKind.INTERNAL, attributes=attributes)
-    return Step(span, session, operation, event_type, result_key, record_content)
+    span = sdk_internals.start_span(_tracer or _get_tracer(), span_name, parent, SpanKind.INTERNAL, attributes)
+    return Step(span, session, operation, event_type, result_key, record_content), current
 
 
 def start_agent(

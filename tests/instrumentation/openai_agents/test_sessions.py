@@ -329,3 +329,34 @@ def test_a_run_into_an_existing_session_leaves_its_conversation_id(
     assert {attributes(span)[CONVERSATION_ID] for span in by_session[plain.session_id]} == {plain.session_id}
     # The root names the service as its agent: the session was not started for a run.
     assert attributes(root_of(by_session[session.session_id]))["gen_ai.agent.name"] != "Assistant"
+
+
+def test_a_runs_conversation_id_is_its_session_s_and_wins_over_the_group_id(
+    standin: StandInServer, exporter: InMemorySpanExporter
+) -> None:
+    config = RunConfig(group_id="group-7")
+
+    async def main() -> None:
+        await Runner.run(agent(standin), "Weather in Paris?", conversation_id="conv_123", run_config=config)
+        result = Runner.run_streamed(agent(standin), "Weather in Rome?", None, 10, None, config, None, False,
+                                     "conv_456")  # run_streamed takes it by position too
+        async for _event in result.stream_events():
+            pass
+
+    asyncio.run(main())
+    Runner.run_sync(agent(standin), "Weather in Oslo?", run_config=config)  # no conversation: the group
+
+    conversations = sorted({attributes(span)[CONVERSATION_ID] for span in spans}
+                           for spans in sessions(exporter).values())
+    assert conversations == [{"conv_123"}, {"conv_456"}, {"group-7"}]
+
+
+def test_the_sdk_session_s_id_is_the_conversation_of_a_run_without_conversation_id(
+    standin: StandInServer, exporter: InMemorySpanExporter
+) -> None:
+    memory = agents.SQLiteSession("chat-thread-9")  # in memory
+
+    Runner.run_sync(agent(standin), "Weather in Paris?", session=memory, run_config=RunConfig(group_id="group-7"))
+
+    (spans,) = sessions(exporter).values()
+    assert {attributes(span)[CONVERSATION_ID] for span in spans} == {"chat-thread-9"}

@@ -20,18 +20,25 @@ because that run's span is current while the run's code executes (``make_current
 
 Parents come from the run tree (``parent_run_id``), never from whatever context a callback happens
 to run in, so a graph's nodes and tools are children of the graph even when LangGraph runs them on
-its executor threads. Only a run at the top is placed by the session rules (the session whose
-context is current, or the only active one); with two or more active and none chosen,
-``MultiSessionException`` is raised from ``on_chain_start`` / ``on_tool_start`` — the handler sets
-``raise_error`` so that LangChain lets it through to the caller before any request is sent. Every
-other error of the handler's own is logged at debug level and swallowed.
+its executor threads. Only a run at the top is placed by the session rules, those of an agent
+framework's run (``start_agent_run``, as the OpenAI Agents SDK's ``Runner.run``): the session whose
+context is current, else the only active one, else (none active, or
+``init(session_per_agent_run=True)``) a session of its own that ends when the run does, Success,
+or Fail with the run's exception (Indeterminate for a stream dropped or a task cancelled; a
+LangGraph interrupt is a run that ended as the graph meant it: Success). Such a session is the run
+of its graph (``gen_ai.agent.name``) and its conversation is the graph's thread: the ``thread_id``
+of its ``configurable`` (a checkpointed graph's), as ``gen_ai.conversation.id`` on every span of the
+session. With two or more active and none chosen, ``MultiSessionException`` is raised from
+``on_chain_start`` / ``on_tool_start`` — the handler sets ``raise_error`` so that LangChain lets it
+through to the caller before any request is sent. Every other error of the handler's own is logged
+at debug level and swallowed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -44,7 +51,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from agentops_otel import MultiSessionException
-from agentops_otel.instrumentation import start_agent, start_tool, start_workflow
+from agentops_otel.instrumentation import AgentRun, Step, start_agent, start_agent_run, start_tool, start_workflow
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +60,12 @@ LANGGRAPH_NODE = "langgraph.node"
 LANGGRAPH_STEP = "langgraph.step"
 """The superstep of the graph the node ran in (``metadata["langgraph_step"]``)."""
 
-_CONTROL_FLOW_ERRORS = frozenset({"GraphBubbleUp", "GeneratorExit", "CancelledError"})
+_STOPPED = frozenset({"GeneratorExit", "CancelledError"})
+"""A run stopped from outside (a stream its consumer dropped, a cancelled task): not failed, and the
+outcome of a session started for it is unknown (Indeterminate, as for a ``with session:`` block)."""
+_CONTROL_FLOW_ERRORS = _STOPPED | {"GraphBubbleUp"}
 """Exceptions that end a run without it failing: LangGraph's interrupts and ``Command`` jumps (all
-``GraphBubbleUp``), and a run stopped from outside (a stream its consumer dropped, a cancelled
-task): the session treats the last as not failed either."""
+``GraphBubbleUp``), and a run stopped from outside."""
 
 
 _OK = Status(StatusCode.OK)
@@ -83,18 +92,24 @@ class _NodeStep:
 
 
 class _Traced:
-    """A run that has a span: how it ends, and the context in which its span is current."""
+    """A run that has a span: how it ends, the context in which its span is current, and the
+    session started for it (a run at the top that had none), which ends with it."""
 
-    __slots__ = ("context", "run_id", "step")
+    __slots__ = ("agent_run", "context", "run_id", "step")
 
-    def __init__(self, run_id: UUID, step: Any, context: Context) -> None:
+    def __init__(self, run_id: UUID, step: Any, context: Context, agent_run: AgentRun | None = None) -> None:
         self.run_id = run_id
         self.step = step
         self.context = context
+        self.agent_run = agent_run
+
+
+def _is_in(error: BaseException, names: frozenset[str]) -> bool:
+    return any(cls.__name__ in names for cls in type(error).__mro__)
 
 
 def _is_control_flow(error: BaseException) -> bool:
-    return any(cls.__name__ in _CONTROL_FLOW_ERRORS for cls in type(error).__mro__)
+    return _is_in(error, _CONTROL_FLOW_ERRORS)
 
 
 def _is_node(name: str, tags: Sequence[str] | None, metadata: Mapping[str, Any]) -> bool:
@@ -183,16 +198,36 @@ class AgentOpsCallbackHandler(BaseCallbackHandler):
             self._runs[run_id] = _Traced(run_id, _NodeStep(span), trace.set_span_in_context(span, parent.context))
             return
         if _is_graph(name, metadata):
-            step = start_agent(name, attributes=_agent_attributes(metadata),
-                               context=None if parent is None else parent.context)
+            attributes = _agent_attributes(metadata)
+            if parent is None:
+                thread_id = attributes.get(GEN_AI_CONVERSATION_ID)
+                self._start_at_top(run_id, lambda: start_agent(name, attributes=attributes),
+                                   conversation_id=thread_id if isinstance(thread_id, str) else None,
+                                   agent_name=name)
+                return
+            step = start_agent(name, attributes=attributes, context=parent.context)
         elif parent is None:
-            step = start_workflow(name)
+            self._start_at_top(run_id, lambda: start_workflow(name))
+            return
         else:
             self._runs[run_id] = parent  # plumbing inside a traced run: attributed to it
             if "langgraph_node" in metadata:
                 self._inside_nodes[run_id] = (name, parent)
             return
-        self._runs[run_id] = _Traced(run_id, step, step.context(None if parent is None else parent.context))
+        self._runs[run_id] = _Traced(run_id, step, step.context(parent.context))
+
+    def _start_at_top(self, run_id: UUID, start: Callable[[], Step], *, conversation_id: str | None = None,
+                      agent_name: str | None = None) -> None:
+        """Start the step of a run at the top in the run's session (a new one when none applies)."""
+        agent_run = start_agent_run(conversation_id=conversation_id, agent_name=agent_name)
+        try:
+            with agent_run.current():  # the step starts in the run's session, and its context holds it
+                step = start()
+                context = step.context()
+        except BaseException:
+            agent_run.finish()  # the run goes on untraced: a session started for it ends now, empty
+            raise
+        self._runs[run_id] = _Traced(run_id, step, context, agent_run if agent_run.owns_session else None)
 
     def _promote(self, run_id: UUID, parent: _Traced) -> _Traced:
         """A run inside a node turned out to be a subgraph (a node of its own started under it):
@@ -224,13 +259,17 @@ class AgentOpsCallbackHandler(BaseCallbackHandler):
         try:
             parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
             call_id = kwargs.get("tool_call_id")
-            step = start_tool(
-                _serialized_name(serialized) if serialized else kwargs.get("name") or "tool",
-                call_id=call_id if isinstance(call_id, str) else None,
-                arguments=inputs if inputs is not None else input_str,
-                context=None if parent is None else parent.context,
-            )
-            self._runs[run_id] = _Traced(run_id, step, step.context(None if parent is None else parent.context))
+            name = _serialized_name(serialized) if serialized else kwargs.get("name") or "tool"
+
+            def start(context: Context | None = None) -> Step:
+                return start_tool(name, call_id=call_id if isinstance(call_id, str) else None,
+                                  arguments=inputs if inputs is not None else input_str, context=context)
+
+            if parent is None:
+                self._start_at_top(run_id, start)
+            else:
+                step = start(parent.context)
+                self._runs[run_id] = _Traced(run_id, step, step.context(parent.context))
         except MultiSessionException:
             raise
         except Exception:
@@ -332,6 +371,14 @@ class AgentOpsCallbackHandler(BaseCallbackHandler):
                 traced.step.fail(error)
         except Exception:
             logger.debug("agentops-otel: could not end the span of a LangChain run", exc_info=True)
+        if traced.agent_run is not None:
+            try:
+                # After the run's span, so that the session's root ends last. A run that jumped
+                # (an interrupt) ended as its graph meant it to; one stopped from outside did not.
+                jumped = error is not None and _is_control_flow(error) and not _is_in(error, _STOPPED)
+                traced.agent_run.finish(None if jumped else error)
+            except Exception:
+                logger.debug("agentops-otel: could not end a LangChain run's session", exc_info=True)
 
     # -- the span current while a run's code executes ---------------------------------------------
 
@@ -354,9 +401,12 @@ class AgentOpsCallbackHandler(BaseCallbackHandler):
 
 
 def _agent_attributes(metadata: Mapping[str, Any]) -> dict[str, AttributeValue]:
-    # A graph run with a checkpointer is one turn of a conversation: its thread.
+    # A graph run with a checkpointer is one turn of a conversation: its thread. (LangChain copies
+    # the run config's ``configurable`` values into its metadata.)
     thread_id = metadata.get("thread_id")
-    return {GEN_AI_CONVERSATION_ID: thread_id} if isinstance(thread_id, str) and thread_id else {}
+    if isinstance(thread_id, int) and not isinstance(thread_id, bool):
+        thread_id = str(thread_id)
+    return {GEN_AI_CONVERSATION_ID: thread_id} if isinstance(thread_id, str) and thread_id.strip() else {}
 
 
 def _serialized_name(serialized: Mapping[str, Any] | None) -> str:

@@ -5,10 +5,14 @@ Each run is wrapped so that it goes into the session it belongs to, or into a se
 reaches the caller before the run sends anything: raised from a ``TracingProcessor`` it would be
 swallowed by the SDK, which catches what its processors raise.
 
-A session started for a run is the run of its starting agent (``gen_ai.agent.name``), and the
-``group_id`` of its ``RunConfig`` (the SDK's id for linking the traces of one conversation, e.g. a
-chat thread) is its conversation id (``gen_ai.conversation.id``). A run that goes into an existing
-session leaves that session's conversation id as it is.
+A session started for a run is the run of its starting agent (``gen_ai.agent.name``), and its
+conversation id (``gen_ai.conversation.id``) is, first found: the run's ``conversation_id`` (an
+OpenAI Conversations API conversation, where the run reads and writes its items), the
+``session_id`` of its ``session=`` (the SDK's own conversation memory, e.g. ``SQLiteSession``),
+the ``group_id`` of its ``RunConfig`` (the SDK's label linking the traces of one conversation, e.g.
+a chat thread). The first two are where the conversation's messages are stored, which is what the
+GenAI conventions' conversation id names; a ``group_id`` only groups traces, so it comes last. A
+run that goes into an existing session leaves that session's conversation id as it is.
 """
 
 from __future__ import annotations
@@ -31,14 +35,27 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+# Where ``run_streamed`` takes these by position (``run`` and ``run_sync`` take them by keyword only).
+_POSITIONS = {"run_config": 5, "conversation_id": 8, "session": 9}
+
+
+def _argument(args: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> Any:
+    value = kwargs.get(name)
+    position = _POSITIONS[name]
+    if value is None and len(args) > position:
+        value = args[position]
+    return value
+
+
 def _session_settings(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, str | None]:
-    """The conversation id (the run config's ``group_id``) and agent name of a session started for the run."""
-    config = kwargs.get("run_config")
-    if config is None and len(args) > 5:  # run_streamed also takes it by position
-        config = args[5]
+    """The conversation id and agent name of a session started for the run (see the module docstring)."""
+    config = _argument(args, kwargs, "run_config")
     group_id = config.get("group_id") if isinstance(config, dict) else getattr(config, "group_id", None)
+    conversation_id = (_text(_argument(args, kwargs, "conversation_id"))
+                       or _text(getattr(_argument(args, kwargs, "session"), "session_id", None))
+                       or _text(group_id))
     agent = args[0] if args else kwargs.get("starting_agent")
-    return {"conversation_id": _text(group_id), "agent_name": _text(getattr(agent, "name", None))}
+    return {"conversation_id": conversation_id, "agent_name": _text(getattr(agent, "name", None))}
 
 
 def _begin(args: tuple[Any, ...], kwargs: dict[str, Any]) -> AgentRun | None:
