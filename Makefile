@@ -119,7 +119,7 @@ bench: $(BENCH_STAMP)
 bench-quick: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/run.py --quick --out $(BENCH_VENV)/quick
 
-# Instructions per call under valgrind's cachegrind (needs valgrind; ~10 minutes): bench/instructions.py
+# Instructions per call under valgrind's cachegrind (needs valgrind; ~15 minutes on an idle machine): bench/instructions.py
 bench-instructions: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/instructions.py
 

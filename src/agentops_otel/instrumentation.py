@@ -55,6 +55,9 @@ The pieces:
   ``MultiSessionException`` with two or more active and none current: wrap the framework's run
   entry point with it so the exception reaches the caller before any request.
 - ``url_server_attributes(url)``: ``server.address`` / ``server.port`` of a client's base URL.
+- ``request_parameters(body, seed_field=..., max_tokens_fields=...)``: the ``gen_ai.request.*``
+  sampling parameters, token limit, choice count, stop sequences and stream flag of an
+  OpenAI-style request body (OpenAI, Groq, Mistral name these fields alike).
 - ``capture_content()``: whether message content may be recorded; ``to_json`` writes a value as
   a bounded JSON attribute string (at most ``MAX_JSON_CHARS`` characters) without ever raising.
   ``tool_definitions(tools)`` and ``system_instructions(value)`` give a request's tools (OpenAI's
@@ -149,6 +152,7 @@ from agentops_otel._internal.endpoint import Endpoint, StreamAccumulator
 from agentops_otel._internal.import_hooks import ImportHook, instrument_on_import
 from agentops_otel._internal.instrumentor import Instrumentor
 from agentops_otel._internal.llm_call import Attributes, LLMCall, LLMTelemetry, call_safely
+from agentops_otel._internal.request_parameters import request_parameters
 from agentops_otel._internal.serialization import MAX_JSON_CHARS, to_json
 from agentops_otel._internal.server_address import url_server_attributes
 from agentops_otel._internal.stainless import (
@@ -186,6 +190,7 @@ __all__ = [
     "end_traced_stream",
     "function_wrapper",
     "instrument_on_import",
+    "request_parameters",
     "start_agent",
     "start_agent_run",
     "start_tool",

@@ -18,16 +18,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_INPUT_MESSAGES,
     GEN_AI_OUTPUT_MESSAGES,
     GEN_AI_OUTPUT_TYPE,
-    GEN_AI_REQUEST_CHOICE_COUNT,
     GEN_AI_REQUEST_ENCODING_FORMATS,
-    GEN_AI_REQUEST_FREQUENCY_PENALTY,
-    GEN_AI_REQUEST_MAX_TOKENS,
-    GEN_AI_REQUEST_PRESENCE_PENALTY,
-    GEN_AI_REQUEST_SEED,
-    GEN_AI_REQUEST_STOP_SEQUENCES,
-    GEN_AI_REQUEST_STREAM,
-    GEN_AI_REQUEST_TEMPERATURE,
-    GEN_AI_REQUEST_TOP_P,
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
@@ -36,21 +27,10 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 
-from agentops_otel.instrumentation import Attributes, capture_content, to_json, tool_definitions
+from agentops_otel.instrumentation import Attributes, capture_content, request_parameters, to_json, tool_definitions
 
 Message = dict[str, Any]
 Part = dict[str, Any]
-
-# Keyword argument -> attribute, for the numeric sampling parameters.
-_SAMPLING = (
-    ("temperature", GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", GEN_AI_REQUEST_TOP_P),
-    ("frequency_penalty", GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", GEN_AI_REQUEST_PRESENCE_PENALTY),
-    ("random_seed", GEN_AI_REQUEST_SEED),
-    ("max_tokens", GEN_AI_REQUEST_MAX_TOKENS),
-)
-
 
 def _field(item: Any, name: str) -> Any:
     """A field of a dict (a TypedDict the caller wrote) or of one of the SDK's models."""
@@ -149,21 +129,7 @@ class Chat:
     operation = "chat"
 
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
-        attributes: Attributes = {}
-        for field, key in _SAMPLING:
-            value = body.get(field)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                attributes[key] = value
-        n = body.get("n")
-        if isinstance(n, int) and n != 1:
-            attributes[GEN_AI_REQUEST_CHOICE_COUNT] = n
-        stop = body.get("stop")
-        if isinstance(stop, str):
-            attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
-        elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-            attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-        if body.get("stream") is True:
-            attributes[GEN_AI_REQUEST_STREAM] = True
+        attributes = request_parameters(body, seed_field="random_seed")
         kind = _field(body.get("response_format"), "type")
         if isinstance(kind, str):
             attributes[GEN_AI_OUTPUT_TYPE] = "json" if kind.startswith("json") else kind

@@ -10,16 +10,7 @@ from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
     GEN_AI_INPUT_MESSAGES,
     GEN_AI_OUTPUT_MESSAGES,
     GEN_AI_OUTPUT_TYPE,
-    GEN_AI_REQUEST_CHOICE_COUNT,
     GEN_AI_REQUEST_ENCODING_FORMATS,
-    GEN_AI_REQUEST_FREQUENCY_PENALTY,
-    GEN_AI_REQUEST_MAX_TOKENS,
-    GEN_AI_REQUEST_PRESENCE_PENALTY,
-    GEN_AI_REQUEST_SEED,
-    GEN_AI_REQUEST_STOP_SEQUENCES,
-    GEN_AI_REQUEST_STREAM,
-    GEN_AI_REQUEST_TEMPERATURE,
-    GEN_AI_REQUEST_TOP_P,
     GEN_AI_RESPONSE_FINISH_REASONS,
     GEN_AI_RESPONSE_ID,
     GEN_AI_RESPONSE_MODEL,
@@ -41,44 +32,12 @@ from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 from agentops_otel.instrumentation import (
     Attributes,
     capture_content,
+    request_parameters,
     system_instructions,
     to_json,
     tool_definitions,
 )
 from agentops_otel_openai import messages
-
-# Request body field -> attribute, for numeric sampling parameters shared by chat and completions.
-_SAMPLING = (
-    ("temperature", GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", GEN_AI_REQUEST_TOP_P),
-    ("frequency_penalty", GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", GEN_AI_REQUEST_PRESENCE_PENALTY),
-    ("seed", GEN_AI_REQUEST_SEED),
-)
-
-
-def _sampling_attributes(body: Mapping[str, Any], max_tokens_fields: tuple[str, ...]) -> Attributes:
-    attributes: Attributes = {}
-    for field, key in _SAMPLING:
-        value = body.get(field)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            attributes[key] = value
-    for field in max_tokens_fields:
-        value = body.get(field)
-        if isinstance(value, int):
-            attributes[GEN_AI_REQUEST_MAX_TOKENS] = value
-            break
-    n = body.get("n")
-    if isinstance(n, int) and n != 1:
-        attributes[GEN_AI_REQUEST_CHOICE_COUNT] = n
-    stop = body.get("stop")
-    if isinstance(stop, str):
-        attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
-        attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-    if body.get("stream") is True:
-        attributes[GEN_AI_REQUEST_STREAM] = True
-    return attributes
 
 
 def _model(body: Mapping[str, Any]) -> str | None:
@@ -158,7 +117,7 @@ class ChatCompletions:
     OpenAI (LiteLLM's), which the ``openai.*`` attributes must not describe."""
 
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
-        attributes = _sampling_attributes(body, ("max_completion_tokens", "max_tokens"))
+        attributes = request_parameters(body, max_tokens_fields=("max_completion_tokens", "max_tokens"))
         response_format = body.get("response_format")
         if response_format is not None and isinstance(response_format, Mapping):  # see stainless._request_endpoint
             _output_type(response_format.get("type"), attributes)
@@ -273,7 +232,7 @@ class Completions(ChatCompletions):
     operation = "text_completion"
 
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
-        attributes = _sampling_attributes(body, ("max_tokens",))
+        attributes = request_parameters(body)
         _request_service_tier(body, attributes)
         if capture_content() and body.get("prompt") is not None:
             attributes[GEN_AI_INPUT_MESSAGES] = to_json(messages.text_input(body.get("prompt")))
@@ -313,7 +272,7 @@ class Responses:
     """``openai.api.type``; ``None`` for calls that may go to another provider (see ``ChatCompletions``)."""
 
     def request(self, body: Mapping[str, Any]) -> tuple[str | None, Attributes]:
-        attributes = _sampling_attributes(body, ("max_output_tokens",))
+        attributes = request_parameters(body, max_tokens_fields=("max_output_tokens",))
         text = body.get("text")
         output_format = text.get("format") if isinstance(text, Mapping) else None
         if isinstance(output_format, Mapping):
