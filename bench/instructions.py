@@ -88,6 +88,8 @@ def _run(python: str, job: tuple[str, str], calls: tuple[int, int], seed: int, o
          "--stream-count", str(calls[1]), "--repeats", "1", "--warmup", "2", "--no-export"],
         env=env, capture_output=True, text=True, check=False,
     )
+    if proc.returncode != 0:
+        out.unlink(missing_ok=True)  # a skipped or killed run's file has a summary too: never reused
     if proc.returncode == SKIPPED:
         raise LookupError(f"{variant} is not installed in {python}")
     if proc.returncode != 0 or not out.exists():
