@@ -84,6 +84,8 @@ def _no_secret_reaches_a_span() -> Iterator[None]:
 
 def _assert_no_secrets() -> None:
     leaks = {found for span in EXPORTER.all_spans() for found in _secrets_in(span)}
+    if leaks:
+        EXPORTER.clear()  # this test's failure, not the next test's
     assert not leaks, f"secrets reached exported spans: {sorted(leaks)}"
 
 
@@ -98,6 +100,8 @@ def _content_follows_the_conventions() -> Iterator[None]:
 
 def _assert_content_conforms() -> None:
     problems = span_violations(EXPORTER.all_spans())
+    if problems:
+        EXPORTER.clear()  # this test's failure, not the next test's
     assert not problems, "content attributes off the GenAI conventions' content model:\n" + "\n".join(problems[:10])
 
 
