@@ -574,4 +574,5 @@ LITELLM = Provider(
            _openai_shaped_chunk),),
     "opentelemetry.instrumentation.litellm", "LiteLLMInstrumentor", counted=(20, 6))
 
-PROVIDERS: dict[str, Provider] = {provider.name: provider for provider in (BEDROCK, GEMINI, GROQ, MISTRAL, OLLAMA, LITELLM)}
+PROVIDERS: dict[str, Provider] = {provider.name: provider
+                                  for provider in (BEDROCK, GEMINI, GROQ, MISTRAL, OLLAMA, LITELLM)}
