@@ -24,8 +24,16 @@ misses show whether a variant's code touches more memory, which instructions alo
 Needs ``valgrind`` (not a pip package; on Debian/Ubuntu: ``apt install valgrind``). Takes about
 15 minutes for three variants and three seeds, two runs at a time, on an idle machine.
 
+``--providers`` counts the other providers' calls instead (``provider_calls.py``: Bedrock, Gemini,
+Groq, Mistral, Ollama, LiteLLM), all in one go, each with baseline, floor, agentops_otel and its
+OpenLLMetry peer, into ``instructions_providers.json``. Their clients' calls are heavier and their
+imports far heavier (a run is ~90 % start-up), so the differenced calls are fewer
+(``Provider.counted``) and the common part of the three runs is 2 calls and 1 streamed call.
+
     bench/.venv/bin/python bench/instructions.py     # baseline, floor, agentops_otel
     bench/.venv/bin/python bench/instructions.py --variants baseline,floor,agentops_otel,otel_v2
+    bench/.venv/bin/python bench/instructions.py --providers bedrock,gemini,groq,mistral,ollama \\
+        --repeats 1 --jobs 5 --no-cache-sim --keep /tmp/counts     # ~45 minutes on a loaded 2-core machine
 """
 
 from __future__ import annotations
@@ -44,45 +52,119 @@ from typing import Any
 from run import HERE, SKIPPED, WORKER, job_env
 
 OUT = HERE / "instructions.json"
+PROVIDERS_OUT = HERE / "instructions_providers.json"
 
-# (non-streaming calls, streamed calls) per run: "chat" is (b - a) / 200, "stream" is (c - a) / 160.
-RUNS = {"a": (10, 2), "b": (210, 2), "c": (10, 162)}
-EVENTS = ("Ir", "I1mr", "D1mr", "D1mw")
 CACHES = ["--I1=32768,8,64", "--D1=32768,8,64", "--LL=2097152,16,64"]
+Runs = dict[str, tuple[int, int]]
 
 
-def cachegrind(python: str, variant: str, run: str, seed: int, workdir: Path, attempt: int) -> dict[str, int]:
-    calls, streams = RUNS[run]
-    out = workdir / f"{variant}.{run}.{attempt}.out"
-    # One seed for the runs of a repeat; and no export on the batch processor's timer.
-    env = job_env({"OTEL_BSP_SCHEDULE_DELAY": "3600000"}, seed)
-    proc = subprocess.run(
-        ["valgrind", "--tool=cachegrind", "--cache-sim=yes", *CACHES, f"--cachegrind-out-file={out}",
-         python, str(WORKER), f"calls:{variant}", "--count", str(calls), "--stream-count", str(streams),
-         "--repeats", "1", "--warmup", "2", "--no-export", "--freeze-heap"],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if proc.returncode == SKIPPED:
-        raise LookupError(f"{variant} is not installed in {python}")
-    if proc.returncode != 0 or not out.exists():
-        raise RuntimeError(f"{variant} run {run} failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+def runs_for(calls: int, streams: int, base: tuple[int, int] = (10, 2)) -> Runs:
+    """(non-streaming calls, streamed calls) per run: "chat" is (b - a) / calls, "stream" is (c - a) / streams.
+
+    Every run makes two of each first (the worker's warm-up), then ``base`` and the extra calls."""
+    return {"a": base, "b": (base[0] + calls, base[1]), "c": (base[0], base[1] + streams)}
+
+
+RUNS = runs_for(200, 160)
+
+
+def cachegrind(python: str, job: tuple[str, str], calls: tuple[int, int], seed: int, out: Path,
+               cache_sim: bool = True) -> dict[str, int]:
+    """The counts of one worker run of ``job`` (provider, variant) making ``calls`` (calls, streamed calls)."""
+    provider, variant = job
+    if not out.exists() or "summary:" not in out.read_text():  # (a kept run's counts are reused)
+        _run(python, job, calls, seed, out, cache_sim)
     lines = out.read_text().splitlines()
     summary = next(line for line in lines if line.startswith("summary:"))
     events = next(line for line in lines if line.startswith("events:"))
-    return dict(zip(events.split()[1:], map(int, summary.split()[1:]), strict=True))
+    counts = dict(zip(events.split()[1:], map(int, summary.split()[1:]), strict=True))
+    print(f"{provider} {variant} {calls}: {counts['Ir']:,} instructions", file=sys.stderr, flush=True)
+    return counts
 
 
-def per_call(runs: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
-    a, b, c = runs["a"], runs["b"], runs["c"]
+def _run(python: str, job: tuple[str, str], calls: tuple[int, int], seed: int, out: Path, cache_sim: bool) -> None:
+    provider, variant = job
+    # The same dict layouts in every run (one seed); and no export on the batch processor's timer.
+    env = job_env({"OTEL_BSP_SCHEDULE_DELAY": "3600000"}, seed)
+    simulation = ["--cache-sim=yes", *CACHES] if cache_sim else ["--cache-sim=no"]
+    proc = subprocess.run(
+        ["valgrind", "--tool=cachegrind", *simulation, f"--cachegrind-out-file={out}",
+         python, str(WORKER), f"calls:{variant}", "--provider", provider, "--count", str(calls[0]),
+         "--stream-count", str(calls[1]), "--repeats", "1", "--warmup", "2", "--no-export", "--freeze-heap"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        out.unlink(missing_ok=True)  # a skipped or killed run's file has a summary too: never reused
+    if proc.returncode == SKIPPED:
+        raise LookupError(f"{variant} is not installed in {python}")
+    if proc.returncode != 0 or not out.exists():
+        raise RuntimeError(f"{provider} {variant} {calls} failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+
+
+def per_call(counts: dict[str, dict[str, int]], runs: Runs) -> dict[str, dict[str, float]]:
+    a, b, c = counts["a"], counts["b"], counts["c"]
     return {
-        "chat": {event: (b[event] - a[event]) / (RUNS["b"][0] - RUNS["a"][0]) for event in EVENTS},
-        "stream": {event: (c[event] - a[event]) / (RUNS["c"][1] - RUNS["a"][1]) for event in EVENTS},
+        "chat": {event: (b[event] - a[event]) / (runs["b"][0] - runs["a"][0]) for event in a},
+        "stream": {event: (c[event] - a[event]) / (runs["c"][1] - runs["a"][1]) for event in a},
     }
+
+
+def compare(overhead: dict[str, dict[str, dict[str, float]]]) -> tuple[dict[str, Any], list[str]]:
+    """Each variant's counts over baseline (``overhead``) and over the floor's: the report's figures and table lines."""
+    over: dict[str, Any] = {}
+    lines = ["| variant | call: instructions over baseline | x floor | L1 misses (I + D) "
+             "| streamed call: instructions | x floor | L1 misses |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    floor = {w: overhead["floor"][w]["Ir"] for w in ("chat", "stream")}
+    for variant, extras in overhead.items():
+        row = {}
+        for workload in ("chat", "stream"):
+            extra = extras[workload]
+            row[workload] = {**extra, "x_floor": extra["Ir"] / floor[workload]}
+        over[variant] = row
+        cells = []
+        for workload in ("chat", "stream"):
+            extra = row[workload]
+            misses = f"{extra['I1mr'] + extra['D1mr'] + extra['D1mw']:,.0f}" if "I1mr" in extra else "-"
+            cells.append(f"{extra['Ir']:,.0f} | {extra['x_floor']:.2f} | {misses}")
+        lines.append(f"| {variant} | {' | '.join(cells)} |")
+    return over, lines
+
+
+def over_seeds(by_seed: dict[str, dict[int, dict[str, dict[str, float]]]], seeds: list[int]) -> tuple[
+        dict[str, dict[str, dict[str, float]]], dict[str, dict[str, list[int]]]]:
+    """Each variant over the baseline of the same seed, the median over the seeds (and each seed's figure).
+
+    The memory layout, which moves with the seed, moves how many instructions the client's own work
+    takes (dict probes, the type attribute cache) by ~0.5 % of a call, as much as an
+    instrumentation's overhead differs between variants: a variant is compared within a seed."""
+    base = by_seed["baseline"]
+    done = [seed for seed in seeds if all(seed in figures for figures in by_seed.values())]
+    overhead = {variant: {w: {event: statistics.median(figures[seed][w][event] - base[seed][w][event]
+                                                       for seed in done) for event in base[done[0]][w]}
+                          for w in ("chat", "stream")}
+                for variant, figures in by_seed.items() if variant != "baseline"}
+    spread = {variant: {w: [round(figures[seed][w]["Ir"] - base[seed][w]["Ir"]) for seed in done]
+                        for w in ("chat", "stream")}
+              for variant, figures in by_seed.items() if variant != "baseline"}
+    return overhead, spread
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variants", default="baseline,floor,agentops_otel")
+    parser.add_argument("--providers", default="openai",
+                        help="openai (bench/instructions.json), or others of provider_calls.PROVIDERS, comma-"
+                             "separated, all in one go (bench/instructions_providers.json)")
+    parser.add_argument("--variants", default=None,
+                        help="default: baseline,floor,agentops_otel for openai; with openllmetry for the others")
+    parser.add_argument("--calls", type=int, default=None,
+                        help="non-streaming calls differenced (default 200 for openai, Provider.counted for others)")
+    parser.add_argument("--streams", type=int, default=None, help="streamed calls differenced (default 160 / counted)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep cachegrind's output files in this directory, and reuse those already there "
+                             "(an interrupted run resumes; the same options must be given)")
+    parser.add_argument("--no-cache-sim", dest="cache_sim", action="store_false",
+                        help="count instructions only: runs ~2x faster, no L1 misses")
     parser.add_argument("--seed", type=int, default=0,
                         help="PYTHONHASHSEED of the first repeat; repeat i runs with seed + i (default 0)")
     parser.add_argument("--python", default=sys.executable)
@@ -93,71 +175,72 @@ def main() -> int:
     if shutil.which("valgrind") is None:
         print("instructions.py needs valgrind (apt install valgrind)", file=sys.stderr)
         return 2
-    variants = args.variants.split(",")
-    for required in ("floor", "baseline"):
-        if required not in variants:
-            variants.insert(0, required)
+    providers = args.providers.split(",")
+    plans: dict[str, list[str]] = {}
+    runs: dict[str, Runs] = {}
+    for provider in providers:
+        if provider == "openai":
+            counted = (200, 160)
+        else:
+            from provider_calls import PROVIDERS
+
+            counted = PROVIDERS[provider].counted
+        # The other clients' calls are heavier than openai's: a smaller common part of the three runs.
+        runs[provider] = runs_for(args.calls or counted[0], args.streams or counted[1],
+                                  (10, 2) if provider == "openai" else (2, 1))
+        default = "baseline,floor,agentops_otel" + ("" if provider == "openai" else ",openllmetry")
+        variants = (args.variants or default).split(",")
+        for required in ("floor", "baseline"):
+            if required not in variants:
+                variants.insert(0, required)
+        plans[provider] = variants
     seeds = [args.seed + attempt for attempt in range(args.repeats)]
 
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        plan = [(variant, run, seed) for seed in seeds for variant in variants for run in RUNS]
-        futures = {key: pool.submit(cachegrind, args.python, key[0], key[1], key[2], Path(tmp), key[2])
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        # Seed by seed, variant by variant across the providers, peers last: what the targets need
+        # comes first, and a run stopped early still has whole seeds.
+        order = {variant: rank for rank, variant in enumerate(("baseline", "floor", "agentops_otel"))}
+        plan = sorted(((provider, variant, run, seed) for seed in seeds
+                       for provider, variants in plans.items() for variant in variants for run in runs[provider]),
+                      key=lambda key: (key[3], order.get(key[1], len(order)), key[0], key[2]))
+        futures = {key: pool.submit(cachegrind, args.python, (key[0], key[1]), runs[key[0]][key[2]], key[3],
+                                    workdir / "{}.{}.{}.{}.out".format(*key), args.cache_sim)
                    for key in plan}
-        counts: dict[str, dict[int, dict[str, dict[str, int]]]] = {}
-        skipped: list[str] = []
-        for (variant, run, seed), future in futures.items():
+        counts: dict[tuple[str, str], dict[int, dict[str, dict[str, int]]]] = {}
+        skipped: dict[str, list[str]] = {provider: [] for provider in plans}
+        for (provider, variant, run, seed), future in futures.items():
             try:
-                counts.setdefault(variant, {}).setdefault(seed, {})[run] = future.result()
+                counts.setdefault((provider, variant), {}).setdefault(seed, {})[run] = future.result()
             except LookupError:
-                if variant not in skipped:
-                    skipped.append(variant)
-                continue
-            print(f"{variant} run {run} seed {seed}: {counts[variant][seed][run]['Ir']:,} instructions",
-                  file=sys.stderr, flush=True)
-    # Each seed's runs are differenced on their own, and each seed's variant against its baseline:
-    # the memory layout, which moves with the seed, moves how many instructions the client's own
-    # work takes (dict probes, the type attribute cache) by ~0.5 % of a call, as much as an
-    # instrumentation's overhead differs between variants; the median over the seeds is kept.
-    by_seed = {variant: {seed: per_call(runs) for seed, runs in of_variant.items()}
-               for variant, of_variant in counts.items() if variant not in skipped}
-    measured = {variant: {w: {event: statistics.median(figures[seed][w][event] for seed in seeds) for event in EVENTS}
-                          for w in ("chat", "stream")}
-                for variant, figures in by_seed.items()}
-    base = by_seed["baseline"]
-    overhead = {variant: {w: {event: statistics.median(figures[seed][w][event] - base[seed][w][event]
-                                                       for seed in seeds) for event in EVENTS}
-                          for w in ("chat", "stream")}
-                for variant, figures in by_seed.items() if variant != "baseline"}
-    spread = {variant: {w: [round(figures[seed][w]["Ir"] - base[seed][w]["Ir"]) for seed in seeds]
-                        for w in ("chat", "stream")}
-              for variant, figures in by_seed.items() if variant != "baseline"}
-
-    report: dict[str, Any] = {"seeds": seeds, "runs": RUNS, "skipped": skipped, "per_call": measured,
-                              "over_baseline_by_seed": spread, "over_baseline": {}}
-    lines = ["| variant | call: instructions over baseline | x floor | L1 misses (I + D) "
-             "| streamed call: instructions | x floor | L1 misses |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    floor = {w: overhead["floor"][w]["Ir"] for w in ("chat", "stream")}
-    for variant, extras in overhead.items():
-        row = {}
-        for workload in ("chat", "stream"):
-            extra = extras[workload]
-            row[workload] = {**extra, "x_floor": extra["Ir"] / floor[workload]}
-        report["over_baseline"][variant] = row
-        cells = []
-        for workload in ("chat", "stream"):
-            extra = row[workload]
-            misses = extra["I1mr"] + extra["D1mr"] + extra["D1mw"]
-            cells.append(f"{extra['Ir']:,.0f} | {extra['x_floor']:.2f} | {misses:,.0f}")
-        lines.append(f"| {variant} | {' | '.join(cells)} |")
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
-    print("\n".join(lines))
-    print(f"\nover baseline, seed by seed ({', '.join(map(str, seeds))}):")
-    for variant, of_variant in spread.items():
-        print(f"  {variant}: call {of_variant['chat']}, streamed call {of_variant['stream']}")
-    if skipped:
-        print(f"\nskipped (not installed): {', '.join(skipped)}")
-    print(f"\nwritten to {OUT}")
+                if variant not in skipped[provider]:
+                    skipped[provider].append(variant)
+            except RuntimeError as error:  # reported, and the other providers' figures kept
+                print(error, file=sys.stderr)
+                if variant not in skipped[provider]:
+                    skipped[provider].append(variant)
+    out = OUT if providers == ["openai"] else PROVIDERS_OUT
+    # The raw counts first: a slip in the arithmetic below must not lose an hour of runs.
+    out.with_suffix(".raw.json").write_text(json.dumps(
+        {" ".join(key): by_seed for key, by_seed in counts.items()}, indent=1) + "\n")
+    reports: dict[str, Any] = {}
+    for provider, variants in plans.items():
+        by_seed = {variant: {seed: per_call(of_seed, runs[provider])
+                             for seed, of_seed in counts[(provider, variant)].items() if len(of_seed) == len(RUNS)}
+                   for variant in variants if variant not in skipped[provider]}
+        overhead, spread = over_seeds(by_seed, seeds)
+        over, lines = compare(overhead)
+        reports[provider] = {"seeds": seeds, "runs": runs[provider], "skipped": skipped[provider],
+                             "per_call": by_seed, "over_baseline": over, "over_baseline_by_seed": spread}
+        print(f"\n{provider}:\n" + "\n".join(lines))
+        print(f"over baseline, seed by seed ({', '.join(map(str, seeds))}):")
+        for variant, of_variant in spread.items():
+            print(f"  {variant}: call {of_variant['chat']}, streamed call {of_variant['stream']}")
+        if skipped[provider]:
+            print(f"skipped (not installed, or failed: see above): {', '.join(skipped[provider])}")
+    out.write_text(json.dumps(reports["openai"] if providers == ["openai"] else reports, indent=2) + "\n")
+    print(f"\nwritten to {out}")
     return 0
 
 

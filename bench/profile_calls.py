@@ -1,5 +1,7 @@
 """Where one variant's per-call time goes: ``python bench/profile_calls.py VARIANT [chat|stream|span]``.
 
+``--provider NAME`` profiles another provider's calls (``provider_calls.PROVIDERS``) instead of openai's.
+
 Sets the variant up as ``worker.py`` does, makes the calls under cProfile (or pyinstrument with
 ``--pyinstrument``), and prints the functions with the most time, so a missed target can be
 traced to the code that costs it (see bench/README.md).
@@ -24,22 +26,27 @@ def main() -> int:
     parser.add_argument("--top", default="35", help="how many lines, or a regular expression over them")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--pyinstrument", action="store_true")
+    parser.add_argument("--provider", default="openai")
     args = parser.parse_args()
 
     exporter = worker.CountingExporter()
     if args.workload == "span":
         fn, scope = _span_workload(args.variant, exporter)
+    elif args.provider != "openai":
+        import provider_calls
+
+        provider = provider_calls.PROVIDERS[args.provider]
+        worker._instrument_provider(provider, args.variant, exporter)
+        client = provider.make_client()
+        call: Any = provider.chat if args.workload == "chat" else provider.stream
+        fn, scope = (lambda: call(client)), None
     else:
         worker._instrument(args.variant, exporter)
         import openai_calls
 
         client = openai_calls.make_client()
         call = openai_calls.chat if args.workload == "chat" else openai_calls.chat_stream
-
-        def fn() -> None:
-            call(client)
-
-        scope = None
+        fn, scope = (lambda: call(client)), None
     with scope if scope is not None else _Null():
         for _ in range(200):
             fn()

@@ -7,7 +7,9 @@ variant's packages are not installed in this interpreter (skipped); anything els
 
 Jobs:
   calls:<variant>   non-streaming and streaming ``chat.completions.create`` through the real
-                    openai client (see ``openai_calls``), variants listed in ``CALL_VARIANTS``
+                    openai client (see ``openai_calls``), variants listed in ``CALL_VARIANTS``;
+                    with ``--provider NAME`` another provider's two calls (``provider_calls``),
+                    variants ``PROVIDER_VARIANTS`` (``openllmetry``: that provider's peer)
   sessions          agentops_otel session start + end, and resident memory of open sessions
   span:sdk          a plain user span under a parent span, SDK only
   span:agentops_otel  the same span inside an agentops_otel session: init() joins the same SDK
@@ -46,6 +48,9 @@ CALL_VARIANTS = (
     "openinference",
     "openinference_nocontent",
 )
+
+
+PROVIDER_VARIANTS = ("baseline", "floor", "agentops_otel", "openllmetry")
 
 
 class VariantNotInstalled(Exception):
@@ -152,6 +157,13 @@ def _instrument(variant: str, exporter: CountingExporter) -> Callable[[], None]:
         # Default settings; the content variant turns capture on as a user would.
         session = agentops_otel.init(exporter=exporter, capture_content=variant.endswith("_content") or None)
         assert session is not None
+        # The price table is imported on a background thread from the first call on (0.3-1 s once,
+        # minutes under valgrind, where a short run could exit before it ends and a long one not):
+        # waited for here, so that no timed or counted call pays for it, nor goes unpriced.
+        from agentops_otel._internal import pricing
+
+        pricing.prefetch()
+        pricing._table_loaded.wait(900)
         return lambda: session.end_session("Success")
     _sdk_provider(exporter)
     if variant == "baseline":
@@ -177,6 +189,23 @@ def _instrument(variant: str, exporter: CountingExporter) -> Callable[[], None]:
     return lambda: None
 
 
+def _instrument_provider(provider: Any, variant: str, exporter: CountingExporter) -> Callable[[], None]:
+    """``_instrument`` for another provider (``provider_calls.Provider``): the floor and peer are its own."""
+    if variant.startswith("agentops_otel"):
+        return _instrument(variant, exporter)  # init() instruments every installed client, as a user's does
+    _sdk_provider(exporter)
+    if variant == "floor":
+        provider.floor()
+    elif variant == "openllmetry":
+        try:
+            provider.peer()
+        except ImportError as error:
+            raise VariantNotInstalled(str(error)) from error
+    elif variant != "baseline":
+        raise SystemExit(f"unknown variant {variant!r} for {provider.name}")
+    return lambda: None
+
+
 def _check_spans(variant: str, calls: int, spans: dict[str, int]) -> None:
     if variant == "baseline":
         _fail_unless(not spans, f"baseline exported spans: {spans}")
@@ -188,20 +217,35 @@ def _check_spans(variant: str, calls: int, spans: dict[str, int]) -> None:
         _fail_unless(spans.get("session") == 1, f"{variant}: session span missing: {spans}")
 
 
-def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup: int) -> dict[str, Any]:
+def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup: int,
+              provider_name: str = "openai") -> dict[str, Any]:
     exporter = CountingExporter()
-    finish = _instrument(variant, exporter)
-    import openai_calls
+    if provider_name == "openai":
+        finish = _instrument(variant, exporter)
+        import openai_calls
 
-    client = openai_calls.make_client()
+        client = openai_calls.make_client()
+        make_call, make_stream = openai_calls.chat, openai_calls.chat_stream
+        expected_chunks: int | None = openai_calls.STREAM_CHUNKS
+    else:
+        import provider_calls
+
+        provider = provider_calls.PROVIDERS[provider_name]
+        finish = _instrument_provider(provider, variant, exporter)
+        client = provider.make_client()
+        make_call, make_stream = provider.chat, provider.stream
+        expected_chunks = None  # what the first stream gives, every stream must give
+    chunks: list[int] = []
 
     def stream() -> None:
-        read = openai_calls.chat_stream(client)
-        if read != openai_calls.STREAM_CHUNKS:
-            raise SystemExit(f"a stream gave {read} chunks, not {openai_calls.STREAM_CHUNKS}")
+        read = make_stream(client)
+        if not chunks:
+            chunks.append(expected_chunks or read)
+        if read != chunks[0] or not read:
+            raise SystemExit(f"a stream gave {read} chunks, not {chunks[0]}")
 
     def chat() -> None:
-        openai_calls.chat(client)
+        make_call(client)
 
     for _ in range(warmup):
         chat()
@@ -223,13 +267,14 @@ def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup:
     spans = dict(exporter.by_name)
     if _export:  # (under --no-export nothing was exported, on purpose: there is nothing to check)
         _check_spans(variant, calls, spans)
+    job = f"calls:{variant}" + ("" if provider_name == "openai" else f" --provider {provider_name}")
     return {
-        "job": f"calls:{variant}",
+        "job": job,
         "calls": calls,
         "spans": spans,
         "chat": chat_runs,
         "stream": stream_runs,
-        "stream_chunks": openai_calls.STREAM_CHUNKS,
+        "stream_chunks": chunks[0],
     }
 
 
@@ -348,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--open-sessions", type=int, default=10_000)
+    parser.add_argument("--provider", default="openai",
+                        help="calls jobs: openai, or one of provider_calls.PROVIDERS (bedrock, gemini, ...)")
     parser.add_argument("--no-export", action="store_true",
                         help="calls jobs: keep every span queued, skip the span check, and exit without "
                              "exporting, so that an instruction count (instructions.py) holds the calls only")
@@ -361,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     kind, _, variant = args.job.partition(":")
     try:
         if kind == "calls":
-            result = run_calls(variant, args.count, args.stream_count, args.repeats, args.warmup)
+            result = run_calls(variant, args.count, args.stream_count, args.repeats, args.warmup, args.provider)
         elif kind == "sessions":
             result = run_sessions(args.count, args.repeats, args.open_sessions)
         elif kind == "span":
