@@ -12,7 +12,9 @@ into one child span of the session, with the event's own start and end times:
 * ``ErrorEvent``: an error, status ERROR with the exception recorded on the span;
 * ``LLMEvent``: an LLM call made through a client that is not instrumented.
 
-``params`` and ``returns`` are recorded as JSON (``agentops.event.params`` / ``.returns``).
+``params`` and ``returns`` are content (they can hold what the user asked): recorded as JSON
+(``agentops.event.params`` / ``.returns``, a tool's ``gen_ai.tool.call.arguments`` / ``.result``) only
+with content capture on: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``.
 """
 
 from __future__ import annotations

@@ -108,15 +108,17 @@ class TracedStream(wrapt.ObjectProxy[Any]):
         super().__init__(stream)
         self._self_call = call
         self._self_accumulator = accumulator
-        # The bound ``feed``, looked up once, not per chunk; ``None`` once a chunk could not be read.
+        # The bound ``feed`` and the stream's bound ``__next__``, looked up once, not per chunk;
+        # ``feed`` is ``None`` once a chunk could not be read.
         self._self_feed: Callable[[Any], None] | None = accumulator.feed
+        self._self_next: Callable[[], Any] = stream.__next__
 
     def __iter__(self) -> TracedStream:
         return self
 
     def __next__(self) -> Any:
         try:
-            chunk = self.__wrapped__.__next__()
+            chunk = self._self_next()
         except StopIteration:
             end_stream(self._self_call, self._self_accumulator, completed=True)
             raise
@@ -164,13 +166,14 @@ class TracedAsyncStream(wrapt.ObjectProxy[Any]):
         self._self_accumulator = accumulator
         # The bound ``feed``, looked up once, not per chunk; ``None`` once a chunk could not be read.
         self._self_feed: Callable[[Any], None] | None = accumulator.feed
+        self._self_anext: Callable[[], Awaitable[Any]] = stream.__anext__
 
     def __aiter__(self) -> TracedAsyncStream:
         return self
 
     async def __anext__(self) -> Any:
         try:
-            chunk = await self.__wrapped__.__anext__()
+            chunk = await self._self_anext()
         except StopAsyncIteration:
             end_stream(self._self_call, self._self_accumulator, completed=True)
             raise

@@ -178,17 +178,21 @@ class ChatStreamAccumulator:
         self.choices: dict[int, _ChoiceContent] | None = {} if capture_content() else None
 
     def feed(self, chunk: Any) -> None:
+        # Run on every chunk: each attribute is read once (locals), the content test is hoisted.
         if self.response_id is None:
             self.response_id = chunk.id
             self.model = chunk.model
             self.first = chunk
+        keep = self.choices is not None
         for choice in chunk.choices:
-            if choice.finish_reason:
-                self.finish_reasons.append(choice.finish_reason)
-            if self.choices is not None:
+            finish = choice.finish_reason
+            if finish:
+                self.finish_reasons.append(finish)
+            if keep:
                 self._keep(choice)
-        if chunk.usage is not None:
-            self.usage = chunk.usage
+        usage = chunk.usage
+        if usage is not None:
+            self.usage = usage
 
     def _keep(self, choice: Any) -> None:
         assert self.choices is not None
