@@ -25,8 +25,9 @@ Bedrock calls too: with both active, each call has two spans.
 
 from __future__ import annotations
 
+import operator
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -104,17 +105,16 @@ class _EventIterator(wrapt.ObjectProxy[Any]):
     """A botocore ``EventStream`` (iterable, not an iterator) that is its own iterator, so the core's
     stream proxy can read it; it behaves as the ``EventStream`` otherwise (``close()``, ``isinstance``)."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, events: Iterator[Any]) -> None:
         super().__init__(stream)
-        self._self_events: Any = None
+        self._self_next = events.__next__
 
     def __iter__(self) -> _EventIterator:
         return self
 
-    def __next__(self) -> Any:
-        if self._self_events is None:
-            self._self_events = iter(self.__wrapped__)
-        return next(self._self_events)
+    # The events' own ``__next__`` (a generator's, in C), got through C code: a method here would
+    # put a second Python frame on every event, after the core stream proxy's.
+    __next__ = property(operator.attrgetter("_self_next"))
 
 
 def _record_status(outside: trace.Span, error: Exception) -> None:
@@ -151,8 +151,9 @@ def _wrapper(traced: Wrapper) -> Wrapper:
             if member is None:
                 return response
             stream = response.get(member) if isinstance(response, dict) else None
-            sent[:] = [response, _EventIterator(stream) if stream is not None else None]
-            return sent[1] if stream is not None else response
+            events = call_safely("a stream's events", iter, stream) if stream is not None else None
+            sent[:] = [response, _EventIterator(stream, events) if events is not None else None]
+            return sent[1] if events is not None else response
 
         result = traced(send, instance, args, kwargs)
         if not sent or sent[1] is None or result is sent[1]:

@@ -50,6 +50,7 @@ _CACHE_FIELDS = (
     ("cacheReadInputTokenCount", GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
     ("cacheWriteInputTokenCount", GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
 )
+_CACHE_FIELD_NAMES = frozenset(field for field, _ in _CACHE_FIELDS)
 
 
 def number(value: Any) -> bool:
@@ -89,32 +90,33 @@ def messages_request(body: Mapping[str, Any], attributes: Attributes) -> None:
         attributes[GEN_AI_TOOL_DEFINITIONS] = to_json(messages.converse_tool_definitions(tools))
 
 
-def usage_attributes(usage: Any) -> Attributes:
+def usage_attributes(usage: Any, attributes: Attributes) -> None:
     """Converse's (and Nova's) ``usage``. Its ``inputTokens`` leaves out the tokens read from or written
-    to the prompt cache; the conventions' input count includes them."""
-    attributes: Attributes = {}
-    if not isinstance(usage, Mapping):
-        return attributes
+    to the prompt cache; the conventions' input count includes them. Read at the end of every call:
+    botocore's parsed response and ``json.loads`` give a dict, so it is asked for one (the ``Mapping``
+    ABC's check is a Python call), and the four cache fields are looked up only if one is there."""
+    if not isinstance(usage, dict):
+        return
     cached = 0
-    for field, key in _CACHE_FIELDS:
-        value = usage.get(field)
-        if isinstance(value, int):
-            attributes[key] = value
-            cached += value
+    if not _CACHE_FIELD_NAMES.isdisjoint(usage):
+        for field, key in _CACHE_FIELDS:
+            value = usage.get(field)
+            if isinstance(value, int):
+                attributes[key] = value
+                cached += value
     input_tokens = usage.get("inputTokens")
     if isinstance(input_tokens, int):
         attributes[GEN_AI_USAGE_INPUT_TOKENS] = input_tokens + cached
     output_tokens = usage.get("outputTokens")
     if isinstance(output_tokens, int):
         attributes[GEN_AI_USAGE_OUTPUT_TOKENS] = output_tokens
-    return attributes
 
 
 def message_response(response: Mapping[str, Any]) -> Attributes:
     """A Converse-shaped response (Converse, Nova ``invoke_model``): stop reason, usage, output."""
     stop_reason = response.get("stopReason")
     attributes: Attributes = {GEN_AI_RESPONSE_FINISH_REASONS: [stop_reason] if isinstance(stop_reason, str) else []}
-    attributes.update(usage_attributes(response.get("usage")))
+    usage_attributes(response.get("usage"), attributes)
     if capture_content():
         output = response.get("output")
         message = output.get("message") if isinstance(output, Mapping) else None
@@ -182,7 +184,7 @@ class ConverseStreamAccumulator:
     def attributes(self) -> Attributes:
         reasons = [self.stop_reason] if self.stop_reason is not None else []
         attributes: Attributes = {GEN_AI_RESPONSE_FINISH_REASONS: reasons}
-        attributes.update(usage_attributes(self.usage))
+        usage_attributes(self.usage, attributes)
         if self.blocks is not None:
             attributes[GEN_AI_OUTPUT_MESSAGES] = to_json([messages.streamed_output(self.blocks, self.stop_reason)])
         return attributes
