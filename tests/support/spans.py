@@ -54,6 +54,20 @@ Tree = list[tuple[str, str, "Tree"]]
 """Spans as ``[(name, kind, children), ...]``, siblings in start order: a whole trace in one literal."""
 
 
+def sessions(exporter: InMemorySpanExporter) -> dict[str, list[ReadableSpan]]:
+    """Every exported span by the session id it carries (``session.id``: every span of a session has it)."""
+    by_session: dict[str, list[ReadableSpan]] = {}
+    for span in exporter.get_finished_spans():
+        by_session.setdefault(str(attributes(span)["session.id"]), []).append(span)
+    return by_session
+
+
+def root_of(spans: list[ReadableSpan]) -> ReadableSpan:
+    """The one session root span among ``spans``."""
+    (root,) = [span for span in spans if span.name == "session"]
+    return root
+
+
 def span_tree(spans: Sequence[ReadableSpan]) -> Tree:
     """The trees the spans form through their parents (a span whose parent is not among them is a root)."""
     ids = {span.context.span_id for span in spans if span.context is not None}

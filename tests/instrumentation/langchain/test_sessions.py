@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from agentops_otel_standin import StandInServer
 from langgraph.checkpoint.memory import InMemorySaver
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel
@@ -22,24 +21,11 @@ from agentops_otel._internal import facade
 from tests.instrumentation.langchain.test_graphs import CHAT, WEATHER_RUN, _run_async, _run_sync
 from tests.support.langchain_apps import QUESTION, chat_model, get_forecast, question_chain, weather_graph
 from tests.support.span_trees import span_forest
-from tests.support.spans import attributes
+from tests.support.spans import attributes, root_of, sessions
 from tests.support.threads import run_in_threads
 
 SESSION_ID = "session.id"
 CONVERSATION_ID = "gen_ai.conversation.id"
-
-
-def sessions(exporter: InMemorySpanExporter) -> dict[str, list[ReadableSpan]]:
-    """Every exported span by the session id it carries (every span carries one)."""
-    by_session: dict[str, list[ReadableSpan]] = {}
-    for span in exporter.get_finished_spans():
-        by_session.setdefault(str(attributes(span)[SESSION_ID]), []).append(span)
-    return by_session
-
-
-def root_of(spans: list[ReadableSpan]) -> ReadableSpan:
-    (root,) = [span for span in spans if span.name == "session"]
-    return root
 
 
 def _assert_one_weather_run_per_session(exporter: InMemorySpanExporter, runs: int) -> None:

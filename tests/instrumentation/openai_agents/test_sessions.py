@@ -15,30 +15,16 @@ import openai
 import pytest
 from agentops_otel_standin import StandInServer
 from agents import Agent, RunConfig, Runner
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel
 from agentops_otel._internal import facade
 from tests.instrumentation.openai_agents.conftest import get_weather, stand_in_model
-from tests.support.spans import Tree, attributes, span_tree, spans_named
+from tests.support.spans import Tree, attributes, root_of, sessions, span_tree, spans_named
 from tests.support.threads import run_in_threads
 
 SESSION_ID = "session.id"
 CONVERSATION_ID = "gen_ai.conversation.id"
-
-
-def sessions(exporter: InMemorySpanExporter) -> dict[str, list[ReadableSpan]]:
-    """Every exported span by the session id it carries."""
-    by_session: dict[str, list[ReadableSpan]] = {}
-    for span in exporter.get_finished_spans():
-        by_session.setdefault(str(attributes(span)[SESSION_ID]), []).append(span)
-    return by_session
-
-
-def root_of(spans: list[ReadableSpan]) -> ReadableSpan:
-    (root,) = [span for span in spans if span.name == "session"]
-    return root
 
 
 def agent(standin: StandInServer, name: str = "Assistant", api: Any = "responses", model: str = "gpt-4o-mini",
