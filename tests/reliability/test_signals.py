@@ -106,12 +106,18 @@ HANDLER_UNDER_LOAD = """
 
     warnings.simplefilter("ignore", RuntimeWarning)  # ending a session the handler just ended
     agentops.init(auto_start_session=False)
-    state = {"session": agentops.start_session(tags=["first"]), "handled": 0}
+    state = {"session": agentops.start_session(tags=["first"]), "handled": 0, "busy": False}
 
     def on_usr1(signum, frame):  # graceful restart: end the session, start the next
+        # Python runs a handler again inside itself when the next signal comes before it returns
+        # (a loaded machine): that one is dropped, or two handlers would each start a session.
+        if state["busy"]:
+            return
+        state["busy"] = True
         state["session"].end_session("Success")
         state["session"] = agentops.start_session(tags=[f"after-{state['handled']}"])
         state["handled"] += 1
+        state["busy"] = False
 
     signal.signal(signal.SIGUSR1, on_usr1)
     done = threading.Event()
