@@ -8,7 +8,6 @@ exporter (session roots, end states, which spans carry which session id, their t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from langgraph.checkpoint.memory import InMemorySaver
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel
-from agentops_otel._internal import facade
 from tests.instrumentation.langchain.test_graphs import CHAT, WEATHER_RUN, _run_async, _run_sync
 from tests.support.langchain_apps import QUESTION, chat_model, get_forecast, question_chain, weather_graph
 from tests.support.span_trees import span_forest
@@ -135,14 +133,6 @@ def test_a_run_goes_into_the_only_active_session_though_it_is_not_current(
     session.end_session("Success")
     assert span_forest(exporter.get_finished_spans()) == [("session", [WEATHER_RUN])]
     assert list(sessions(exporter)) == [session.session_id]
-
-
-@pytest.fixture
-def session_per_agent_run() -> Iterator[None]:
-    """``init(session_per_agent_run=True)`` for one test (init() of the test process ran already)."""
-    agentops_otel.init(auto_start_session=False, session_per_agent_run=True)
-    yield
-    facade._session_per_agent_run = False
 
 
 @pytest.mark.usefixtures("session_per_agent_run")

@@ -7,7 +7,6 @@ roots, their end states, which spans carry which session id) and what the caller
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import agents
@@ -18,7 +17,6 @@ from agents import Agent, RunConfig, Runner
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import agentops_otel
-from agentops_otel._internal import facade
 from tests.instrumentation.openai_agents.conftest import get_weather, stand_in_model
 from tests.support.spans import Tree, attributes, root_of, sessions, span_tree, spans_named
 from tests.support.threads import run_in_threads
@@ -121,14 +119,6 @@ def test_a_run_goes_into_the_only_active_session_though_it_is_not_current(
     session.end_session("Success")
     assert span_tree(exporter.get_finished_spans()) == [("session", "INTERNAL", ONE_RUN)]
     assert list(sessions(exporter)) == [session.session_id]
-
-
-@pytest.fixture
-def session_per_agent_run() -> Iterator[None]:
-    """``init(session_per_agent_run=True)`` for one test (init() of the test process ran already)."""
-    agentops_otel.init(auto_start_session=False, session_per_agent_run=True)
-    yield
-    facade._session_per_agent_run = False
 
 
 @pytest.mark.usefixtures("session_per_agent_run")
