@@ -100,6 +100,41 @@ def test_sigterm_with_running_threads_ends_sessions_and_exits_as_without_agentop
     assert root.attributes[SESSION_END_STATE] == "Indeterminate"
 
 
+STUCK_PROCESSOR = """
+    import threading, time
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import SpanProcessor
+    import agentops_otel as agentops
+
+    agentops.init(tags=["stuck-processor"])
+
+    class NeverFlushes(SpanProcessor):  # an application's processor whose exporter hangs
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            threading.Event().wait()
+            return True
+
+    trace.get_tracer_provider().add_span_processor(NeverFlushes())
+    print("READY", flush=True)
+    while True:
+        time.sleep(1)
+"""
+
+
+def test_sigterm_ends_the_process_even_when_a_span_processor_never_finishes_flushing(
+    receiver: OTLPReceiver,
+) -> None:
+    timeout = 2.0
+    code, seconds, stderr = terminate(STUCK_PROCESSOR, {**_env(receiver), "OTEL_EXPORTER_OTLP_TIMEOUT": str(timeout)})
+
+    assert code == 128 + signal.SIGTERM, stderr  # the exit status a shell shows for SIGTERM
+    # Bounded by the export timeout and the two seconds' grace, not by the processor.
+    assert timeout + 1.5 < seconds < timeout + 6.0, seconds
+    # Our own processor flushed before the application's got stuck: the session was saved.
+    (root,) = receiver.spans_named("session")
+    assert root.attributes[SESSION_TAGS] == ["stuck-processor"]
+    assert root.attributes[SESSION_END_STATE] == "Indeterminate"
+
+
 HANDLER_UNDER_LOAD = """
     import signal, threading, time, warnings
     import agentops_otel as agentops

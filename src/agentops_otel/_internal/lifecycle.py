@@ -7,6 +7,8 @@
   the same way, then ends the process as SIGTERM does without agentops-otel (killed by the signal,
   status 143 in a shell or container runtime), at once: threads still running (a worker thread, a
   ``ThreadPoolExecutor`` with queued tasks) do not hold it up, as they would after ``SystemExit``.
+  Nor does a flush that never returns: the process ends at the latest the export timeout plus
+  two seconds after the signal.
 * In a forked child the parent's sessions are forgotten, not ended: they belong to the parent.
   A ``multiprocessing`` child, which ends without running atexit handlers (``fork`` and
   ``forkserver`` children end with ``os._exit()``), ends and flushes its own sessions through
@@ -149,6 +151,10 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def _terminate(signum: int) -> None:
     global _sigterm_state
+    # Whatever ending the sessions waits on (an exporter or span processor the application added
+    # that never returns, a lock held by a thread that is stuck), the process still ends: after
+    # the export timeout our own flush is bounded by, and the grace, it exits from another thread.
+    _thread.start_new_thread(_exit_after, (signum, export_guard.export_timeout_seconds() + 2 * KILL_GRACE_SECONDS))
     try:
         end_open_sessions()
     finally:
@@ -158,6 +164,11 @@ def _terminate(signum: int) -> None:
         signal.pthread_kill(threading.main_thread().ident or 0, signum)
         time.sleep(KILL_GRACE_SECONDS)
         os._exit(128 + signum)
+
+
+def _exit_after(signum: int, seconds: float) -> None:
+    time.sleep(seconds)
+    os._exit(128 + signum)
 
 
 def _at_exit() -> None:
