@@ -193,12 +193,24 @@ def _openai_shaped_chunk(found: Attributes, chunk: Any) -> None:
     for choice in chunk.choices:
         if choice.finish_reason:
             found[GEN_AI_RESPONSE_FINISH_REASONS] = [str(choice.finish_reason)]
-    usage = getattr(chunk, "usage", None)
-    if usage is None:
-        usage = getattr(getattr(chunk, "x_groq", None), "usage", None)  # Groq's finish chunk
+    _usage(found, getattr(chunk, "usage", None))
+
+
+def _usage(found: Attributes, usage: Any) -> None:
     if usage is not None:
         found[GEN_AI_USAGE_INPUT_TOKENS] = usage.prompt_tokens
         found[GEN_AI_USAGE_OUTPUT_TOKENS] = usage.completion_tokens
+
+
+def _groq_chunk(found: Attributes, chunk: Any) -> None:
+    """``_openai_shaped_chunk``, and the usage on ``x_groq`` of Groq's finish chunk.
+
+    Groq's alone: only its chunk models have ``x_groq``; on another pydantic model (Mistral's)
+    asking for it raises and catches an AttributeError in the model's ``__getattr__``, on every
+    chunk: work no instrumentation has to do, which the floor's streamed call then counted."""
+    _openai_shaped_chunk(found, chunk)
+    if chunk.usage is None and chunk.x_groq is not None:
+        _usage(found, chunk.x_groq.usage)
 
 
 def _stream_kwarg(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> bool:
@@ -266,7 +278,7 @@ GROQ = Provider(
     "groq", _groq_client, _groq_chat, _groq_stream,
     (Floor("groq.resources.chat.completions", "Completions.create", "groq", "chat",
            lambda instance, args, kwargs: _request(kwargs, _server(str(instance._client.base_url))),
-           _openai_shaped, _stream_kwarg, _openai_shaped_chunk),),
+           _openai_shaped, _stream_kwarg, _groq_chunk),),
     "opentelemetry.instrumentation.groq", "GroqInstrumentor")
 
 

@@ -55,6 +55,11 @@ def _field(item: Any, name: str, camel: str | None = None) -> Any:
     return getattr(item, name, None)
 
 
+def _attribute(item: Any, name: str, camel: str | None = None) -> Any:
+    """``_field`` of an item known not to be a mapping (an SDK object)."""
+    return getattr(item, name, None)
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -147,7 +152,7 @@ def input_messages(contents: Any) -> list[Message]:
 
 
 def _finish_reason(candidate: Any) -> str | None:
-    reason = _field(candidate, "finish_reason")
+    reason = getattr(candidate, "finish_reason", None)  # a response's candidates are SDK objects
     if isinstance(reason, Enum):
         reason = reason.value
     return reason.lower() if isinstance(reason, str) and reason else None
@@ -218,17 +223,21 @@ class GenerateContent:
         attributes: Attributes = {}
         config = body.get("config")
         if config is not None:
-            for field, camel, key in _SAMPLING:
-                value = _field(config, field, camel)
-                if _number(value):
+            # Whether the config is a dict is asked once, not per field read: an isinstance against
+            # the Mapping ABC is a Python-level call (ABCMeta.__instancecheck__), and a request
+            # reads ten fields.
+            field = _field if isinstance(config, Mapping) else _attribute
+            for name, camel, key in _SAMPLING:
+                value = field(config, name, camel)
+                if value is not None and _number(value):
                     attributes[key] = value
-            count = _field(config, "candidate_count", "candidateCount")
+            count = field(config, "candidate_count", "candidateCount")
             if isinstance(count, int) and count != 1:
                 attributes[GEN_AI_REQUEST_CHOICE_COUNT] = count
-            stop = _field(config, "stop_sequences", "stopSequences")
+            stop = field(config, "stop_sequences", "stopSequences")
             if isinstance(stop, (list, tuple)) and all(isinstance(s, str) for s in stop):
                 attributes[GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-            mime_type = _field(config, "response_mime_type", "responseMimeType")
+            mime_type = field(config, "response_mime_type", "responseMimeType")
             if isinstance(mime_type, str):
                 attributes[GEN_AI_OUTPUT_TYPE] = "json" if mime_type == "application/json" else "text"
         if self.stream:
