@@ -14,13 +14,13 @@ Example::
 
 from __future__ import annotations
 
-from agentops_otel._internal.analytics import SessionAnalytics
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from agentops_otel._internal.content import set_capture_content
-from agentops_otel._internal.decorators import record_action, record_tool, session, track_agent
 from agentops_otel._internal.end_state import EndState
-from agentops_otel._internal.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
 from agentops_otel._internal.exceptions import MultiSessionException, NoSessionException, SessionEndedException
-from agentops_otel._internal.export_guard import ExportStats, export_stats
+from agentops_otel._internal.export_guard import export_stats
 from agentops_otel._internal.exporters import ConfigurationError
 from agentops_otel._internal.facade import (
     add_tags,
@@ -35,9 +35,40 @@ from agentops_otel._internal.facade import (
     start_session,
 )
 from agentops_otel._internal.processor import SessionSpanProcessor
-from agentops_otel._internal.propagation import attach_session, inject
 from agentops_otel._internal.session import Session
 from agentops_otel.version import __version__
+
+if TYPE_CHECKING:
+    from agentops_otel._internal.decorators import record_action, record_tool, session, track_agent
+    from agentops_otel._internal.events import ActionEvent, ErrorEvent, Event, LLMEvent, ToolEvent
+    from agentops_otel._internal.export_stats import ExportStats
+    from agentops_otel._internal.propagation import attach_session, inject
+    from agentops_otel._internal.session_analytics import SessionAnalytics
+
+# Imported on first use, not by ``import agentops_otel``: what ``init()`` and a running session do
+# not need (the event classes, the decorators, propagation, the figures' dataclasses), so that a
+# program pays for each only if it uses it (``import agentops_otel`` must cost at most 20 ms of CPU
+# over the SDK's own import; tests/instrumentation/test_cold_start.py lists these modules).
+_ON_FIRST_USE = {
+    "ActionEvent": "events", "ErrorEvent": "events", "Event": "events", "LLMEvent": "events", "ToolEvent": "events",
+    "record_action": "decorators", "record_tool": "decorators", "session": "decorators", "track_agent": "decorators",
+    "attach_session": "propagation", "inject": "propagation",
+    "ExportStats": "export_stats", "SessionAnalytics": "session_analytics",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"agentops_otel._internal.{module}"), name)
+    globals()[name] = value  # the next lookup finds it without this call
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ON_FIRST_USE})
+
 
 __all__ = [
     "ActionEvent",

@@ -32,8 +32,7 @@ import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -42,6 +41,9 @@ from opentelemetry.util.types import Attributes
 
 from agentops_otel._internal.exporters import BatchSettings, batch_settings_and_problems
 from agentops_otel._internal.sdk_internals import ResponseTap, export_queue, exporter_endpoint, stop_retrying
+
+if TYPE_CHECKING:
+    from agentops_otel._internal.export_stats import ExportStats
 
 logger = logging.getLogger("agentops_otel.export")
 
@@ -57,31 +59,6 @@ PROMPT_EXPORT_INTERVAL_SECONDS = 0.5
 burst share exports, and a steady stream of new sessions costs at most two extra exports a second."""
 
 _TIMEOUT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
-
-
-@dataclass(frozen=True)
-class ExportStats:
-    """What span export did in this process so far (all exporters agentops-otel installed).
-
-    Example::
-
-        stats = agentops_otel.export_stats()
-        if stats.dropped_spans or stats.failed_spans:
-            print(f"lost {stats.dropped_spans + stats.failed_spans} spans: {stats.last_error}")
-    """
-
-    exported_spans: int = 0
-    """Spans the collector accepted."""
-    failed_spans: int = 0
-    """Spans in batches the collector did not accept (down, unreachable, too slow, error status)."""
-    dropped_spans: int = 0
-    """Spans dropped before export because the export queue (``OTEL_BSP_MAX_QUEUE_SIZE``) was full."""
-    failed_exports: int = 0
-    """Export attempts (batches) that failed."""
-    last_error: str | None = None
-    """Why the last failed export failed (or spans were rejected), as the exporter or collector said."""
-    rejected_spans: int = 0
-    """Spans the collector answered it did not keep (OTLP ``partial_success``), not in ``exported_spans``."""
 
 
 # The locks of this module are reentrant: a signal handler that ends a session (a span ending,
@@ -108,6 +85,8 @@ class _Counters:
                 self.last_error = error
 
     def snapshot(self) -> ExportStats:
+        from agentops_otel._internal.export_stats import ExportStats  # here: only export_stats() needs it
+
         with self.lock:
             return ExportStats(self.exported, self.failed, self.dropped, self.failed_exports, self.last_error,
                                self.rejected)
