@@ -34,6 +34,7 @@ from agentops_otel._internal.facade import (
     set_tags,
     start_session,
 )
+from agentops_otel._internal.first_use import PUBLIC_NAMES
 from agentops_otel._internal.processor import SessionSpanProcessor
 from agentops_otel._internal.session import Session
 from agentops_otel.version import __version__
@@ -45,20 +46,9 @@ if TYPE_CHECKING:
     from agentops_otel._internal.propagation import attach_session, inject
     from agentops_otel._internal.session_analytics import SessionAnalytics
 
-# Imported on first use, not by ``import agentops_otel``: what ``init()`` and a running session do
-# not need (the event classes, the decorators, propagation, the figures' dataclasses), so that a
-# program pays for each only if it uses it (``import agentops_otel`` must cost at most 20 ms of CPU
-# over the SDK's own import; tests/instrumentation/test_cold_start.py lists these modules).
-_ON_FIRST_USE = {
-    "ActionEvent": "events", "ErrorEvent": "events", "Event": "events", "LLMEvent": "events", "ToolEvent": "events",
-    "record_action": "decorators", "record_tool": "decorators", "session": "decorators", "track_agent": "decorators",
-    "attach_session": "propagation", "inject": "propagation",
-    "ExportStats": "export_stats", "SessionAnalytics": "session_analytics",
-}
-
 
 def __getattr__(name: str) -> Any:
-    module = _ON_FIRST_USE.get(name)
+    module = PUBLIC_NAMES.get(name)  # imported on first use: see first_use
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(import_module(f"agentops_otel._internal.{module}"), name)
@@ -67,7 +57,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_ON_FIRST_USE})
+    return sorted({*globals(), *PUBLIC_NAMES})
 
 
 __all__ = [

@@ -190,6 +190,54 @@ def test_fork_while_an_export_is_in_flight_leaves_the_child_working(protocol: Pr
     assert _fork_warnings(result.stderr)[1] == ""
 
 
+FORK_WHILE_IMPORTING = """
+    import importlib.abc, importlib.util, os, sys, threading, time
+    import agentops_otel as agentops
+
+    class SlowLoader(importlib.abc.Loader):
+        def __init__(self, loader):
+            self.loader = loader
+
+        def create_module(self, spec):
+            return self.loader.create_module(spec)
+
+        def exec_module(self, module):
+            time.sleep(0.5)
+            self.loader.exec_module(module)
+
+    class SlowFinder(importlib.abc.MetaPathFinder):  # the module ending a session imports takes 0.5 s to import
+        def find_spec(self, name, path, target=None):
+            if name != "agentops_otel._internal.session_analytics":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            spec.loader = SlowLoader(spec.loader)
+            return spec
+
+    sys.meta_path.insert(0, SlowFinder())
+    agentops.init(auto_start_session=False)
+    thread = threading.Thread(target=lambda: agentops.start_session(tags=["thread"]).end_session("Success"))
+    thread.start()
+    time.sleep(0.2)  # the thread is importing it
+    pid = os.fork()
+    if pid == 0:
+        with agentops.start_session(tags=["child"]):
+            pass
+        sys.exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+    thread.join()
+"""
+
+
+def test_fork_while_another_thread_imports_a_module_left_to_first_use_leaves_the_child_working() -> None:
+    # The child inherited the module's import lock held by the importing thread, and hung at its own import.
+    with OTLPReceiver("http/protobuf") as receiver:
+        result = run_python(FORK_WHILE_IMPORTING, {**receiver.env(), **NO_LLM_INSTRUMENTATION}, timeout=30)
+        assert result.returncode == 0, result.stderr
+        receiver.wait_for(lambda s: s.attributes.get(TAGS) == ["child"])
+        assert sorted(s.attributes[TAGS][0] for s in receiver.spans_named("session")) == ["child", "thread"]
+
+
 START_METHOD = """
     import multiprocessing, sys
     import agentops_otel as agentops
