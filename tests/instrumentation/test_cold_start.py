@@ -334,11 +334,47 @@ def test_start_up_imports_only_the_exporter_configured(launcher: str, env: dict[
 # wrapt and the contrib instrumentation base (the instrumentors bring them).
 NOT_ON_IMPORT = ["opentelemetry.sdk._configuration", "importlib.metadata", "asyncio", "wrapt",
                  "opentelemetry.instrumentation", *INSTRUMENTED_MODULES]
+# ... and what it leaves to first use of the public name that needs it, a millisecond or more each
+# (making a dataclass costs about one): the event classes, the decorators, propagation
+# (opentelemetry.propagate), the ExportStats and SessionAnalytics dataclasses, decimal (only
+# init(prices=...) and the price table need it).
+SESSION_ANALYTICS = "agentops_otel._internal.session_analytics"
+ON_FIRST_USE = ["agentops_otel._internal.events", "agentops_otel._internal.decorators",
+                "agentops_otel._internal.propagation", "opentelemetry.propagate",
+                "agentops_otel._internal.export_stats", SESSION_ANALYTICS, "decimal"]
+# What init() itself leaves out when the app imports no instrumented library: importlib.metadata
+# and what it imports (init() reads entry points from the files, see _internal/entry_points.py).
+NOT_ON_INIT = ["importlib.metadata", "email", "zipfile", "csv", "opentelemetry.instrumentation", "wrapt",
+               *(name for name in ON_FIRST_USE if name != SESSION_ANALYTICS), *INSTRUMENTED_MODULES]
+
+
+def _imported(code: str, watched: list[str], env: dict[str, str] | None = None) -> list[str]:
+    result = run_python(f"import sys, json\n{code}\n"
+                        f"print(json.dumps({{'imported': [m for m in {watched!r} if m in sys.modules]}}))", env)
+    assert result.returncode == 0, result.stderr
+    imported: list[str] = _documents(result.stdout, "imported")
+    return imported
 
 
 @pytest.mark.slow
 def test_importing_agentops_otel_imports_nothing_heavy() -> None:
-    result = run_python(f"import sys, json, agentops_otel\n"
-                        f"print(json.dumps({{'imported': [m for m in {NOT_ON_IMPORT!r} if m in sys.modules]}}))")
+    assert _imported("import agentops_otel", [*NOT_ON_IMPORT, *ON_FIRST_USE]) == []
+
+
+@pytest.mark.slow
+def test_init_with_no_library_imported_reads_no_package_metadata() -> None:
+    # The session init() starts is left open: ending it makes its SessionAnalytics.
+    assert _imported("import agentops_otel\nagentops_otel.init()", NOT_ON_INIT, {"OTEL_TRACES_EXPORTER": "none"}) == []
+
+
+@pytest.mark.slow
+def test_the_public_names_left_to_first_use_are_there() -> None:
+    names = ["ActionEvent", "ErrorEvent", "Event", "LLMEvent", "ToolEvent", "record_action", "record_tool", "session",
+             "track_agent", "attach_session", "inject", "ExportStats", "SessionAnalytics"]
+    code = (f"import agentops_otel\nfrom agentops_otel import *\n"
+            f"print(json.dumps({{'found': [(n, n in dir(agentops_otel), getattr(agentops_otel, n).__module__) "
+            f"for n in {names!r}]}}))")
+    result = run_python(f"import json\n{code}")
     assert result.returncode == 0, result.stderr
-    assert _documents(result.stdout, "imported") == []
+    found = _documents(result.stdout, "found")
+    assert [name for name, listed, module in found if listed and module.startswith("agentops_otel._internal.")] == names

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from agentops_otel_standin import StandInServer
 
-from tests.support.otlp_receiver import OTLPReceiver, ReceivedSpan
+from tests.support.otlp_receiver import OTLPReceiver, Protocol, ReceivedSpan
 from tests.support.subprocesses import NO_LLM_INSTRUMENTATION, clean_env, run_python
 
 PROTOCOLS = ("http/protobuf", "grpc")
@@ -148,6 +148,94 @@ def test_the_fork_warning_is_pythons_and_the_readme_filter_hides_only_it() -> No
     assert warned_at == (["<string>"] if WARNS_AT_FORK else [])  # the first fork only
     # (Python 3.13+ also prints the source line of code given with -c.)
     assert re.fullmatch(r"<string>:\d+: DeprecationWarning: the application's own\n(  .*\n)?", rest), rest
+
+
+FORK_WHILE_EXPORTING = """
+    import os, sys, threading
+    from opentelemetry import trace
+    import agentops_otel as agentops
+
+    agentops.init(auto_start_session=False)
+    stop = threading.Event()
+
+    def export_all_the_time():
+        while not stop.is_set():
+            with agentops.start_session(tags=["busy"]):
+                pass
+            trace.get_tracer_provider().force_flush()
+
+    busy = threading.Thread(target=export_all_the_time)
+    busy.start()
+    for _ in range(20):
+        pid = os.fork()
+        if pid == 0:
+            with agentops.start_session(tags=["child"]):
+                pass
+            sys.exit(0)
+        assert os.waitpid(pid, 0)[1] == 0
+    stop.set()
+    busy.join()
+"""
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_fork_while_an_export_is_in_flight_leaves_the_child_working(protocol: Protocol) -> None:
+    # Forks while another thread exports without pause: a child forked with a gRPC request out hung
+    # on the inherited channel or was aborted by gRPC.
+    with OTLPReceiver(protocol) as receiver:
+        result = run_python(FORK_WHILE_EXPORTING, {**receiver.env(), **NO_LLM_INSTRUMENTATION}, timeout=60)
+        assert result.returncode == 0, result.stderr
+        receiver.wait_for(lambda s: s.attributes.get(TAGS) == ["child"])
+        assert len(_sessions(receiver, "child")) == 20
+    assert _fork_warnings(result.stderr)[1] == ""
+
+
+FORK_WHILE_IMPORTING = """
+    import importlib.abc, importlib.util, os, sys, threading, time
+    import agentops_otel as agentops
+
+    class SlowLoader(importlib.abc.Loader):
+        def __init__(self, loader):
+            self.loader = loader
+
+        def create_module(self, spec):
+            return self.loader.create_module(spec)
+
+        def exec_module(self, module):
+            time.sleep(0.5)
+            self.loader.exec_module(module)
+
+    class SlowFinder(importlib.abc.MetaPathFinder):  # the module ending a session imports takes 0.5 s to import
+        def find_spec(self, name, path, target=None):
+            if name != "agentops_otel._internal.session_analytics":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            spec.loader = SlowLoader(spec.loader)
+            return spec
+
+    sys.meta_path.insert(0, SlowFinder())
+    agentops.init(auto_start_session=False)
+    thread = threading.Thread(target=lambda: agentops.start_session(tags=["thread"]).end_session("Success"))
+    thread.start()
+    time.sleep(0.2)  # the thread is importing it
+    pid = os.fork()
+    if pid == 0:
+        with agentops.start_session(tags=["child"]):
+            pass
+        sys.exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+    thread.join()
+"""
+
+
+def test_fork_while_another_thread_imports_a_module_left_to_first_use_leaves_the_child_working() -> None:
+    # The child inherited the module's import lock held by the importing thread, and hung at its own import.
+    with OTLPReceiver("http/protobuf") as receiver:
+        result = run_python(FORK_WHILE_IMPORTING, {**receiver.env(), **NO_LLM_INSTRUMENTATION}, timeout=30)
+        assert result.returncode == 0, result.stderr
+        receiver.wait_for(lambda s: s.attributes.get(TAGS) == ["child"])
+        assert sorted(s.attributes[TAGS][0] for s in receiver.spans_named("session")) == ["child", "thread"]
 
 
 START_METHOD = """

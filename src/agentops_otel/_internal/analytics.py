@@ -10,32 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentops_otel._internal.session_analytics import SessionAnalytics
 
 # Operations of the GenAI semantic conventions that are one call to a model.
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "embeddings", "generate_content"})
 TOOL_OPERATION = "execute_tool"
 AGENT_OPERATION = "invoke_agent"
-
-
-@dataclass(frozen=True)
-class SessionAnalytics:
-    """A snapshot of a session's activity, as returned by ``session.get_analytics()``."""
-
-    llm_calls: int
-    agent_invocations: int
-    """``invoke_agent`` spans under the session (``start_agent``, ``@track_agent``, the agent bridges)."""
-    tool_calls: int
-    actions: int
-    errors: int
-    input_tokens: int
-    output_tokens: int
-    duration_seconds: float
-    cost: float | None = None
-    """Total cost in USD of the LLM calls that could be priced (see ``pricing``); ``None`` when
-    none could, or cost is off: never a 0 that looks like a price."""
-    unpriced_llm_calls: int = 0
-    """LLM calls that got a response but no cost: no usage reported, or a model with no known price."""
 
 
 class AnalyticsCounter:
@@ -90,6 +73,8 @@ class AnalyticsCounter:
 
     def snapshot(self) -> SessionAnalytics:
         """The figures so far; the duration runs until ``finish()``."""
+        from agentops_otel._internal.session_analytics import SessionAnalytics  # here: see its module
+
         end = time.monotonic() if self.ended_at is None else self.ended_at
         with self._lock:
             return SessionAnalytics(

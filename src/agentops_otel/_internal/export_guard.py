@@ -32,8 +32,7 @@ import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -41,7 +40,16 @@ from opentelemetry.trace import Status
 from opentelemetry.util.types import Attributes
 
 from agentops_otel._internal.exporters import BatchSettings, batch_settings_and_problems
-from agentops_otel._internal.sdk_internals import ResponseTap, export_queue, exporter_endpoint, stop_retrying
+from agentops_otel._internal.sdk_internals import (
+    ResponseTap,
+    connect_anew_in_child,
+    export_queue,
+    exporter_endpoint,
+    stop_retrying,
+)
+
+if TYPE_CHECKING:
+    from agentops_otel._internal.export_stats import ExportStats
 
 logger = logging.getLogger("agentops_otel.export")
 
@@ -52,36 +60,14 @@ DEFAULT_EXPORT_TIMEOUT_SECONDS = 10.0
 NOISY_LOGGERS = ("opentelemetry.exporter", "opentelemetry.sdk._shared_internal", "urllib3", "requests", "grpc")
 """Loggers (and their children) whose records are silenced while a guarded export runs."""
 
+FORK_WAIT_SECONDS = 1.0
+"""At most this long ``fork()`` waits for an export request in flight (all exporters together)."""
+
 PROMPT_EXPORT_INTERVAL_SECONDS = 0.5
 """``export_soon`` exports at once, then at most once per this many seconds: sessions started in a
 burst share exports, and a steady stream of new sessions costs at most two extra exports a second."""
 
 _TIMEOUT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
-
-
-@dataclass(frozen=True)
-class ExportStats:
-    """What span export did in this process so far (all exporters agentops-otel installed).
-
-    Example::
-
-        stats = agentops_otel.export_stats()
-        if stats.dropped_spans or stats.failed_spans:
-            print(f"lost {stats.dropped_spans + stats.failed_spans} spans: {stats.last_error}")
-    """
-
-    exported_spans: int = 0
-    """Spans the collector accepted."""
-    failed_spans: int = 0
-    """Spans in batches the collector did not accept (down, unreachable, too slow, error status)."""
-    dropped_spans: int = 0
-    """Spans dropped before export because the export queue (``OTEL_BSP_MAX_QUEUE_SIZE``) was full."""
-    failed_exports: int = 0
-    """Export attempts (batches) that failed."""
-    last_error: str | None = None
-    """Why the last failed export failed (or spans were rejected), as the exporter or collector said."""
-    rejected_spans: int = 0
-    """Spans the collector answered it did not keep (OTLP ``partial_success``), not in ``exported_spans``."""
 
 
 # The locks of this module are reentrant: a signal handler that ends a session (a span ending,
@@ -108,6 +94,8 @@ class _Counters:
                 self.last_error = error
 
     def snapshot(self) -> ExportStats:
+        from agentops_otel._internal.export_stats import ExportStats  # here: only export_stats() needs it
+
         with self.lock:
             return ExportStats(self.exported, self.failed, self.dropped, self.failed_exports, self.last_error,
                                self.rejected)
@@ -359,6 +347,7 @@ class ExportGuard(SpanExporter):
         self._last_failed = False
         self._closing_deadline: float | None = None
         self._responses = ResponseTap(exporter)
+        self._pid = os.getpid()
         _guards.add(self)
         _silence_noisy_loggers()
 
@@ -382,6 +371,7 @@ class ExportGuard(SpanExporter):
             _counters.add(failed=len(spans))
             return SpanExportResult.FAILURE
         _silence_noisy_loggers()
+        self._own_connection()
         error: str | None = None
         self._responses.prepare()
         with _silenced() as heard:
@@ -415,8 +405,16 @@ class ExportGuard(SpanExporter):
         )
         return SpanExportResult.FAILURE
 
+    def _own_connection(self) -> None:
+        """In a forked child, before the first export or shutdown: a connection of its own (its
+        shutdown closes the channel, which must not be the parent's)."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            connect_anew_in_child(self.exporter)
+
     def shutdown(self) -> None:
         self.begin_closing()
+        self._own_connection()
         with _silenced():
             try:
                 self.exporter.shutdown()
@@ -551,8 +549,33 @@ def _export_when_asked(processor_ref: weakref.ref[GuardedBatchSpanProcessor], as
         time.sleep(PROMPT_EXPORT_INTERVAL_SECONDS)
 
 
+# fork() while an export request is out (the SDK's worker or our prompt export, on their threads) gave
+# the child the exporter's connection in the middle of it: with gRPC, whose fork support is off by
+# default, the child hung on the channel's lock or gRPC aborted ("ev_epoll1_linux.cc Check failed").
+# So a fork waits for the request in flight (at most FORK_WAIT_SECONDS: a collector that stalls does
+# not hold the application up longer) and no request starts until it is done; and the child's first
+# export opens a connection of its own (connect_anew_in_child) instead of using the parent's.
+_held_at_fork: list[threading.RLock] = []
+
+
+def _before_fork() -> None:
+    deadline = time.monotonic() + FORK_WAIT_SECONDS
+    for guard in list(_guards):
+        in_flight = guard._responses.in_flight
+        if in_flight.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            _held_at_fork.append(in_flight)
+
+
+def _after_fork_in_parent() -> None:
+    while _held_at_fork:
+        _held_at_fork.pop().release()
+
+
 def _after_fork_in_child() -> None:
     # A lock held by another thread at fork() would stay held forever in the child.
+    _held_at_fork.clear()
+    for guard in list(_guards):
+        guard._responses.in_flight = threading.RLock()
     _counters.lock = threading.RLock()
     _warning.lock = threading.RLock()
     global _filter_lock
@@ -560,4 +583,5 @@ def _after_fork_in_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)

@@ -6,19 +6,21 @@ import logging
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from agentops_otel._internal import activation, content, lifecycle, pricing, registry, root_span, sdk_setup
-from agentops_otel._internal.analytics import SessionAnalytics
 from agentops_otel._internal.end_state import EndState
-from agentops_otel._internal.events import Event
 from agentops_otel._internal.exporters import ConfigurationError
 from agentops_otel._internal.session import Session
 from agentops_otel._internal.tags import normalise_tags
 from agentops_otel.version import __version__
+
+if TYPE_CHECKING:
+    from agentops_otel._internal.events import Event
+    from agentops_otel._internal.session_analytics import SessionAnalytics
 
 logger = logging.getLogger(__name__)
 

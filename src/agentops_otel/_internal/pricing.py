@@ -30,7 +30,6 @@ import os
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry.semconv._incubating.attributes.gen_ai_attributes import (
@@ -45,7 +44,11 @@ from opentelemetry.util.types import AttributeValue
 
 from agentops_otel._internal.exporters import ConfigurationError
 
+# decimal (~2 ms of start-up) is imported by the functions that compute rates, once per model:
+# only init(prices=...) and the first priced call of a model (genai-prices is built on it) need it.
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from genai_prices.types import ModelInfo, ModelPrice
 
 logger = logging.getLogger(__name__)
@@ -239,6 +242,8 @@ def parse_prices(prices: object) -> dict[str, Rates]:
 
 
 def _price(model: str, key: str, value: object) -> Decimal:
+    from decimal import Decimal
+
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise TypeError(f"prices[{model!r}][{key!r}] must be a number (USD per million tokens); "
                         f"got {type(value).__name__}")
@@ -254,6 +259,8 @@ def _price(model: str, key: str, value: object) -> Decimal:
 
 def _rates_of_prices(prices: Mapping[str, Decimal]) -> Rates:
     """``Rates`` from flat per-million prices, decomposed as genai-prices decomposes them."""
+    from decimal import Decimal
+
     input_price = prices.get("input_mtok", Decimal(0))
     output_price = prices.get("output_mtok", Decimal(0))
 
@@ -268,6 +275,8 @@ def _rates_of_prices(prices: Mapping[str, Decimal]) -> Rates:
 def _integer_rates(tiers: tuple[tuple[int, tuple[Decimal, ...]], ...], per_call: Decimal,
                    unpriceable: tuple[bool, ...]) -> Rates:
     """Exact Decimal prices as integers over the power of ten that makes all of them integral."""
+    from decimal import Decimal
+
     values = [per_call, *(price for _, prices in tiers for price in prices)]
     exponent = min(0, *(int(value.as_tuple().exponent) for value in values if value))
     scale = Decimal(10) ** -exponent
@@ -411,6 +420,8 @@ def _rates_of(model_price: ModelPrice) -> Rates | None:
     with its parent kind's token (a cached token is also an input token), minus the parent's, is
     that kind's extra price: exactly what genai-prices' decomposition charges for it.
     """
+    from decimal import Decimal
+
     from genai_prices import Usage
     from genai_prices.types import ModelPrice, TieredPrices
 

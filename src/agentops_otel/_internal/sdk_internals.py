@@ -269,6 +269,30 @@ def stop_retrying(exporter: object) -> None:
             event.set()
 
 
+_parents_channels: list[object] = []
+"""The gRPC channels a forked child inherited, kept referenced so that they are never destroyed there."""
+
+
+def connect_anew_in_child(exporter: object) -> None:
+    """Give an OTLP gRPC exporter a channel of its own in a forked child (call in the child, before
+    its first export).
+
+    The inherited channel is the parent's: its connection is the parent's socket (frames of two
+    processes on one HTTP/2 connection), and with gRPC's fork support off (the default) its state
+    is whatever the parent's threads left at the fork, a lock held by a request then in flight
+    included. 1.45.2: the exporter makes its channel and stub in ``_initialize_channel_and_stub()``
+    (also its own reconnection after ``UNAVAILABLE``), kept in ``_channel``. The parent's channel is
+    not closed but kept: destroying it could shut down the socket the parent still uses. Other
+    exporters (HTTP, console) are left as they are.
+    """
+    channel = getattr(exporter, "_channel", None)
+    initialize = getattr(exporter, "_initialize_channel_and_stub", None)
+    if channel is None or not callable(initialize):
+        return
+    _parents_channels.append(channel)
+    initialize()
+
+
 class ResponseTap:
     """The collector's answer to an OTLP span exporter's last request on this thread.
 
@@ -279,11 +303,15 @@ class ResponseTap:
     and gets a result with ``content()``. Earlier HTTP exporters post with ``self._session.post``
     (a ``requests`` response). Each call is wrapped on the instance, again before every export if
     it was replaced; with none of these layouts nothing is tapped and no rejection is seen.
+
+    ``in_flight`` is held while a tapped request is out (not while the exporter waits to retry), so
+    that ``fork()`` can wait for it (``export_guard``).
     """
 
     def __init__(self, exporter: object) -> None:
         self._exporter = exporter
         self._local = threading.local()
+        self.in_flight = threading.RLock()
 
     def prepare(self) -> None:
         """Forget the last answer, and wrap the exporter's call if it is not wrapped (any more)."""
@@ -302,7 +330,8 @@ class ResponseTap:
         local = self._local
 
         def tapped(*args: Any, **kwargs: Any) -> Any:
-            answer = call(*args, **kwargs)
+            with self.in_flight:  # read here: a forked child replaces the lock
+                answer = call(*args, **kwargs)
             local.answer = answer
             return answer
 

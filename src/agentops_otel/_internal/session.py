@@ -13,7 +13,7 @@ import uuid
 import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from opentelemetry import trace
 from opentelemetry.context import Context, attach, detach, get_current
@@ -27,7 +27,7 @@ from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_MESS
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
-from agentops_otel._internal.analytics import AnalyticsCounter, SessionAnalytics
+from agentops_otel._internal.analytics import AnalyticsCounter
 from agentops_otel._internal.attribute_names import (
     SESSION_ACTIONS,
     SESSION_AGENT_INVOCATIONS,
@@ -45,7 +45,6 @@ from agentops_otel._internal.attribute_names import (
     SESSION_UNPRICED_LLM_CALLS,
 )
 from agentops_otel._internal.end_state import EndState
-from agentops_otel._internal.events import Event
 from agentops_otel._internal.exceptions import SessionEndedException
 from agentops_otel._internal.pending_span import export_pending_span
 from agentops_otel._internal.root_span import RootSpan
@@ -53,6 +52,10 @@ from agentops_otel._internal.serialization import to_text
 from agentops_otel._internal.session_context import SessionIds, session_context
 from agentops_otel._internal.step_attributes import CREATE_AGENT, INVOKE_AGENT, agent_attributes, check_name
 from agentops_otel._internal.tags import normalise_tags
+
+if TYPE_CHECKING:
+    from agentops_otel._internal.events import Event
+    from agentops_otel._internal.session_analytics import SessionAnalytics
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -322,6 +325,8 @@ class Session:
 
             session.record(ToolEvent(name="search", params={"q": "weather"}, returns="sunny"))
         """
+        from agentops_otel._internal.events import Event  # here: an application that records no event never imports it
+
         if not isinstance(event, Event):
             raise TypeError(f"record() takes an {_EVENT_TYPES}; got {type(event).__name__} {event!r:.80}")
         self._check_open("record an event")
