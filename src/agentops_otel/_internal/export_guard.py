@@ -499,8 +499,19 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         queue = self._queue
-        if queue is None or len(queue) < self.max_queue_size or not (span.context and span.context.trace_flags.sampled):
+        sampled = span.context is not None and span.context.trace_flags.sampled
+        if queue is None or 2 * len(queue) < self.max_queue_size or not sampled:
             super().on_end(span)
+            return
+        if len(queue) < self.max_queue_size:
+            # Nearly full: another thread, or a signal handler run on this one, can fill the queue
+            # between this check and the SDK's, which then drops its oldest span and logs "Queue
+            # full" on the application's thread. Silenced, and counted as our own drops are.
+            with _silenced() as heard:
+                super().on_end(span)
+            if heard:
+                self.dropped_spans += 1
+                _counters.add(dropped=1)
             return
         if self.guard.is_closing:
             # Exiting (thousands of open sessions ending in one loop): wait for room instead of
