@@ -162,8 +162,7 @@ def _terminate(signum: int) -> None:
         # Hand the signal back to the main thread, whose handler now lets it kill the process. If
         # the main thread does not get to run Python code (stuck in a C call), exit from here.
         signal.pthread_kill(threading.main_thread().ident or 0, signum)
-        time.sleep(KILL_GRACE_SECONDS)
-        os._exit(128 + signum)
+        _exit_after(signum, KILL_GRACE_SECONDS)
 
 
 def _exit_after(signum: int, seconds: float) -> None:
