@@ -154,7 +154,13 @@ def _terminate(signum: int) -> None:
     # Whatever ending the sessions waits on (an exporter or span processor the application added
     # that never returns, a lock held by a thread that is stuck), the process still ends: after
     # the export timeout our own flush is bounded by, and the grace, it exits from another thread.
-    _thread.start_new_thread(_exit_after, (signum, export_guard.export_timeout_seconds() + 2 * KILL_GRACE_SECONDS))
+    try:
+        _thread.start_new_thread(_exit_after, (signum, export_guard.export_timeout_seconds() + 2 * KILL_GRACE_SECONDS))
+    except RuntimeError:
+        # The interpreter began shutting down after this thread started (a multiprocessing
+        # worker told to stop while it was exiting anyway): no new threads now, and the exit in
+        # progress is bounded by the export timeout on its own. Still end the sessions here.
+        pass
     try:
         end_open_sessions()
     finally:
