@@ -14,7 +14,7 @@ from typing import Any
 
 import openai
 import pytest
-from agentops_otel_standin import StandInServer
+from agentops_otel_standin import Reply, Request, StandInServer
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionStreamOptionsParam
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -411,3 +411,35 @@ def test_a_raw_stream_dropped_unparsed_still_ends(
     gc.collect()
     assert len(call_spans(exporter)) == 1
     assert ended_twice() == []
+
+
+# DeepSeek's and other OpenAI-compatible APIs' streams: the usage arrives with the finish reason,
+# in the last chunk, which has choices (OpenAI's own ``include_usage`` chunk has none).
+_COMPATIBLE_CHUNK = {"id": "c7", "object": "chat.completion.chunk", "created": 1764720000,
+                     "model": "deepseek-chat", "system_fingerprint": "fp_ds"}
+_COMPATIBLE_STREAM = [
+    {**_COMPATIBLE_CHUNK, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                       "logprobs": None, "finish_reason": None}], "usage": None},
+    {**_COMPATIBLE_CHUNK, "choices": [{"index": 0, "delta": {"content": "Hello"}, "logprobs": None,
+                                       "finish_reason": None}], "usage": None},
+    {**_COMPATIBLE_CHUNK, "choices": [{"index": 0, "delta": {"content": ""}, "logprobs": None,
+                                       "finish_reason": "stop"}],
+     "usage": {"prompt_tokens": 11, "completion_tokens": 2, "total_tokens": 13,
+               "prompt_tokens_details": {"cached_tokens": 0}}},
+]
+
+
+def test_usage_sent_with_the_finish_reason_in_the_last_chunk_is_recorded(exporter: InMemorySpanExporter) -> None:
+    def route(request: Request) -> Reply:
+        return Reply(events=[*((None, chunk) for chunk in _COMPATIBLE_STREAM), (None, "[DONE]")])
+
+    with StandInServer(routes={("POST", "/v1/chat/completions"): route}) as server:
+        client = openai.OpenAI(base_url=server.openai_base_url, api_key="sk-compatible", max_retries=0)
+        with agentops.start_session():
+            chunks = list(client.chat.completions.create(model="deepseek-chat", messages=USER, stream=True))
+    assert len(chunks) == 3
+    span = only_call_span(exporter)
+    assert span.attributes is not None
+    assert span.attributes[GEN_AI_USAGE_INPUT_TOKENS] == 11
+    assert span.attributes[GEN_AI_USAGE_OUTPUT_TOKENS] == 2
+    assert span.attributes[GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)

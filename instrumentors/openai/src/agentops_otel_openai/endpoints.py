@@ -162,9 +162,10 @@ class _ChoiceContent:
 
 class ChatStreamAccumulator:
     """Reads ``ChatCompletionChunk`` objects: id, model, service tier and fingerprint (first chunk),
-    finish reasons, usage (final chunk)."""
+    finish reasons, usage (a chunk without choices, OpenAI's ``include_usage`` chunk, or else the
+    last chunk: where other OpenAI-compatible servers put it)."""
 
-    __slots__ = ("choices", "finish_reasons", "first", "model", "response_id", "usage")
+    __slots__ = ("choices", "finish_reasons", "first", "last", "model", "response_id", "usage")
 
     served = True
     """Whether the chunks' ``service_tier`` / ``system_fingerprint`` are OpenAI's (see ``ChatCompletions.api_type``)."""
@@ -174,25 +175,32 @@ class ChatStreamAccumulator:
         self.model: str | None = None
         self.first: Any = None
         self.finish_reasons: list[str] = []
+        self.last: Any = None
         self.usage: Any = None
         self.choices: dict[int, _ChoiceContent] | None = {} if capture_content() else None
 
     def feed(self, chunk: Any) -> None:
-        # Run on every chunk: each attribute is read once (locals), the content test is hoisted.
+        # Run on every chunk, so it reads as few of the chunk's attributes as it can: a pydantic
+        # model's attribute is a slow read (its class defines ``__getattr__``, which the interpreter
+        # cannot specialise), and ``usage`` is read only where it can be, not on every chunk.
         if self.response_id is None:
             self.response_id = chunk.id
             self.model = chunk.model
             self.first = chunk
+        self.last = chunk
+        choices = chunk.choices
+        if not choices:
+            usage = chunk.usage
+            if usage is not None:
+                self.usage = usage
+            return
         keep = self.choices is not None
-        for choice in chunk.choices:
+        for choice in choices:
             finish = choice.finish_reason
             if finish:
                 self.finish_reasons.append(finish)
             if keep:
                 self._keep(choice)
-        usage = chunk.usage
-        if usage is not None:
-            self.usage = usage
 
     def _keep(self, choice: Any) -> None:
         assert self.choices is not None
@@ -223,7 +231,10 @@ class ChatStreamAccumulator:
             attributes[GEN_AI_RESPONSE_MODEL] = self.model
         if self.served and self.first is not None:
             _served(self.first, attributes)
-        attributes.update(_usage(self.usage, "prompt_tokens", "completion_tokens"))
+        usage = self.usage
+        if usage is None and self.last is not None:
+            usage = getattr(self.last, "usage", None)
+        attributes.update(_usage(usage, "prompt_tokens", "completion_tokens"))
         if self.choices is not None:
             attributes[GEN_AI_OUTPUT_MESSAGES] = to_json(
                 [self.choices[index].message() for index in sorted(self.choices)])
