@@ -69,26 +69,34 @@ RUNS = runs_for(200, 160)
 
 
 def cachegrind(python: str, job: tuple[str, str], calls: tuple[int, int], seed: int, out: Path,
-               cache_sim: bool = True) -> dict[str, int]:
+               cache_sim: bool = True, after_imports: bool = False) -> dict[str, int]:
     """The counts of one worker run of ``job`` (provider, variant) making ``calls`` (calls, streamed calls)."""
     provider, variant = job
     if not out.exists() or "summary:" not in out.read_text():  # (a kept run's counts are reused)
-        _run(python, job, calls, seed, out, cache_sim)
+        _run(python, job, calls, seed, out, cache_sim, after_imports)
     lines = out.read_text().splitlines()
-    summary = next(line for line in lines if line.startswith("summary:"))
+    # callgrind's file (``--after-imports``) gives its count on ``totals:``; cachegrind's on ``summary:``.
+    summary = next((line for line in lines if line.startswith("totals:")), None) or next(
+        line for line in lines if line.startswith("summary:"))
     events = next(line for line in lines if line.startswith("events:"))
     counts = dict(zip(events.split()[1:], map(int, summary.split()[1:]), strict=True))
     print(f"{provider} {variant} {calls}: {counts['Ir']:,} instructions", file=sys.stderr, flush=True)
     return counts
 
 
-def _run(python: str, job: tuple[str, str], calls: tuple[int, int], seed: int, out: Path, cache_sim: bool) -> None:
+def _run(python: str, job: tuple[str, str], calls: tuple[int, int], seed: int, out: Path, cache_sim: bool,
+         after_imports: bool = False) -> None:
     provider, variant = job
     # The same dict layouts in every run (one seed); and no export on the batch processor's timer.
     env = job_env({"OTEL_BSP_SCHEDULE_DELAY": "3600000"}, seed)
-    simulation = ["--cache-sim=yes", *CACHES] if cache_sim else ["--cache-sim=no"]
+    if after_imports:  # callgrind, instrumenting only the worker's calls (bench/callgrind_region.py)
+        env["BENCH_CALLGRIND_REGION"] = "1"
+        tool = ["--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
+    else:
+        simulation = ["--cache-sim=yes", *CACHES] if cache_sim else ["--cache-sim=no"]
+        tool = ["--tool=cachegrind", *simulation, f"--cachegrind-out-file={out}"]
     proc = subprocess.run(
-        ["valgrind", "--tool=cachegrind", *simulation, f"--cachegrind-out-file={out}",
+        ["valgrind", *tool,
          python, str(WORKER), f"calls:{variant}", "--provider", provider, "--count", str(calls[0]),
          "--stream-count", str(calls[1]), "--repeats", "1", "--warmup", "2", "--no-export", "--freeze-heap"],
         env=env, capture_output=True, text=True, check=False,
@@ -165,6 +173,10 @@ def main() -> int:
                              "(an interrupted run resumes; the same options must be given)")
     parser.add_argument("--no-cache-sim", dest="cache_sim", action="store_false",
                         help="count instructions only: runs ~2x faster, no L1 misses")
+    parser.add_argument("--after-imports", action="store_true",
+                        help="count only the worker's calls (callgrind, instrumentation switched on after the "
+                             "imports and warm-up): for clients whose import takes hours under cachegrind (LiteLLM); "
+                             "instructions only")
     parser.add_argument("--seed", type=int, default=0,
                         help="PYTHONHASHSEED of the first repeat; repeat i runs with seed + i (default 0)")
     parser.add_argument("--python", default=sys.executable)
@@ -206,7 +218,8 @@ def main() -> int:
                        for provider, variants in plans.items() for variant in variants for run in runs[provider]),
                       key=lambda key: (key[3], order.get(key[1], len(order)), key[0], key[2]))
         futures = {key: pool.submit(cachegrind, args.python, (key[0], key[1]), runs[key[0]][key[2]], key[3],
-                                    workdir / "{}.{}.{}.{}.out".format(*key), args.cache_sim)
+                                    workdir / "{}.{}.{}.{}.out".format(*key), args.cache_sim and not args.after_imports,
+                                    args.after_imports)
                    for key in plan}
         counts: dict[tuple[str, str], dict[int, dict[str, dict[str, int]]]] = {}
         skipped: dict[str, list[str]] = {provider: [] for provider in plans}

@@ -217,6 +217,23 @@ def _check_spans(variant: str, calls: int, spans: dict[str, int]) -> None:
         _fail_unless(spans.get("session") == 1, f"{variant}: session span missing: {spans}")
 
 
+class _NoRegion:
+    def region_start(self) -> None:
+        pass
+
+    def region_stop(self) -> None:
+        pass
+
+
+def _counted_region() -> Any:
+    """What starts and stops callgrind's count around the calls (``instructions.py --after-imports``)."""
+    if os.environ.get("BENCH_CALLGRIND_REGION") != "1":
+        return _NoRegion()
+    import callgrind_region
+
+    return callgrind_region.load()
+
+
 def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup: int,
               provider_name: str = "openai") -> dict[str, Any]:
     exporter = CountingExporter()
@@ -258,8 +275,11 @@ def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup:
         # instructions.py and not in another as the calls' allocations shift its threshold).
         gc.collect()
         gc.freeze()
+    region = _counted_region()
+    region.region_start()
     chat_runs = _timed(chat, count, repeats)
     stream_runs = _timed(stream, stream_count, repeats)
+    region.region_stop()
     finish()
     _flush()
 
