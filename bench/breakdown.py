@@ -152,7 +152,7 @@ def spans(session: agentops_otel.Session, count: int, repeats: int) -> None:
         "+ a processor doing nothing": (workload(tracer(Dispatch())), NO_PATCH),
         "+ it, stamping via set_attribute": (
             workload(tracer(SessionSpanProcessor())),
-            _patch(processor, "stamp_starting_span", lambda span, key, value: span.set_attribute(key, value)),
+            _patch(processor, "stamp_starting_span", lambda span, stamp: span.set_attributes(dict(stamp))),
         ),
         "+ SessionSpanProcessor": (workload(tracer(SessionSpanProcessor())), NO_PATCH),
     }
