@@ -32,7 +32,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: setup
-	$(BIN)/ruff check src instrumentors standin tests backends
+	$(BIN)/ruff check src instrumentors standin tests backends bench
 	$(BIN)/mypy --strict src instrumentors/*/src standin/src tests backends/*.py
 
 # The suite against the oldest OpenTelemetry packages pyproject allows (its floors, pinned in

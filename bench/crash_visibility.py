@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.otlp_receiver import OTLPReceiver  # noqa: E402
-from tests.support.subprocesses import NO_LLM_INSTRUMENTATION, clean_env  # noqa: E402
+from tests.support.otlp_receiver import OTLPReceiver
+from tests.support.subprocesses import NO_LLM_INSTRUMENTATION, clean_env
 
 VISIBILITY_RUNS = 20
 

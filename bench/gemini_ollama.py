@@ -84,7 +84,8 @@ def main() -> None:
                     for instrumentor in instrumentors:
                         instrumentor.uninstrument()
 
-    print(f"{'call':18} {'baseline µs':>12} {'floor µs':>10} {'ours µs':>10} {'ours-floor µs':>14} {'overhead ratio':>15}")
+    print(f"{'call':18} {'baseline µs':>12} {'floor µs':>10} {'ours µs':>10} {'ours-floor µs':>14} "
+          f"{'overhead ratio':>15}")
     for name in calls:
         base, low, ours = (statistics.median(results[(name, v)]) * 1e6 for v in ("baseline", "floor", "agentops_otel"))
         # The ratio the targets use: what tracing adds, ours over the floor's (as in bench/README.md).

@@ -36,21 +36,21 @@ from typing import Any
 
 os.environ.pop("OPENAI_API_KEY", None)  # the SDK's own exporter skips its export without one
 
-from agents import Agent, Model, ModelResponse, Runner, Usage, function_tool  # noqa: E402
-from agents.agent_output import AgentOutputSchemaBase  # noqa: E402
-from agents.handoffs import Handoff  # noqa: E402
-from agents.items import TResponseInputItem, TResponseStreamEvent  # noqa: E402
-from agents.model_settings import ModelSettings  # noqa: E402
-from agents.models.interface import ModelTracing  # noqa: E402
-from agents.tool import Tool  # noqa: E402
-from agentops_otel_openai_agents import OpenAIAgentsInstrumentor  # noqa: E402
-from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText  # noqa: E402
-from opentelemetry import trace  # noqa: E402
-from opentelemetry.sdk.trace import ReadableSpan  # noqa: E402
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult  # noqa: E402
+from agentops_otel_openai_agents import OpenAIAgentsInstrumentor
+from agents import Agent, Model, ModelResponse, Runner, Usage, function_tool
+from agents.agent_output import AgentOutputSchemaBase
+from agents.handoffs import Handoff
+from agents.items import TResponseInputItem, TResponseStreamEvent
+from agents.model_settings import ModelSettings
+from agents.models.interface import ModelTracing
+from agents.tool import Tool
+from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-import agentops_otel as agentops  # noqa: E402
-from agentops_otel.instrumentation import start_agent, start_tool  # noqa: E402
+import agentops_otel as agentops
+from agentops_otel.instrumentation import start_agent, start_tool
 
 
 class Discard(SpanExporter):
@@ -62,8 +62,9 @@ class InstantModel(Model):
     """Asks for the first tool, then answers once it has the tool's result."""
 
     async def get_response(self, system_instructions: str | None, input: str | list[TResponseInputItem],
-                           model_settings: ModelSettings, tools: list[Tool], output_schema: AgentOutputSchemaBase | None,
-                           handoffs: list[Handoff], tracing: ModelTracing, **kwargs: Any) -> ModelResponse:
+                           model_settings: ModelSettings, tools: list[Tool],
+                           output_schema: AgentOutputSchemaBase | None, handoffs: list[Handoff],
+                           tracing: ModelTracing, **kwargs: Any) -> ModelResponse:
         answered = isinstance(input, list) and any(
             isinstance(item, dict) and item.get("type") == "function_call_output" for item in input)
         output: Any
