@@ -82,6 +82,10 @@ def test_a_bad_tag_in_agentops_tags_is_dropped_with_one_warning() -> None:
         assert root.attributes["agentops.session.tags"] == ["nightly", "eu"]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_during_the_exit_flush_prints_one_line_not_a_traceback() -> None:
     script = textwrap.dedent(
@@ -95,8 +99,12 @@ def test_ctrl_c_during_the_exit_flush_prints_one_line_not_a_traceback() -> None:
     )
     with FaultyReceiver("slow", "grpc") as receiver:  # accepts the export, answers after 5 s
         env = {**receiver.env(), **NO_LLM_INSTRUMENTATION, "OTEL_EXPORTER_OTLP_TIMEOUT": "4"}
+        # Started with SIGINT's default action, as from a terminal: a test run launched in the
+        # background (`make test &`, a CI job under nohup) has SIGINT ignored, which a child
+        # inherits, and Python then leaves Ctrl-C ignored instead of raising KeyboardInterrupt.
         process = subprocess.Popen([sys.executable, "-c", script], env=clean_env(env),
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=_default_sigint)
         try:
             assert process.stdout is not None
             assert process.stdout.readline().strip() == "EXITING"
