@@ -346,22 +346,23 @@ def targets(median: dict[str, float]) -> list[dict[str, Any]]:
 def table(report: dict[str, Any], key: str = "cpu_ms") -> str:
     """The README's tables: of CPU ms (``key`` ``cpu_ms``), or of counted instructions as ms
     (``counted_ms``) with the counts beside them."""
-    cpu = report[key]
+    values = report[key]
+    unit = "CPU ms" if key == "cpu_ms" else "ms, counted"
     modes = [("bare", "bare")] + [(f"code/{c}", f"in code: {c}") for c in ("agentops_otel", *PEERS)] + [
         (f"instrument/{c}", f"opentelemetry-instrument: {c}") for c in ("plain", "agentops_otel", *PEERS)]
     lines = ["| set-up | `pass` ms | over bare | OpenAI program ms | over bare | Anthropic program ms | over bare |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    for key, label in modes:
+    for mode, label in modes:
         cells = []
         for program in PROGRAMS:
-            value = cpu.get(f"{program}/{key}")
-            bare = cpu[f"{program}/bare"]
-            cells += ["-", "-"] if value is None else [f"{value:.0f}", f"{value - bare:+.0f}" if key != "bare" else ""]
+            value = values.get(f"{program}/{mode}")
+            bare = values[f"{program}/bare"]
+            cells += ["-", "-"] if value is None else [f"{value:.0f}", f"{value - bare:+.0f}" if mode != "bare" else ""]
         lines.append(f"| {label} | {' | '.join(cells)} |")
-    lines += ["", "| start-up alone | CPU ms |", "|---|---:|"]
-    lines += [f"| `{SDK_IMPORT}` | {cpu['sdk_import']:.0f} |",
-              f"| `import agentops_otel` | {cpu['import_agentops_otel']:.0f} |",
-              f"| `agentops_otel.init()`, `OTEL_TRACES_EXPORTER=none` | {cpu['init_no_exporter']:.0f} |"]
+    lines += ["", f"| start-up alone | {unit} |", "|---|---:|"]
+    lines += [f"| `{SDK_IMPORT}` | {values['sdk_import']:.0f} |",
+              f"| `import agentops_otel` | {values['import_agentops_otel']:.0f} |",
+              f"| `agentops_otel.init()`, `OTEL_TRACES_EXPORTER=none` | {values['init_no_exporter']:.0f} |"]
     lines += ["", "| target | value | limit | |", "|---|---:|---:|---|"]
     for t in report["targets"]:
         lines.append(f"| {t['target']} | {t['value_ms']:+.0f} ms | {t['limit_ms']} ms | "
