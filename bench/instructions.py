@@ -89,7 +89,7 @@ def _run(python: str, job: tuple[str, str], calls: tuple[int, int], seed: int, o
     provider, variant = job
     # The same dict layouts in every run (one seed); and no export on the batch processor's timer.
     env = job_env({"OTEL_BSP_SCHEDULE_DELAY": "3600000"}, seed)
-    if after_imports:  # callgrind, instrumenting only the worker's calls (bench/callgrind_region.py)
+    if after_imports:  # callgrind, instrumenting only the worker's calls (bench/callgrind_region.py): no cache sim
         env["BENCH_CALLGRIND_REGION"] = "1"
         tool = ["--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}"]
     else:
@@ -218,8 +218,7 @@ def main() -> int:
                        for provider, variants in plans.items() for variant in variants for run in runs[provider]),
                       key=lambda key: (key[3], order.get(key[1], len(order)), key[0], key[2]))
         futures = {key: pool.submit(cachegrind, args.python, (key[0], key[1]), runs[key[0]][key[2]], key[3],
-                                    workdir / "{}.{}.{}.{}.out".format(*key), args.cache_sim and not args.after_imports,
-                                    args.after_imports)
+                                    workdir / "{}.{}.{}.{}.out".format(*key), args.cache_sim, args.after_imports)
                    for key in plan}
         counts: dict[tuple[str, str], dict[int, dict[str, dict[str, int]]]] = {}
         skipped: dict[str, list[str]] = {provider: [] for provider in plans}

@@ -19,6 +19,7 @@ Jobs:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -27,7 +28,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from opentelemetry import trace
@@ -217,21 +218,20 @@ def _check_spans(variant: str, calls: int, spans: dict[str, int]) -> None:
         _fail_unless(spans.get("session") == 1, f"{variant}: session span missing: {spans}")
 
 
-class _NoRegion:
-    def region_start(self) -> None:
-        pass
-
-    def region_stop(self) -> None:
-        pass
-
-
-def _counted_region() -> Any:
-    """What starts and stops callgrind's count around the calls (``instructions.py --after-imports``)."""
+@contextlib.contextmanager
+def _counted_region() -> Iterator[None]:
+    """Callgrind counts only what runs inside (``instructions.py --after-imports``); else nothing happens."""
     if os.environ.get("BENCH_CALLGRIND_REGION") != "1":
-        return _NoRegion()
+        yield
+        return
     import callgrind_region
 
-    return callgrind_region.load()
+    library = callgrind_region.load()
+    library.region_start()
+    try:
+        yield
+    finally:
+        library.region_stop()
 
 
 def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup: int,
@@ -275,11 +275,9 @@ def run_calls(variant: str, count: int, stream_count: int, repeats: int, warmup:
         # instructions.py and not in another as the calls' allocations shift its threshold).
         gc.collect()
         gc.freeze()
-    region = _counted_region()
-    region.region_start()
-    chat_runs = _timed(chat, count, repeats)
-    stream_runs = _timed(stream, stream_count, repeats)
-    region.region_stop()
+    with _counted_region():
+        chat_runs = _timed(chat, count, repeats)
+        stream_runs = _timed(stream, stream_count, repeats)
     finish()
     _flush()
 
