@@ -10,6 +10,7 @@ flight at exit, within its timeout, and stderr holds at most our one warning.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -23,7 +24,7 @@ import pytest
 from agentops_otel_standin import StandInServer
 
 from tests.support.fault_receivers import FAULTS, FaultyReceiver, TcpForwarder
-from tests.support.otlp_receiver import OTLPReceiver, free_port
+from tests.support.otlp_receiver import OTLPReceiver, Protocol, free_port
 from tests.support.subprocesses import clean_env, run_python
 
 PROTOCOLS = ("grpc", "http/protobuf")
@@ -200,6 +201,70 @@ def test_sessions_arrive_again_when_the_collector_comes_back(protocol: str, stan
     chats = [s for s in receiver.spans() if s.name == "chat gpt-4o-mini" and s.parent_span_id == last.span_id]
     assert len(chats) == 1
     assert len(stderr.splitlines()) <= 1
+
+
+AT_EXIT = """
+    import sys
+    from opentelemetry import trace
+    import agentops_otel as agentops
+
+    agentops.init(auto_start_session=False)
+    tracer = trace.get_tracer("app")
+    if sys.argv[1] == "down-before":
+        tracer.start_span("while-down").end()
+        trace.get_tracer_provider().force_flush()
+        print("collector-down-seen", agentops.export_stats().failed_spans, flush=True)
+        sys.stdin.readline()  # the collector is back
+    tracer.start_span("last").end()  # exported by the exit flush (OTEL_BSP_SCHEDULE_DELAY is long)
+"""
+
+
+def _run_at_exit(case: str, env: dict[str, str], port: int | None = None) -> tuple[str, str, float]:
+    """Run ``AT_EXIT``; with ``port``, bring the collector back there once the script saw it down."""
+    env = {**env, "OTEL_EXPORTER_OTLP_TIMEOUT": "1", "OTEL_BSP_SCHEDULE_DELAY": "60000"}
+    if port is not None:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"  # nothing listens there yet
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(AT_EXIT), case], env=clean_env(env),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    seen = ""
+    if port is not None:
+        seen = process.stdout.readline().strip()
+    with contextlib.ExitStack() as stack:
+        if port is not None:
+            stack.enter_context(TcpForwarder(port, int(env["RECEIVER_PORT"])))
+        started = time.monotonic()
+        stdout, stderr = process.communicate("back\n", timeout=60)
+        exited = time.monotonic() - started
+    assert process.returncode == 0, stderr
+    return seen + stdout, stderr, exited
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_exit_flush_tries_a_collector_that_failed_before_again(protocol: Protocol) -> None:
+    # The collector was down during the run and is back at exit: the last spans arrive.
+    with OTLPReceiver(protocol) as receiver:
+        out, stderr, _ = _run_at_exit("down-before", {**receiver.env(), "RECEIVER_PORT": str(receiver.port)},
+                                      port=free_port())
+        receiver.wait_for(lambda s: s.name == "last")
+    assert out.split() == ["collector-down-seen", "1"]  # the earlier span was lost, and counted
+    assert [s.name for s in receiver.spans()] == ["last"]
+    assert len(stderr.splitlines()) == 1 and OUR_WARNING.match(stderr), stderr  # said once, for the earlier one
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_exit_flush_tries_once_more_at_once_after_a_transient_failure(protocol: Protocol) -> None:
+    # A collector restarting (or a keep-alive connection it had closed) fails the exit's export at
+    # once; the exporters would retry after a backoff, which the exit cuts short.
+    with OTLPReceiver(protocol, fail_first=1) as receiver:
+        _, stderr, exited = _run_at_exit("healthy", receiver.env())
+        receiver.wait_for(lambda s: s.name == "last")
+        assert receiver.failed == 1
+    assert [s.name for s in receiver.spans()] == ["last"]
+    assert stderr == ""
+    assert exited < 5  # interpreter start-up and teardown: no backoff, no export timeout waited
 
 
 QUEUE = """

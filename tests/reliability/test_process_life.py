@@ -186,7 +186,7 @@ def test_fork_while_an_export_is_in_flight_leaves_the_child_working(protocol: Pr
         result = run_python(FORK_WHILE_EXPORTING, {**receiver.env(), **NO_LLM_INSTRUMENTATION}, timeout=60)
         assert result.returncode == 0, result.stderr
         receiver.wait_for(lambda s: s.attributes.get(TAGS) == ["child"])
-        assert len(_sessions(receiver, "child")) == 20
+        assert len(_sessions(receiver, "child")) == 20, result.stderr
     assert _fork_warnings(result.stderr)[1] == ""
 
 

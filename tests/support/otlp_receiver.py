@@ -140,13 +140,19 @@ class OTLPReceiver:
     headers (gRPC metadata) of each, lower-cased.
     """
 
-    def __init__(self, protocol: Protocol = "http/protobuf", *, reject_one_with: str | None = None) -> None:
+    def __init__(
+        self, protocol: Protocol = "http/protobuf", *, reject_one_with: str | None = None, fail_first: int = 0
+    ) -> None:
         """``reject_one_with``: answer every export with an OTLP partial success rejecting its
-        last span with this error message (the span is then not kept)."""
+        last span with this error message (the span is then not kept). ``fail_first``: answer the
+        first this many exports as a collector restarting does (HTTP 503, gRPC ``UNAVAILABLE``),
+        keeping nothing; :attr:`failed` counts them."""
         if protocol not in ("grpc", "http/protobuf"):
             raise ValueError(f"protocol must be 'grpc' or 'http/protobuf', not {protocol!r}")
         self.protocol: Protocol = protocol
         self.reject_one_with = reject_one_with
+        self.fail_first = fail_first
+        self.failed = 0
         self.port = 0
         self.requests = 0
         self._spans: list[ReceivedSpan] = []
@@ -221,6 +227,9 @@ class OTLPReceiver:
                 except Exception:
                     self.send_error(400, "not an ExportTraceServiceRequest")
                     return
+                if receiver._fails_this_one():
+                    self.send_error(503, "restarting")
+                    return
                 receiver._add(decode_request(request), {k.lower(): v for k, v in self.headers.items()})
                 payload = receiver._response().SerializeToString()
                 self.send_response(200)
@@ -248,6 +257,8 @@ class OTLPReceiver:
             def Export(
                 self, request: trace_service_pb2.ExportTraceServiceRequest, context: grpc.ServicerContext
             ) -> trace_service_pb2.ExportTraceServiceResponse:
+                if receiver._fails_this_one():
+                    context.abort(grpc.StatusCode.UNAVAILABLE, "restarting")
                 metadata = {str(key).lower(): str(value) for key, value in context.invocation_metadata()}
                 receiver._add(decode_request(request), metadata)
                 return receiver._response()
@@ -269,6 +280,13 @@ class OTLPReceiver:
             response.partial_success.rejected_spans = 1
             response.partial_success.error_message = self.reject_one_with
         return response
+
+    def _fails_this_one(self) -> bool:
+        with self._condition:
+            if self.failed < self.fail_first:
+                self.failed += 1
+                return True
+            return False
 
     def _add(self, spans: list[ReceivedSpan], headers: dict[str, str]) -> None:
         if self.reject_one_with is not None:

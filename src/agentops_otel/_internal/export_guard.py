@@ -13,9 +13,11 @@ processor around it, so that:
   ``agentops_otel.export`` logger) and replaced by one warning of ours, rate-limited;
 * failures and spans dropped from the full queue are counted (``agentops_otel.export_stats()``);
 * once the process is exiting (``begin_closing``), a failed export is not retried after a
-  backoff (also one already waiting to retry) and a collector that did not accept the last batch
-  is not tried again, so the process exits at once when nothing listens on the endpoint (a refused
-  connection is a definite answer) and within the export timeout when the collector stalls;
+  backoff (also one already waiting to retry), only once at once if it failed at once, and after
+  an export of the exit flush failed no other is tried, so the process exits at once when nothing
+  listens on the endpoint (a refused connection is a definite answer) and within the export
+  timeout when the collector stalls. A failure before the exit does not count: the collector may
+  be back, and the last spans get their attempt;
 * a session's start record (``pending_span``) is exported soon after the session starts
   (``export_soon``), on a thread of ours, not at the batch processor's next cycle (5 s by default),
   and only while the queue has room to spare (``room_for_extras``);
@@ -59,6 +61,9 @@ DEFAULT_EXPORT_TIMEOUT_SECONDS = 10.0
 """The OTLP exporters' default timeout (``OTEL_EXPORTER_OTLP_TIMEOUT`` unset)."""
 NOISY_LOGGERS = ("opentelemetry.exporter", "opentelemetry.sdk._shared_internal", "urllib3", "requests", "grpc")
 """Loggers (and their children) whose records are silenced while a guarded export runs."""
+
+EXIT_RETRY_WITHIN_SECONDS = 1.0
+"""At exit, an export that failed within this long is tried once more at once (see ``ExportGuard.export``)."""
 
 FORK_WAIT_SECONDS = 1.0
 """At most this long ``fork()`` waits for an export request in flight (all exporters together)."""
@@ -317,7 +322,8 @@ def _rejected(body: object, sent: int) -> tuple[int, str]:
 
 
 def begin_closing() -> None:
-    """The process is exiting: every guard stops waiting on collectors that just failed.
+    """The process is exiting: every guard stops retrying after a backoff, and stops exporting
+    once an export fails.
 
     Called before the at-exit flush, so that a collector that is down costs the exit at most
     one export timeout instead of one per flush, shutdown and batch.
@@ -344,7 +350,7 @@ class ExportGuard(SpanExporter):
     def __init__(self, exporter: SpanExporter, timeout_seconds: float | None = None) -> None:
         self.exporter = exporter
         self.timeout_seconds = timeout_seconds if timeout_seconds is not None else export_timeout_seconds()
-        self._last_failed = False
+        self._failed_while_closing = False
         self._closing_deadline: float | None = None
         self._responses = ResponseTap(exporter)
         self._pid = os.getpid()
@@ -365,23 +371,24 @@ class ExportGuard(SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         deadline = self._closing_deadline
-        if deadline is not None and (self._last_failed or time.monotonic() >= deadline):
+        if deadline is not None and (self._failed_while_closing or time.monotonic() >= deadline):
             # Exiting with a collector that is down or too slow: another attempt would only hold
             # the process up for another export timeout.
             _counters.add(failed=len(spans))
             return SpanExportResult.FAILURE
         _silence_noisy_loggers()
         self._own_connection()
-        error: str | None = None
-        self._responses.prepare()
-        with _silenced() as heard:
-            try:
-                result = self.exporter.export(exportable(spans))
-            except Exception as exc:  # an exporter bug must not kill the export thread
-                result = SpanExportResult.FAILURE
-                error = f"{type(exc).__name__}: {exc}"
+        started = time.monotonic()
+        result, error = self._send(spans)
+        if result != SpanExportResult.SUCCESS and self._closing_deadline is not None:
+            # Exiting, when the exporters' own retry (after a backoff) is cut short: a failure
+            # that came at once (a keep-alive connection the collector had closed, a collector
+            # restarting, gRPC's UNAVAILABLE) gets one more attempt at once. A collector that is
+            # down refuses it in a millisecond; one that stalled is not waited on again.
+            now = time.monotonic()
+            if now - started < EXIT_RETRY_WITHIN_SECONDS and now < self._closing_deadline:
+                result, _ = self._send(spans)  # if it fails too, the first failure says why
         if result == SpanExportResult.SUCCESS:
-            self._last_failed = False
             rejected, message = _rejected(self._responses.body(), len(spans))
             reason = f"the collector rejected {rejected} of {len(spans)} spans: {message}" if rejected else None
             _counters.add(exported=len(spans) - rejected, rejected=rejected, error=reason)
@@ -392,10 +399,24 @@ class ExportGuard(SpanExporter):
                     rejected, len(spans), message, int(WARNING_INTERVAL_SECONDS // 60),
                 )
             return result
-        return self._failed(spans, _tls_mismatch(error or _reason(heard), self.exporter))
+        return self._failed(spans, _tls_mismatch(error, self.exporter))
+
+    def _send(self, spans: Sequence[ReadableSpan]) -> tuple[SpanExportResult, str]:
+        """One export by the wrapped exporter: its result, and why it failed (else ``""``)."""
+        self._responses.prepare()
+        with _silenced() as heard:
+            try:
+                result = self.exporter.export(exportable(spans))
+            except Exception as exc:  # an exporter bug must not kill the export thread
+                return SpanExportResult.FAILURE, f"{type(exc).__name__}: {exc}"
+        if result == SpanExportResult.SUCCESS:
+            return result, ""
+        return result, _reason(heard)
 
     def _failed(self, spans: Sequence[ReadableSpan], reason: str) -> SpanExportResult:
-        self._last_failed = True
+        # A failure during the exit flush stops it (see ``export``); one before it does not: the
+        # collector may be back by then, and the last spans are worth one attempt.
+        self._failed_while_closing = self._closing_deadline is not None
         _counters.add(failed=len(spans), error=reason)
         _warning.warn(
             "agentops-otel: could not export %d spans (%s). The application is not affected; later spans "
