@@ -14,7 +14,7 @@ from __future__ import annotations
 from opentelemetry.context import Context, get_current
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
-from agentops_otel._internal.sdk_internals import stamp_starting_span
+from agentops_otel._internal.sdk_internals import reads_no_attribute_on_start, stamp_starting_span
 from agentops_otel._internal.session_context import SESSION_KEY, SessionIds, remote_session_ids
 
 
@@ -28,6 +28,7 @@ class SessionSpanProcessor(SpanProcessor):
         provider.add_span_processor(SessionSpanProcessor())
     """
 
+    @reads_no_attribute_on_start  # it stamps the session's ids
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         ctx = get_current() if parent_context is None else parent_context
         # Only SessionIds go under the key. (No typing.cast: it is a call at run time, and this

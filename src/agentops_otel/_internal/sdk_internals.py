@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace.id_generator import IdGenerator
@@ -133,6 +133,9 @@ _PARENT_BASED_DELEGATES = ("_root", "_remote_parent_sampled", "_remote_parent_no
                            "_local_parent_sampled", "_local_parent_not_sampled")
 _blind_sampler: tuple[object, bool] = (None, False)
 """The last sampler looked at, and whether it reads no attribute (providers have one sampler for life)."""
+_blind_processors_seen: tuple[object, bool] = (None, False)
+"""The last span processors looked at (the provider's tuple: adding one makes a new tuple), and
+whether their ``on_start`` reads no attribute."""
 
 
 def _reads_no_attribute(sampler: object) -> bool:
@@ -152,17 +155,19 @@ def _reads_no_attribute(sampler: object) -> bool:
 
 
 def start_span(tracer: trace.Tracer, name: str, context: Any, kind: trace.SpanKind,
-               attributes: Mapping[str, AttributeValue]) -> trace.Span:
+               attributes: Mapping[str, AttributeValue], *, seen_at_start: bool = False) -> trace.Span:
     """``tracer.start_span(name, context=context, kind=kind, attributes=attributes)``, for values
-    agentops-otel made, at a fraction of the cost when no sampler reads attributes.
+    agentops-otel made, at a fraction of the cost when nothing reads them at the start.
 
     The SDK checks and copies every attribute a span starts with, item by item (about half a bare
     span's cost for three of them); when the provider's sampler reads none of them (the SDK's
     default, ``ParentBased(ALWAYS_ON)``, and its other samplers), the span starts without them and
     they are written in as ``set_attributes`` writes (the SDK's public methods where it would
-    decide otherwise). Span processors then see them when the span ends, not in ``on_start``.
+    decide otherwise). ``seen_at_start``: the span processors' ``on_start`` must see them too, so
+    this is done only while every processor's ``on_start`` is known to read no attribute (the
+    SDK's batch and simple processors, ours); otherwise processors see them when the span ends.
     """
-    global _blind_sampler
+    global _blind_sampler, _blind_processors_seen
     sampler = getattr(tracer, "sampler", None)
     if sampler is None or not attributes:
         return tracer.start_span(name, context=context, kind=kind, attributes=attributes)
@@ -171,10 +176,44 @@ def start_span(tracer: trace.Tracer, name: str, context: Any, kind: trace.SpanKi
         known = _blind_sampler = (sampler, _reads_no_attribute(sampler))
     if not known[1]:
         return tracer.start_span(name, context=context, kind=kind, attributes=attributes)
+    if seen_at_start:
+        # An SDK Tracer holds its provider's processors in ``span_processor._span_processors``
+        # (1.30.0 and 1.45.2); without them, the SDK's way.
+        processors = getattr(getattr(tracer, "span_processor", None), "_span_processors", None)
+        seen = _blind_processors_seen
+        if seen[0] is not processors:
+            seen = _blind_processors_seen = (processors, _blind_processors(processors))
+        if not seen[1]:
+            return tracer.start_span(name, context=context, kind=kind, attributes=attributes)
     span = tracer.start_span(name, context=context, kind=kind)
     if not _write(span, attributes):  # a span not recording (sampled out) keeps none, as in the SDK
         span.set_attributes(attributes)
     return span
+
+
+_blind_on_start: set[object] = set()
+"""``on_start`` methods known to read no span attribute: the SDK's export processors', and those
+marked with ``reads_no_attribute_on_start``."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def reads_no_attribute_on_start(on_start: _F) -> _F:
+    """Mark a span processor's ``on_start`` as reading no span attribute (see ``start_span``)."""
+    _blind_on_start.add(on_start)
+    return on_start
+
+
+def _blind_processors(processors: object) -> bool:
+    """Whether every span processor's ``on_start`` is known to read no span attribute."""
+    if not isinstance(processors, tuple):
+        return False
+    # Imported here (once per set of processors): the SDK's export module is not needed before.
+    from opentelemetry.sdk.trace import SpanProcessor
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    _blind_on_start.update((SpanProcessor.on_start, BatchSpanProcessor.on_start, SimpleSpanProcessor.on_start))
+    return all(getattr(type(processor), "on_start", None) in _blind_on_start for processor in processors)
 
 
 def _write(span: trace.Span, attributes: Mapping[str, AttributeValue]) -> bool:

@@ -56,6 +56,7 @@ import agentops_otel as agentops
 from agentops_otel._internal import content
 from tests.support.clients import OPENAI_API_KEY, async_openai_client
 from tests.support.spans import call_spans, only_call_span
+from tests.support.subprocesses import run_python
 
 MODEL = "gpt-4o-mini"
 USER: list[ChatCompletionMessageParam] = [{"role": "user", "content": "What is the weather in Paris today?"}]
@@ -731,3 +732,60 @@ def test_failed_calls_are_measured_with_their_error_type(
     assert dict(grown)[ERROR_TYPE] == "RateLimitError"
     assert dict(grown)[GEN_AI_OPERATION_NAME] == "chat"
     assert counts("gen_ai.client.token.usage") == tokens_before  # no tokens for a failed call
+
+
+SEEN_AT_START = """
+    import json, os
+    import openai
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, SamplingResult
+    import agentops_otel as agentops
+
+    seen = []
+
+    class Recording(SpanProcessor):  # an application's processor that reads a span's attributes at its start
+        def on_start(self, span, parent_context=None):
+            seen.append(dict(span.attributes))
+
+    class Sampler:  # an application's sampler that decides on the attributes
+        def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None):
+            seen.append(dict(attributes or {}))
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+
+        def get_description(self):
+            return "Sampler"
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=Sampler() if os.environ["READER"] == "sampler" else ALWAYS_ON)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    if os.environ["READER"] == "processor":
+        provider.add_span_processor(Recording())
+    trace.set_tracer_provider(provider)
+    agentops.init(auto_start_session=False)
+    client = openai.OpenAI(base_url=os.environ["STANDIN_URL"], api_key="sk-seen-at-start", max_retries=0)
+    client.chat.completions.create(model="gpt-4o-mini", temperature=0.5, messages=[{"role": "user", "content": "hi"}])
+    (span,) = [s for s in exporter.get_finished_spans() if s.name == "chat gpt-4o-mini"]
+    print(json.dumps({"seen": seen, "ended": dict(span.attributes)}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reader", ["processor", "sampler"])
+def test_an_applications_sampler_and_span_processors_see_the_request_attributes_at_the_start(
+    reader: str, standin: StandInServer
+) -> None:
+    # Where neither reads attributes at the start (the SDK's samplers and export processors), the
+    # span starts without them and they are written in after, for less: the span ends the same.
+    result = run_python(SEEN_AT_START, {"STANDIN_URL": standin.openai_base_url, "READER": reader})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    (at_start,) = [attributes for attributes in report["seen"] if attributes.get(GEN_AI_OPERATION_NAME) == "chat"]
+    assert at_start[GEN_AI_REQUEST_MODEL] == MODEL
+    assert at_start[GEN_AI_REQUEST_TEMPERATURE] == 0.5
+    assert at_start[GEN_AI_PROVIDER_NAME] == "openai"
+    assert at_start[SERVER_ADDRESS] == "127.0.0.1"
+    assert {key: report["ended"][key] for key in at_start} == at_start
+    assert report["ended"][GEN_AI_RESPONSE_MODEL]
