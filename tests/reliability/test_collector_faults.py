@@ -219,22 +219,22 @@ AT_EXIT = """
 """
 
 
-def _run_at_exit(case: str, env: dict[str, str], port: int | None = None) -> tuple[str, str, float]:
-    """Run ``AT_EXIT``; with ``port``, bring the collector back there once the script saw it down."""
-    env = {**env, "OTEL_EXPORTER_OTLP_TIMEOUT": "1", "OTEL_BSP_SCHEDULE_DELAY": "60000"}
-    if port is not None:
+def _run_at_exit(receiver: OTLPReceiver, *, down_before: bool = False) -> tuple[str, str, float]:
+    """Run ``AT_EXIT`` against ``receiver``; ``down_before``: first against a port where nothing
+    listens, which then forwards to ``receiver`` once the script saw the collector down."""
+    env = {**receiver.env(), "OTEL_EXPORTER_OTLP_TIMEOUT": "1", "OTEL_BSP_SCHEDULE_DELAY": "60000"}
+    port = free_port()
+    if down_before:
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"  # nothing listens there yet
     process = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(AT_EXIT), case], env=clean_env(env),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", textwrap.dedent(AT_EXIT), "down-before" if down_before else "healthy"],
+        env=clean_env(env), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert process.stdout is not None and process.stdin is not None
-    seen = ""
-    if port is not None:
-        seen = process.stdout.readline().strip()
+    seen = process.stdout.readline().strip() if down_before else ""
     with contextlib.ExitStack() as stack:
-        if port is not None:
-            stack.enter_context(TcpForwarder(port, int(env["RECEIVER_PORT"])))
+        if down_before:
+            stack.enter_context(TcpForwarder(port, receiver.port))
         started = time.monotonic()
         stdout, stderr = process.communicate("back\n", timeout=60)
         exited = time.monotonic() - started
@@ -246,8 +246,7 @@ def _run_at_exit(case: str, env: dict[str, str], port: int | None = None) -> tup
 def test_the_exit_flush_tries_a_collector_that_failed_before_again(protocol: Protocol) -> None:
     # The collector was down during the run and is back at exit: the last spans arrive.
     with OTLPReceiver(protocol) as receiver:
-        out, stderr, _ = _run_at_exit("down-before", {**receiver.env(), "RECEIVER_PORT": str(receiver.port)},
-                                      port=free_port())
+        out, stderr, _ = _run_at_exit(receiver, down_before=True)
         receiver.wait_for(lambda s: s.name == "last")
     assert out.split() == ["collector-down-seen", "1"]  # the earlier span was lost, and counted
     assert [s.name for s in receiver.spans()] == ["last"]
@@ -259,7 +258,7 @@ def test_the_exit_flush_tries_once_more_at_once_after_a_transient_failure(protoc
     # A collector restarting (or a keep-alive connection it had closed) fails the exit's export at
     # once; the exporters would retry after a backoff, which the exit cuts short.
     with OTLPReceiver(protocol, fail_first=1) as receiver:
-        _, stderr, exited = _run_at_exit("healthy", receiver.env())
+        _, stderr, exited = _run_at_exit(receiver)
         receiver.wait_for(lambda s: s.name == "last")
         assert receiver.failed == 1
     assert [s.name for s in receiver.spans()] == ["last"]

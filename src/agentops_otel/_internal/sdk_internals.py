@@ -178,7 +178,7 @@ def start_span(tracer: trace.Tracer, name: str, context: Any, kind: trace.SpanKi
         return tracer.start_span(name, context=context, kind=kind, attributes=attributes)
     if seen_at_start:
         # An SDK Tracer holds its provider's processors in ``span_processor._span_processors``
-        # (1.30.0 and 1.45.2); without them, the SDK's way.
+        # (1.45.0 and 1.45.2); without them, the SDK's way.
         processors = getattr(getattr(tracer, "span_processor", None), "_span_processors", None)
         seen = _blind_processors_seen
         if seen[0] is not processors:
@@ -192,8 +192,8 @@ def start_span(tracer: trace.Tracer, name: str, context: Any, kind: trace.SpanKi
 
 
 _blind_on_start: set[object] = set()
-"""``on_start`` methods known to read no span attribute: the SDK's export processors', and those
-marked with ``reads_no_attribute_on_start``."""
+"""``on_start`` methods marked with ``reads_no_attribute_on_start`` (the SDK's own are added in
+``_blind_processors``)."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -212,8 +212,8 @@ def _blind_processors(processors: object) -> bool:
     from opentelemetry.sdk.trace import SpanProcessor
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-    _blind_on_start.update((SpanProcessor.on_start, BatchSpanProcessor.on_start, SimpleSpanProcessor.on_start))
-    return all(getattr(type(processor), "on_start", None) in _blind_on_start for processor in processors)
+    blind = _blind_on_start | {SpanProcessor.on_start, BatchSpanProcessor.on_start, SimpleSpanProcessor.on_start}
+    return all(getattr(type(processor), "on_start", None) in blind for processor in processors)
 
 
 def _write(span: trace.Span, attributes: Mapping[str, AttributeValue]) -> bool:
