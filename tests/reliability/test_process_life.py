@@ -306,3 +306,123 @@ def test_sigterm_ends_open_sessions_indeterminate_and_flushes(receiver: OTLPRece
         assert session.status_code == "UNSET"
     (first,) = _sessions(receiver, "first")
     assert _children(receiver, first) == ["action working"]
+
+
+# The main thread is already blocked when the signal's C-level handler runs: on another thread (the kernel
+# may deliver a process's signal to any thread), or on the main thread itself in the instant between its
+# last check for signals and the blocking call (a SIGTERM sent just as "ready" is printed). Either way the
+# Python-level handler waits for the blocking call to return: here, never. Sending the signal to a thread of
+# the script's own makes that state certain instead of a matter of timing.
+SIGTERM_WHILE_BLOCKED = """
+    import signal
+    import threading
+    import agentops_otel as agentops
+
+    agentops.init(auto_start_session=False)
+    agentops.start_session(tags=["blocked"])
+
+    def signal_this_thread() -> None:
+        print("ready", flush=True)
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    threading.Thread(target=signal_this_thread, daemon=True).start()
+    threading.Event().wait()
+"""
+
+
+def test_sigterm_ends_the_process_while_the_main_thread_is_blocked_before_taking_it(
+    receiver: OTLPReceiver, standin: StandInServer
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(SIGTERM_WHILE_BLOCKED)], env=clean_env(_env(receiver, standin)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    try:
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+
+    assert process.returncode == -signal.SIGTERM
+    assert stderr == ""
+    (session,) = _sessions(receiver, "blocked")
+    assert session.attributes["agentops.session.end_state"] == "Indeterminate"
+
+
+# A forked child inherits the parent's wakeup fd: its SIGTERM must end the child, never the parent.
+SIGTERM_TO_A_FORKED_CHILD = """
+    import os
+    import signal
+    import sys
+    import threading
+    import agentops_otel as agentops
+
+    agentops.init(auto_start_session=False)
+    agentops.start_session(tags=["parent"])
+
+    def fork_and_terminate_a_child() -> None:
+        ready_read, ready_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            agentops.start_session(tags=["child"])
+            os.write(ready_write, b"1")
+            threading.Event().wait()
+        os.read(ready_read, 1)
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+        print("child", os.waitstatus_to_exitcode(status), flush=True)
+        # Terminated at once, maybe before the child has run a line of Python (a pool closed as it starts).
+        statuses = set()
+        for _ in range(20):
+            pid = os.fork()
+            if pid == 0:
+                threading.Event().wait(10)
+                os._exit(0)
+            os.kill(pid, signal.SIGTERM)
+            statuses.add(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+        print("children", *statuses, flush=True)
+
+    if sys.argv[1] == "main":
+        fork_and_terminate_a_child()
+    else:
+        forking = threading.Thread(target=fork_and_terminate_a_child)
+        forking.start()
+        forking.join()
+    threading.Event().wait(1.0)  # time for the parent's watcher to act, were it to
+    print("parent alive", flush=True)
+"""
+
+
+@pytest.mark.parametrize("forking_thread", ["main", "other"])
+def test_sigterm_to_a_forked_child_ends_the_child_not_the_parent(forking_thread: str) -> None:
+    with OTLPReceiver("http/protobuf") as receiver:
+        result = subprocess.run(
+            [sys.executable, "-W", "ignore::DeprecationWarning", "-c", textwrap.dedent(SIGTERM_TO_A_FORKED_CHILD),
+             forking_thread],
+            env=clean_env({**receiver.env(), **NO_LLM_INSTRUMENTATION}), capture_output=True, text=True, timeout=30,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["child -15", "children -15", "parent alive"]
+    for tag in ("parent", "child"):
+        (session,) = _sessions(receiver, tag)
+        assert session.attributes["agentops.session.end_state"] == "Indeterminate"
+
+
+def test_an_applications_own_signal_wakeup_fd_is_kept() -> None:
+    result = run_python(
+        """
+        import signal
+        import socket
+        import agentops_otel as agentops
+
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        signal.set_wakeup_fd(writer.fileno())
+        agentops.init(auto_start_session=False)
+        print(signal.set_wakeup_fd(-1) == writer.fileno())
+        """,
+        {**NO_LLM_INSTRUMENTATION, "OTEL_TRACES_EXPORTER": "none"},
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "True\n", "")

@@ -8,7 +8,9 @@
   status 143 in a shell or container runtime), at once: threads still running (a worker thread, a
   ``ThreadPoolExecutor`` with queued tasks) do not hold it up, as they would after ``SystemExit``.
   Nor does a flush that never returns: the process ends at the latest the export timeout plus
-  two seconds after the signal.
+  two seconds after the signal. Nor a main thread that was already blocked when the signal came
+  (Python runs a signal's handler on the main thread only, once its blocking call returns): a
+  thread of ours learns of the signal through the interpreter's wakeup fd and ends the sessions.
 * In a forked child the parent's sessions are forgotten, not ended: they belong to the parent.
   A ``multiprocessing`` child, which ends without running atexit handlers (``fork`` and
   ``forkserver`` children end with ``os._exit()``), ends and flushes its own sessions through
@@ -62,7 +64,9 @@ def install() -> None:
         sys.excepthook = _excepthook
         atexit.register(_at_exit)
         if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=_after_fork_in_child)
+            os.register_at_fork(
+                before=_block_sigterm_for_fork, after_in_parent=_unblock_sigterm, after_in_child=_after_fork_in_child
+            )
         _install_multiprocessing_exit()
         _install_sigterm_handler()
 
@@ -92,9 +96,13 @@ def _on_multiprocessing_import(_: ModuleType) -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _sigterm_state
+    global _sigterm_state, _terminating
     registry.clear()
     _sigterm_state = None  # a SIGTERM the parent was handling is not the child's
+    _terminating = _thread.allocate_lock()
+    _rearm_wakeup_in_child()
+    _unblock_sigterm()
+    _sigterm_blocked_for_fork.clear()  # the threads that were forking elsewhere do not exist here
 
 
 def _excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
@@ -109,15 +117,22 @@ def _install_sigterm_handler() -> None:
     if threading.current_thread() is not threading.main_thread():
         return
     try:
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _on_sigterm)
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+        signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError):
-        pass
+        return
+    _watch_wakeup_fd()
 
 
 _TERMINATING = "terminating"
 _FLUSHED = "flushed"
 _sigterm_state: str | None = None
+_terminating = _thread.allocate_lock()
+"""Held from the first SIGTERM on: whichever of the handler and the wakeup watcher takes it ends the sessions."""
+_wakeup_fds: tuple[int, int] | None = None
+_sigterm_blocked_for_fork: set[int] = set()
+"""The threads forking now that had SIGTERM unblocked: the mask each gets back after the fork."""
 KILL_GRACE_SECONDS = 1.0
 """How long the flushing thread waits for the main thread to take the signal before it exits itself."""
 
@@ -135,8 +150,8 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
         return
-    if _sigterm_state is not None:
-        return  # already flushing
+    if not _terminating.acquire(blocking=False):
+        return  # already flushing (started here or by the wakeup watcher)
     _sigterm_state = _TERMINATING
     try:
         # The low-level start: threading.Thread.start() takes threading's own locks and waits for
@@ -169,6 +184,102 @@ def _terminate(signum: int) -> None:
         # the main thread does not get to run Python code (stuck in a C call), exit from here.
         signal.pthread_kill(threading.main_thread().ident or 0, signum)
         _exit_after(signum, KILL_GRACE_SECONDS)
+
+
+def _watch_wakeup_fd() -> None:
+    # Python runs a signal's handler on the main thread, between two bytecodes. A main thread
+    # already blocked in a call that does not return on its own (waiting on a lock, a long sleep)
+    # runs it only when the call returns: when the signal was taken by another thread, or reached
+    # the main thread in the instant before the call began. Without us SIGTERM would have ended the
+    # process. The interpreter writes each signal's number to the wakeup fd from whichever thread
+    # takes it, so a thread of ours reading it learns of the signal and ends the sessions at once.
+    # An application that has its wakeup fd (an event loop) keeps it; its loop wakes the main thread.
+    global _wakeup_fds
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    try:
+        previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        if previous != -1:
+            signal.set_wakeup_fd(previous)
+        else:
+            _thread.start_new_thread(_read_wakeup_fd, (read_fd,))
+            _wakeup_fds = (read_fd, write_fd)
+            return
+    except (ValueError, OSError, RuntimeError):
+        logger.debug("agentops-otel: no wakeup fd for SIGTERM", exc_info=True)
+    os.close(read_fd)
+    os.close(write_fd)
+
+
+def _block_sigterm_for_fork() -> None:
+    # Until the child has a wakeup pipe of its own, a SIGTERM it took would be written to the
+    # parent's. It stays pending in the child (the mask is inherited) until the child is rearmed:
+    # a pool terminated as soon as it started sends its workers SIGTERM in that instant.
+    if _wakeup_fds is None:
+        return
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    except (OSError, ValueError):
+        return
+    if signal.SIGTERM not in previous:
+        _sigterm_blocked_for_fork.add(_thread.get_ident())
+
+
+def _unblock_sigterm() -> None:
+    ident = _thread.get_ident()
+    if ident in _sigterm_blocked_for_fork:
+        _sigterm_blocked_for_fork.discard(ident)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+def _rearm_wakeup_in_child() -> None:
+    # The child inherited the parent's pipe: the child's signals must not wake the parent's watcher
+    # (which would end the parent). The interpreter keeps writing to the same descriptor number, so
+    # point that number at a pipe of the child's own, read by a watcher of its own. Unlike
+    # set_wakeup_fd() this works in a child forked from a thread other than the main one.
+    global _wakeup_fds
+    if _wakeup_fds is None:
+        return
+    inherited_read_fd, write_fd = _wakeup_fds
+    _wakeup_fds = None
+    try:
+        read_fd, new_write_fd = os.pipe()
+        os.set_blocking(new_write_fd, False)
+        os.dup2(new_write_fd, write_fd, inheritable=False)
+        os.close(new_write_fd)
+        os.close(inherited_read_fd)
+        _thread.start_new_thread(_read_wakeup_fd, (read_fd,))
+        _wakeup_fds = (read_fd, write_fd)
+    except (OSError, RuntimeError):
+        logger.debug("agentops-otel: no wakeup fd for SIGTERM in the forked child", exc_info=True)
+        try:
+            signal.set_wakeup_fd(-1)
+        except ValueError:
+            pass  # not the main thread: closing the descriptor at least keeps the parent's pipe out of reach
+        for fd in (inherited_read_fd, write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _read_wakeup_fd(read_fd: int) -> None:
+    global _sigterm_state
+    while True:
+        try:
+            numbers = os.read(read_fd, 64)
+        except OSError:
+            return
+        if not numbers:
+            return
+        if (
+            signal.SIGTERM in numbers
+            and signal.getsignal(signal.SIGTERM) is _on_sigterm
+            and _terminating.acquire(blocking=False)
+        ):
+            _sigterm_state = _TERMINATING
+            _terminate(signal.SIGTERM)
+            return
 
 
 def _exit_after(signum: int, seconds: float) -> None:
