@@ -195,17 +195,25 @@ def _watch_wakeup_fd() -> None:
     # takes it, so a thread of ours reading it learns of the signal and ends the sessions at once.
     # An application that has its wakeup fd (an event loop) keeps it; its loop wakes the main thread.
     global _wakeup_fds
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(write_fd, False)
     try:
+        read_fd, write_fd = os.pipe()
+    except OSError:
+        logger.debug("agentops-otel: no wakeup fd for SIGTERM", exc_info=True)
+        return
+    try:
+        os.set_blocking(write_fd, False)
         previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
         if previous != -1:
             signal.set_wakeup_fd(previous)
         else:
-            _thread.start_new_thread(_read_wakeup_fd, (read_fd,))
+            try:
+                _thread.start_new_thread(_read_wakeup_fd, (read_fd,))
+            except RuntimeError:
+                signal.set_wakeup_fd(-1)
+                raise
             _wakeup_fds = (read_fd, write_fd)
             return
-    except (ValueError, OSError, RuntimeError):
+    except (ValueError, OSError, RuntimeError):  # ValueError: the fd is not a socket (Windows)
         logger.debug("agentops-otel: no wakeup fd for SIGTERM", exc_info=True)
     os.close(read_fd)
     os.close(write_fd)
