@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -47,6 +48,15 @@ class StandIn:
         return found[0](request)
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that closes the connection before the reply is written (a stream the application
+        # dropped) is not a fault of the server's: a real API stays quiet about it.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class StandInServer(StandIn):
     """A threaded HTTP server on 127.0.0.1 (a free port) serving the stand-in APIs.
 
@@ -60,7 +70,7 @@ class StandInServer(StandIn):
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  routes: Mapping[tuple[str, str], Handler] | None = None, apis: Iterable[Api] | None = None):
         super().__init__(routes, apis)
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd = _Server((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
