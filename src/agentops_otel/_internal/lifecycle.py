@@ -135,6 +135,7 @@ _sigterm_blocked_for_fork: set[int] = set()
 """The threads forking now that had SIGTERM unblocked: the mask each gets back after the fork."""
 KILL_GRACE_SECONDS = 1.0
 """How long the flushing thread waits for the main thread to take the signal before it exits itself."""
+_HANDBACKS = 50
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -180,10 +181,15 @@ def _terminate(signum: int) -> None:
         end_open_sessions()
     finally:
         _sigterm_state = _FLUSHED
-        # Hand the signal back to the main thread, whose handler now lets it kill the process. If
+        # Hand the signal back to the main thread, whose handler now lets it kill the process. A
+        # signal that reaches it in the instant before it blocks waits for the blocking call to
+        # return, so it is sent again every few milliseconds: the next one interrupts the call. If
         # the main thread does not get to run Python code (stuck in a C call), exit from here.
-        signal.pthread_kill(threading.main_thread().ident or 0, signum)
-        _exit_after(signum, KILL_GRACE_SECONDS)
+        main = threading.main_thread().ident or 0
+        for _ in range(_HANDBACKS):
+            signal.pthread_kill(main, signum)
+            time.sleep(KILL_GRACE_SECONDS / _HANDBACKS)
+        os._exit(128 + signum)
 
 
 def _watch_wakeup_fd() -> None:
